@@ -1,0 +1,110 @@
+// engine::InferenceBackend: what the CLI, the server and embedders use (DESIGN.md).
+// load() / unload() / infer() / stream() / variant() / device(). Safe to call from many
+// threads at once: generations are serialized or batched by the engine, correct either way.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "text/chat_template.h"
+#include "text/tokenizer.h"
+#include "util/status.h"
+
+namespace pensieve::engine {
+
+using text::token_id;
+
+struct SamplingParams {
+  float temperature = 0.8f;  // <= 0: greedy
+  int top_k = 40;            // <= 0: off
+  float top_p = 0.95f;       // >= 1: off
+  float min_p = 0.05f;       // <= 0: off
+  float repeat_penalty = 1.0f;  // 1: off
+  int repeat_last_n = 64;
+  float frequency_penalty = 0.0f;
+  float presence_penalty = 0.0f;
+  std::optional<uint64_t> seed;  // unset: random
+};
+
+struct GenerateOptions {
+  SamplingParams sampling;
+  int max_tokens = 256;            // < 0: until the context is full
+  std::vector<std::string> stop;   // stop strings; never part of the output
+  bool ignore_eos = false;         // benchmarks
+  // Polled between decode steps; true cancels (finish = cancelled).
+  std::function<bool()> should_stop;
+};
+
+enum class FinishReason { eos, stop_string, max_tokens, context_full, cancelled };
+std::string_view finish_reason_name(FinishReason r);
+
+struct Generation {
+  std::string text;               // generated text, stop string excluded
+  std::vector<token_id> tokens;   // generated tokens
+  FinishReason finish = FinishReason::max_tokens;
+  std::string stop_string;        // which stop string matched, if any
+  int n_prompt = 0;               // prompt tokens
+  int n_cached = 0;               // prompt tokens whose KV was reused from an earlier request
+  int n_generated = 0;
+  double prefill_ms = 0, decode_ms = 0, ttft_ms = 0;
+};
+
+// Called with each new piece of text (complete UTF-8, stop strings held back) and its token.
+// Return false to stop generating (finish = cancelled).
+using OnToken = std::function<bool(std::string_view text, token_id token)>;
+
+struct LoadOptions {
+  std::string model_path;
+  std::string device = "auto";  // auto | cpu | cuda | cuda:N
+  int threads = 0;              // 0: physical cores
+  int n_ctx = 0;                // 0: the model's context length (capped by memory)
+  std::string kv_type = "f16";  // f16 | f32
+  int n_ubatch = 512;           // prefill chunk
+};
+
+struct ModelInfo {
+  std::string name;          // general.name or the file name
+  std::string architecture;  // llama | qwen2 | qwen3
+  std::string quant;         // dominant weight type, e.g. "Q4_K"
+  int n_ctx = 0;             // context this backend was loaded with
+  int n_ctx_train = 0;
+  int64_t n_params = 0;
+  std::string chat_template;  // the model's own, or ChatML when it has none
+};
+
+class InferenceBackend {
+ public:
+  InferenceBackend();
+  ~InferenceBackend();
+  InferenceBackend(const InferenceBackend&) = delete;
+  InferenceBackend& operator=(const InferenceBackend&) = delete;
+
+  Status load(const LoadOptions& options);
+  void unload();  // frees all host/device memory of the model
+  bool loaded() const;
+
+  const ModelInfo& info() const;
+  const text::Tokenizer& tokenizer() const;
+  std::string variant() const;  // e.g. "qwen2 Q4_K_M"
+  std::string device() const;   // "cpu" | "cuda:0"
+
+  // Tokenizes with the model's BOS rule; special-token text in the prompt is parsed.
+  std::vector<token_id> tokenize(std::string_view text) const;
+
+  Result<Generation> infer(const std::vector<token_id>& prompt, const GenerateOptions& options);
+  Result<Generation> infer(std::string_view prompt, const GenerateOptions& options);
+  Result<Generation> stream(const std::vector<token_id>& prompt, const GenerateOptions& options,
+                            const OnToken& on_token);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace pensieve::engine

@@ -1,0 +1,49 @@
+// Chat templates: tokenizer.chat_template rendered by a small Jinja2-subset interpreter,
+// configured as Hugging Face's apply_chat_template does (trim_blocks, lstrip_blocks,
+// loopcontrols, tojson, raise_exception, strftime_now).
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+#include "util/status.h"
+
+namespace pensieve::text {
+
+struct ChatTemplateInputs {
+  nlohmann::json messages = nlohmann::json::array();  // [{role, content, tool_calls?, ...}]
+  nlohmann::json tools;                                // null when there are none
+  bool add_generation_prompt = true;
+  std::string bos_token;
+  std::string eos_token;
+  std::string date;                 // "YYYY-MM-DD" pins strftime_now; empty = today
+  nlohmann::json extra = nlohmann::json::object();  // more top-level variables
+};
+
+class ChatTemplate {
+ public:
+  // Parses once; a syntax error is an invalid_request error with line and column.
+  static Result<ChatTemplate> parse(std::string_view source);
+  // Plain Jinja rendering; raise_exception and runtime errors come back as errors.
+  Result<std::string> render(const ChatTemplateInputs& inputs) const;
+  const std::string& source() const;
+
+  ChatTemplate();
+  ~ChatTemplate();
+  ChatTemplate(ChatTemplate&&) noexcept;
+  ChatTemplate& operator=(ChatTemplate&&) noexcept;
+  ChatTemplate(const ChatTemplate&);
+  ChatTemplate& operator=(const ChatTemplate&);
+
+ private:
+  struct Impl;
+  std::shared_ptr<const Impl> impl_;
+};
+
+// The ChatML template used when a model has none.
+std::string_view chatml_template();
+
+}  // namespace pensieve::text
