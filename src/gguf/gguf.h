@@ -34,6 +34,18 @@ enum class GgufType : uint32_t {
   FLOAT64 = 12,
 };
 std::string_view gguf_type_name(GgufType t);
+bool gguf_type_is_unsigned(GgufType t);
+bool gguf_type_is_signed(GgufType t);
+// Bytes of one scalar of type t as stored in the file; 0 for STRING, ARRAY and unknown ids.
+uint64_t gguf_scalar_size(GgufType t);
+
+// The oldest and newest GGUF versions the reader accepts (v1 used 32-bit counts and is refused).
+inline constexpr uint32_t kGgufMinVersion = 2;
+inline constexpr uint32_t kGgufMaxVersion = 3;
+inline constexpr uint64_t kGgufDefaultAlignment = 32;
+inline constexpr uint32_t kGgufMaxDims = 4;
+// Arrays of arrays nest at most this deep; deeper files are refused (bounds recursion).
+inline constexpr int kGgufMaxArrayDepth = 8;
 
 // One metadata value. Scalars are widened: all unsigned ints in `u`, signed in `i`,
 // floats in `f`. Arrays keep their element type and hold their elements (arrays may nest).
@@ -159,7 +171,10 @@ class GgufWriter {
   struct Tensor;
   std::vector<std::shared_ptr<Entry>> kv_;
   std::vector<Tensor> tensors_;
-  void put(std::string key, std::shared_ptr<Entry> e);
+  void put(std::string key, GgufType type, std::vector<uint8_t> payload, std::optional<int64_t> int_value = {});
+  Result<uint64_t> alignment(const std::string& path) const;
+  std::vector<uint8_t> encode_header(const std::vector<uint64_t>& offsets, uint64_t alignment) const;
+  static Result<uint64_t> checked_tensor_bytes(const Tensor& t, const std::string& path);
 
  public:
   GgufWriter();

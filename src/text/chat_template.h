@@ -21,6 +21,12 @@ struct ChatTemplateInputs {
   std::string eos_token;
   std::string date;                 // "YYYY-MM-DD" pins strftime_now; empty = today
   nlohmann::json extra = nlohmann::json::object();  // more top-level variables
+
+  // Optional order-preserving copies of `messages` / `tools`. nlohmann::json sorts object keys,
+  // while Python dicts (and so `tojson` in reference renderings) keep insertion order; when these
+  // are not null they are used instead of `messages` / `tools`.
+  nlohmann::ordered_json messages_ordered;
+  nlohmann::ordered_json tools_ordered;
 };
 
 class ChatTemplate {
@@ -30,6 +36,14 @@ class ChatTemplate {
   // Plain Jinja rendering; raise_exception and runtime errors come back as errors.
   Result<std::string> render(const ChatTemplateInputs& inputs) const;
   const std::string& source() const;
+
+  // Rendering as llama.cpp's Jinja path prepares a prompt: when the template does not support a
+  // system role (it raises, or a probe's system text does not appear), the system message is
+  // merged into the first user message as system + "\n" + user; then a leading bos_token and a
+  // trailing eos_token string are stripped (the tokenizer adds them as special tokens).
+  Result<std::string> render_for_prompt(const ChatTemplateInputs& inputs) const;
+  // Whether a system message reaches the rendering (probed once at parse time).
+  bool supports_system_role() const;
 
   ChatTemplate();
   ~ChatTemplate();

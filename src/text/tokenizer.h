@@ -22,6 +22,8 @@ enum class VocabType { spm, bpe, wpm };
 class Tokenizer {
  public:
   static Result<std::shared_ptr<const Tokenizer>> from_gguf(const GgufFile& file);
+  // Same, but with the pre-tokenizer named here instead of tokenizer.ggml.pre (tests, tools).
+  static Result<std::shared_ptr<const Tokenizer>> from_gguf(const GgufFile& file, std::string_view pre_tokenizer_override);
   virtual ~Tokenizer() = default;
 
   // add_special: BOS/EOS as the model's add_bos_token / add_eos_token say.
@@ -34,6 +36,11 @@ class Tokenizer {
 
   // Concatenated pieces; SPM drops the leading space the encoder added.
   std::string decode(std::span<const token_id> ids, bool special = false) const;
+  // strip_leading_space=false keeps it (decoding a continuation of earlier text). Rule when true:
+  // if add_space_prefix(), the first token that yields any text loses one leading ' ' (tokens
+  // yielding nothing, e.g. BOS when !special, are skipped over). Output bytes are raw (may be
+  // invalid UTF-8 if the ids split a character); StreamDecoder gives sanitized text.
+  std::string decode(std::span<const token_id> ids, bool special, bool strip_leading_space) const;
 
   VocabType type() const { return type_; }
   std::string_view pre_tokenizer() const { return pre_; }
@@ -43,6 +50,8 @@ class Tokenizer {
   token_id eos() const { return eos_; }
   bool add_bos() const { return add_bos_; }
   bool add_eos() const { return add_eos_; }
+  // SentencePiece's dummy prefix: a space is added before text at the start / after a special token.
+  bool add_space_prefix() const { return add_space_prefix_; }
   // End of generation: EOS, EOT, EOM and the end tokens real chat models use (<|im_end|>, ...).
   bool is_eog(token_id id) const;
   const std::vector<token_id>& eog_tokens() const { return eog_; }
@@ -55,6 +64,7 @@ class Tokenizer {
   std::vector<int32_t> token_types_;
   token_id bos_ = -1, eos_ = -1;
   bool add_bos_ = false, add_eos_ = false;
+  bool add_space_prefix_ = false;
   std::vector<token_id> eog_;
 };
 
@@ -63,6 +73,8 @@ class Tokenizer {
 class StreamDecoder {
  public:
   explicit StreamDecoder(const Tokenizer& tokenizer, bool special = false);
+  // strip_leading_space: as decode(); pass false when the stream continues earlier text.
+  StreamDecoder(const Tokenizer& tokenizer, bool special, bool strip_leading_space);
   std::string push(token_id id);  // complete UTF-8 text that became available
   std::string flush();             // whatever is held back (invalid bytes become U+FFFD)
 
@@ -70,6 +82,7 @@ class StreamDecoder {
   const Tokenizer& tokenizer_;
   bool special_;
   bool first_ = true;
+  bool strip_ = true;
   std::string pending_;
 };
 

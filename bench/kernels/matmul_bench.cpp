@@ -1,0 +1,112 @@
+// Kernel lab: matvec GB/s and matmul GOPS of pensieve::cpu::matmul at real model shapes.
+// Prints one JSON line per measurement. Build by hand (no CMake target):
+//   g++ -O2 -std=c++20 -I src bench/kernels/matmul_bench.cpp \
+//     build-kern/libpensieve_backend.a build-kern/libpensieve_quant.a \
+//     build-kern/libpensieve_gguf.a build-kern/libpensieve_util.a -lpthread -o /tmp/matmul_bench
+// Usage: matmul_bench [threads=2] [prefill_tokens=256] [filter substring of type name]
+// Decode weights are cycled through >= 256 MiB of copies so they come from DRAM, as in a
+// real decode step, not from cache.
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "backend/cpu/matmul.h"
+#include "quant/quant.h"
+
+using namespace pensieve;
+using namespace pensieve::cpu;
+
+namespace {
+
+struct Shape {
+  const char* model;
+  const char* name;
+  int64_t n_cols, n_rows;
+};
+
+double now_s() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+std::vector<uint8_t> make_weights(GgmlType type, int64_t n_cols, int64_t n_rows) {
+  std::mt19937 rng(1);
+  std::normal_distribution<float> dist(0.0f, 0.02f);
+  std::vector<float> row(n_cols);
+  const size_t rb = ggml_row_size(type, n_cols);
+  std::vector<uint8_t> w(rb * n_rows);
+  // Quantize a few distinct rows and repeat them: quantizing 150k rows would take minutes.
+  std::vector<std::vector<uint8_t>> distinct(8, std::vector<uint8_t>(rb));
+  for (auto& d : distinct) {
+    for (auto& f : row) f = dist(rng);
+    quantize_row(type, row.data(), d.data(), n_cols);
+  }
+  for (int64_t r = 0; r < n_rows; ++r) std::memcpy(w.data() + r * rb, distinct[r % 8].data(), rb);
+  return w;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const int threads = argc > 1 ? std::atoi(argv[1]) : 2;
+  const int64_t prefill = argc > 2 ? std::atoll(argv[2]) : 256;
+  const std::string filter = argc > 3 ? argv[3] : "";
+  ThreadPool pool(threads);
+  const Shape shapes[] = {
+      {"qwen2-0.5b", "attn_q", 896, 896},     {"qwen2-0.5b", "attn_kv", 896, 128},
+      {"qwen2-0.5b", "ffn_up", 896, 4864},    {"qwen2-0.5b", "ffn_down", 4864, 896},
+      {"qwen2-0.5b", "output", 896, 151936},  {"llama-1b", "attn_q", 2048, 2048},
+      {"llama-1b", "ffn_up", 2048, 8192},     {"llama-1b", "ffn_down", 8192, 2048},
+  };
+  const GgmlType types[] = {GgmlType::Q8_0, GgmlType::Q5_0, GgmlType::Q4_0, GgmlType::Q4_K,
+                            GgmlType::Q6_K, GgmlType::Q5_K, GgmlType::Q4_1, GgmlType::Q5_1,
+                            GgmlType::Q3_K, GgmlType::Q2_K, GgmlType::F16,  GgmlType::BF16,
+                            GgmlType::F32};
+  std::printf("{\"isa\":\"%s\",\"threads\":%d}\n", cpu_kernel_isa(), threads);
+  for (GgmlType type : types) {
+    const std::string tname(ggml_type_name(type));
+    if (!filter.empty() && tname != filter) continue;
+    for (const Shape& s : shapes) {
+      if (s.n_cols % ggml_type_info(type).block_size != 0) continue;
+      const auto w = make_weights(type, s.n_cols, s.n_rows);
+      const size_t bytes = w.size();
+      // Decode: cycle through copies so the weights stream from memory.
+      const size_t copies = std::max<size_t>(1, (256u << 20) / bytes);
+      std::vector<uint8_t> big(bytes * copies);
+      for (size_t c = 0; c < copies; ++c) std::memcpy(big.data() + c * bytes, w.data(), bytes);
+      std::vector<float> x(s.n_cols * prefill), y(s.n_rows * prefill);
+      for (size_t i = 0; i < x.size(); ++i) x[i] = std::sin(0.1 * i);
+      int iters = 0;
+      double t0 = now_s(), t1 = t0;
+      while (t1 - t0 < 0.3 || iters < static_cast<int>(copies)) {
+        const WeightView v{type, big.data() + (iters % copies) * bytes, s.n_cols, s.n_rows};
+        matmul(v, x.data(), 1, y.data(), &pool);
+        ++iters;
+        t1 = now_s();
+      }
+      const double dt = (t1 - t0) / iters;
+      // Prefill: n tokens against the same weights.
+      const WeightView v{type, w.data(), s.n_cols, s.n_rows};
+      matmul(v, x.data(), prefill, y.data(), &pool);
+      int piters = 0;
+      double p0 = now_s(), p1 = p0;
+      while (p1 - p0 < 0.5) {
+        matmul(v, x.data(), prefill, y.data(), &pool);
+        ++piters;
+        p1 = now_s();
+      }
+      const double pdt = (p1 - p0) / piters;
+      std::printf("{\"type\":\"%s\",\"model\":\"%s\",\"tensor\":\"%s\",\"n_cols\":%lld,\"n_rows\":%lld,"
+                  "\"matvec_us\":%.1f,\"matvec_GBps\":%.2f,\"prefill_tokens\":%lld,\"matmul_ms\":%.2f,"
+                  "\"matmul_GOPS\":%.1f}\n",
+                  tname.c_str(), s.model, s.name, (long long)s.n_cols, (long long)s.n_rows, dt * 1e6,
+                  bytes / dt / 1e9, (long long)prefill, pdt * 1e3,
+                  2.0 * s.n_cols * s.n_rows * prefill / pdt / 1e9);
+      std::fflush(stdout);
+    }
+  }
+  return 0;
+}

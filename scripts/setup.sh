@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# One-command setup on a fresh Debian 12 machine (run as root, or with sudo available):
+# installs every Debian package the build and the tests need, the npm packages of the
+# client tests, then configures and builds. Idempotent.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SUDO=""
+if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
+
+PACKAGES=(
+  build-essential g++ cmake ninja-build pkg-config ccache git
+  libcpp-httplib-dev nlohmann-json3-dev libcli11-dev libfmt-dev libpcre2-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  libssl-dev zlib1g-dev
+  clang libclang-rt-14-dev          # libFuzzer + sanitizers for the fuzz targets
+  python3 python3-numpy             # ../shared/tools/gen_model.py (test models)
+  nodejs npm                        # client e2e tests with the official SDKs
+  iproute2 util-linux procps curl   # unshare -n / ip for the Claude Code e2e test
+)
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  # node may come from elsewhere (e.g. NodeSource); don't fight an existing install.
+  if command -v node >/dev/null && command -v npm >/dev/null; then
+    filtered=(); for p in "${missing[@]}"; do [[ "$p" == nodejs || "$p" == npm ]] || filtered+=("$p"); done
+    missing=("${filtered[@]}")
+  fi
+fi
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}"
+fi
+
+# npm packages for tests/clients (official @anthropic-ai/sdk and openai clients).
+if [ -f tests/clients/package.json ] && command -v npm >/dev/null; then
+  if [ ! -d tests/clients/node_modules ]; then
+    (cd tests/clients && (npm ci --no-audit --no-fund --loglevel=error || npm install --no-audit --no-fund --loglevel=error)) \
+      || echo "setup: npm install failed; the client tests will skip"
+  fi
+fi
+
+BUILD_DIR=${BUILD_DIR:-build}
+cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release
+cmake --build "$BUILD_DIR" -j"$(nproc)"
+echo "setup: built $BUILD_DIR/pensieve"

@@ -1,0 +1,308 @@
+// AVX-512 (F/BW/VL/DQ) + VNNI kernels for the float and 32-element block types, and the
+// activation quantizers. Compiled with the AVX-512 flags; called only after cpuid says so.
+//
+// Integer blocks: weights are unpacked to unsigned bytes u = q + off (off = 128 for Q8_0, 8 for
+// Q4_0, 16 for Q5_0, 0 for the types with a min), activations stay signed (Q8_0 / Q8_1), so one
+// vpdpbusd gives sum(u * x) per 4-element lane; starting its accumulator at -off * sum(x)
+// (computed once per token, shared by every row of the tile) yields the exact sum(q * x). Each
+// 512-bit step covers two blocks; the microkernel keeps R rows x T tokens of float
+// accumulators in registers so every unpacked weight block is used T times.
+#include <immintrin.h>
+
+#include <cstring>
+
+#include "backend/cpu/kernels_avx512_common.h"
+#include "backend/cpu/kernels_table.h"
+#include "quant/blocks.h"
+
+namespace pensieve::cpu {
+namespace {
+
+using namespace avx512;
+
+// ---- weight block unpackers: two blocks (512 bits) or one (upper half zero) ----
+
+// Two 16-byte nibble arrays -> [lo0 hi0 | lo1 hi1] as bytes 0..15.
+inline __m512i nibbles2(const uint8_t* q0, const uint8_t* q1) {
+  const __m256i y = _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_loadu_si128((const __m128i*)q0)),
+                                            _mm_loadu_si128((const __m128i*)q1), 1);
+  const __m512i t = _mm512_castsi256_si512(y);
+  __m512i z = _mm512_shuffle_i64x2(t, t, _MM_SHUFFLE(1, 1, 0, 0));
+  z = _mm512_mask_srli_epi16(z, 0xFF00FF00u, z, 4);
+  return _mm512_and_si512(z, _mm512_set1_epi8(0x0F));
+}
+inline __m512i nibbles1(const uint8_t* q0) {
+  const __m128i v = _mm_loadu_si128((const __m128i*)q0);
+  const __m256i y = _mm256_inserti128_si256(_mm256_castsi128_si256(v), _mm_srli_epi16(v, 4), 1);
+  return _mm512_zextsi256_si512(_mm256_and_si256(y, _mm256_set1_epi8(0x0F)));
+}
+inline uint32_t load_u32(const uint8_t* p) {
+  uint32_t v;
+  std::memcpy(&v, p, 4);
+  return v;
+}
+
+struct TypeQ8_0 {
+  using Block = block_q8_0;
+  using Act = block_q8_0;
+  static constexpr int kOff = 128;
+  static constexpr bool kHasMin = false;
+  static __m512i unpack2(const Block* b) {
+    const __m512i v = load2x256(b[0].qs, b[1].qs);
+    return _mm512_xor_si512(v, _mm512_set1_epi8(static_cast<char>(0x80)));
+  }
+  static __m512i unpack1(const Block* b) {
+    const __m256i v = _mm256_loadu_si256((const __m256i*)b[0].qs);
+    return _mm512_zextsi256_si512(_mm256_xor_si256(v, _mm256_set1_epi8(static_cast<char>(0x80))));
+  }
+};
+
+struct TypeQ4_0 {
+  using Block = block_q4_0;
+  using Act = block_q8_0;
+  static constexpr int kOff = 8;
+  static constexpr bool kHasMin = false;
+  static __m512i unpack2(const Block* b) { return nibbles2(b[0].qs, b[1].qs); }
+  static __m512i unpack1(const Block* b) { return nibbles1(b[0].qs); }
+};
+
+struct TypeQ4_1 {
+  using Block = block_q4_1;
+  using Act = block_q8_1;
+  static constexpr int kOff = 0;
+  static constexpr bool kHasMin = true;
+  static __m512i unpack2(const Block* b) { return nibbles2(b[0].qs, b[1].qs); }
+  static __m512i unpack1(const Block* b) { return nibbles1(b[0].qs); }
+};
+
+// The fifth bit of element e is bit e of qh: a byte mask adds 16 where it is set.
+template <class B>
+inline __m512i add_high_bits2(__m512i u, const B* b) {
+  const __mmask64 k = static_cast<__mmask64>(load_u32(b[0].qh)) | (static_cast<__mmask64>(load_u32(b[1].qh)) << 32);
+  return _mm512_or_si512(u, _mm512_maskz_mov_epi8(k, _mm512_set1_epi8(0x10)));
+}
+template <class B>
+inline __m512i add_high_bits1(__m512i u, const B* b) {
+  const __mmask64 k = static_cast<__mmask64>(load_u32(b[0].qh));
+  return _mm512_or_si512(u, _mm512_maskz_mov_epi8(k, _mm512_set1_epi8(0x10)));
+}
+
+struct TypeQ5_0 {
+  using Block = block_q5_0;
+  using Act = block_q8_0;
+  static constexpr int kOff = 16;
+  static constexpr bool kHasMin = false;
+  static __m512i unpack2(const Block* b) { return add_high_bits2(nibbles2(b[0].qs, b[1].qs), b); }
+  static __m512i unpack1(const Block* b) { return add_high_bits1(nibbles1(b[0].qs), b); }
+};
+
+struct TypeQ5_1 {
+  using Block = block_q5_1;
+  using Act = block_q8_1;
+  static constexpr int kOff = 0;
+  static constexpr bool kHasMin = true;
+  static __m512i unpack2(const Block* b) { return add_high_bits2(nibbles2(b[0].qs, b[1].qs), b); }
+  static __m512i unpack1(const Block* b) { return add_high_bits1(nibbles1(b[0].qs), b); }
+};
+
+template <class Ty>
+inline const typename Ty::Block* wblock(const uint8_t* w, size_t ws, int r, int64_t b) {
+  return reinterpret_cast<const typename Ty::Block*>(w + r * ws) + b;
+}
+
+// One step over two blocks (kPair) or the last single block, for R rows x T tokens.
+template <class Ty, int R, int T, bool kPair>
+inline void legacy_step(int64_t b, const uint8_t* w, size_t ws, const uint8_t* x, size_t xs, __m512 (&acc)[R][T]) {
+  using Act = typename Ty::Act;
+  __m512i u[R];
+  __m512 dw[R];
+  [[maybe_unused]] __m512 mw[R];
+  for (int r = 0; r < R; ++r) {
+    const auto* blk = wblock<Ty>(w, ws, r, b);
+    u[r] = kPair ? Ty::unpack2(blk) : Ty::unpack1(blk);
+    dw[r] = kPair ? halves_fp16(blk[0].d, blk[1].d) : halves_fp16(blk[0].d, 0);
+    if constexpr (Ty::kHasMin) mw[r] = kPair ? halves_fp16(blk[0].m, blk[1].m) : halves_fp16(blk[0].m, 0);
+  }
+  for (int t = 0; t < T; ++t) {
+    const Act* xb = reinterpret_cast<const Act*>(x + t * xs) + b;
+    const __m512i xv = kPair ? load2x256(xb[0].qs, xb[1].qs)
+                             : _mm512_zextsi256_si512(_mm256_loadu_si256((const __m256i*)xb[0].qs));
+    const __m512 dx = kPair ? halves_fp16(xb[0].d, xb[1].d) : halves_fp16(xb[0].d, 0);
+    __m512i init = _mm512_setzero_si512();
+    if constexpr (Ty::kOff != 0)
+      init = _mm512_sub_epi32(init, _mm512_dpbusd_epi32(_mm512_setzero_si512(),
+                                                        _mm512_set1_epi8(static_cast<char>(Ty::kOff)), xv));
+    [[maybe_unused]] __m512 sx;
+    if constexpr (Ty::kHasMin)  // m * s per block, spread over the 8 lanes of its half
+      sx = _mm512_mul_ps(kPair ? halves_fp16(xb[0].s, xb[1].s) : halves_fp16(xb[0].s, 0), _mm512_set1_ps(0.125f));
+    for (int r = 0; r < R; ++r) {
+      const __m512i p = _mm512_dpbusd_epi32(init, u[r], xv);
+      acc[r][t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(p), _mm512_mul_ps(dw[r], dx), acc[r][t]);
+      if constexpr (Ty::kHasMin) acc[r][t] = _mm512_fmadd_ps(mw[r], sx, acc[r][t]);
+    }
+  }
+}
+
+template <class Ty, int R, int T>
+void legacy_micro(int64_t n, const uint8_t* w, size_t ws, const uint8_t* x, size_t xs, float* y, int64_t ldy) {
+  const int64_t nb = n / 32;
+  __m512 acc[R][T];
+  for (int r = 0; r < R; ++r)
+    for (int t = 0; t < T; ++t) acc[r][t] = _mm512_setzero_ps();
+  int64_t b = 0;
+  for (; b + 2 <= nb; b += 2) {
+    for (int r = 0; r < R; ++r) _mm_prefetch((const char*)wblock<Ty>(w, ws, r, b + 8), _MM_HINT_T0);
+    legacy_step<Ty, R, T, true>(b, w, ws, x, xs, acc);
+  }
+  if (b < nb) legacy_step<Ty, R, T, false>(b, w, ws, x, xs, acc);
+  store_tile<R, T>(acc, y, ldy);
+}
+
+// ---- float weights (F32 / F16 / BF16) against F32 activations ----
+
+template <GgmlType W>
+inline __m512 load_w16(const uint8_t* row, int64_t k) {
+  if constexpr (W == GgmlType::F32) return _mm512_loadu_ps(reinterpret_cast<const float*>(row) + k);
+  if constexpr (W == GgmlType::F16)
+    return _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i*)(reinterpret_cast<const uint16_t*>(row) + k)));
+  const __m256i h = _mm256_loadu_si256((const __m256i*)(reinterpret_cast<const uint16_t*>(row) + k));
+  return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
+}
+template <GgmlType W>
+inline __m512 load_w16_masked(const uint8_t* row, int64_t k, __mmask16 m) {
+  if constexpr (W == GgmlType::F32) return _mm512_maskz_loadu_ps(m, reinterpret_cast<const float*>(row) + k);
+  const __m256i h = _mm256_maskz_loadu_epi16(m, reinterpret_cast<const uint16_t*>(row) + k);
+  if constexpr (W == GgmlType::F16) return _mm512_cvtph_ps(h);
+  return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
+}
+
+template <GgmlType W, int R, int T>
+void float_micro(int64_t n, const uint8_t* w, size_t ws, const uint8_t* x, size_t xs, float* y, int64_t ldy) {
+  __m512 acc[R][T];
+  for (int r = 0; r < R; ++r)
+    for (int t = 0; t < T; ++t) acc[r][t] = _mm512_setzero_ps();
+  int64_t k = 0;
+  for (; k + 16 <= n; k += 16) {
+    __m512 wv[R];
+    for (int r = 0; r < R; ++r) wv[r] = load_w16<W>(w + r * ws, k);
+    for (int t = 0; t < T; ++t) {
+      const __m512 xv = _mm512_loadu_ps(reinterpret_cast<const float*>(x + t * xs) + k);
+      for (int r = 0; r < R; ++r) acc[r][t] = _mm512_fmadd_ps(wv[r], xv, acc[r][t]);
+    }
+  }
+  if (k < n) {
+    const __mmask16 m = static_cast<__mmask16>((1u << (n - k)) - 1);
+    __m512 wv[R];
+    for (int r = 0; r < R; ++r) wv[r] = load_w16_masked<W>(w + r * ws, k, m);
+    for (int t = 0; t < T; ++t) {
+      const __m512 xv = _mm512_maskz_loadu_ps(m, reinterpret_cast<const float*>(x + t * xs) + k);
+      for (int r = 0; r < R; ++r) acc[r][t] = _mm512_fmadd_ps(wv[r], xv, acc[r][t]);
+    }
+  }
+  store_tile<R, T>(acc, y, ldy);
+}
+
+template <class Ty>
+struct LegacyMicro {
+  template <int R, int T>
+  static void run(int64_t n, const uint8_t* w, size_t ws, const uint8_t* x, size_t xs, float* y, int64_t ldy) {
+    legacy_micro<Ty, R, T>(n, w, ws, x, xs, y, ldy);
+  }
+};
+template <GgmlType W>
+struct FloatMicro {
+  template <int R, int T>
+  static void run(int64_t n, const uint8_t* w, size_t ws, const uint8_t* x, size_t xs, float* y, int64_t ldy) {
+    float_micro<W, R, T>(n, w, ws, x, xs, y, ldy);
+  }
+};
+
+// ---- activation quantizers (bit-exact with quant/q8_ref.cpp) ----
+
+// roundf(): to nearest, ties away from zero (the reference's rounding).
+inline __m512i round_away(__m512 v) {
+  const __m512 t = _mm512_roundscale_ps(v, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
+  const __m512 frac = _mm512_sub_ps(v, t);
+  const __mmask16 up = _mm512_cmp_ps_mask(_mm512_abs_ps(frac), _mm512_set1_ps(0.5f), _CMP_GE_OQ);
+  const __m512 one = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(v, _mm512_setzero_ps(), _CMP_LT_OQ),
+                                          _mm512_set1_ps(1.0f), _mm512_set1_ps(-1.0f));
+  return _mm512_cvttps_epi32(_mm512_mask_add_ps(t, up, t, one));
+}
+
+template <bool kWithSum>
+inline void quantize_block32(const float* x, int8_t* qs, fp16_t* d_out, fp16_t* s_out) {
+  const __m512 a = _mm512_loadu_ps(x), b = _mm512_loadu_ps(x + 16);
+  const float amax = _mm512_reduce_max_ps(_mm512_max_ps(_mm512_abs_ps(a), _mm512_abs_ps(b)));
+  const float d = amax / 127.0f;
+  const float id = d != 0.0f ? 1.0f / d : 0.0f;
+  const __m512 vid = _mm512_set1_ps(id);
+  const __m512i qa = round_away(_mm512_mul_ps(a, vid)), qb = round_away(_mm512_mul_ps(b, vid));
+  _mm_storeu_si128((__m128i*)qs, _mm512_cvtepi32_epi8(qa));
+  _mm_storeu_si128((__m128i*)(qs + 16), _mm512_cvtepi32_epi8(qb));
+  *d_out = fp32_to_fp16(d);
+  if constexpr (kWithSum) *s_out = fp32_to_fp16(static_cast<float>(_mm512_reduce_add_epi32(_mm512_add_epi32(qa, qb))) * d);
+}
+
+void quantize_q8_0_avx512(const float* x, void* dst, int64_t n) {
+  auto* y = static_cast<block_q8_0*>(dst);
+  for (int64_t b = 0; b < n / 32; ++b) quantize_block32<false>(x + b * 32, y[b].qs, &y[b].d, nullptr);
+}
+void quantize_q8_1_avx512(const float* x, void* dst, int64_t n) {
+  auto* y = static_cast<block_q8_1*>(dst);
+  for (int64_t b = 0; b < n / 32; ++b) quantize_block32<true>(x + b * 32, y[b].qs, &y[b].d, &y[b].s);
+}
+
+void quantize_q8_K_avx512(const float* src, void* dst, int64_t n) {
+  auto* y = static_cast<block_q8_K*>(dst);
+  for (int64_t b = 0; b < n / 256; ++b) {
+    const float* x = src + b * 256;
+    __m512 vmax = _mm512_setzero_ps();
+    for (int i = 0; i < 16; ++i) vmax = _mm512_max_ps(vmax, _mm512_abs_ps(_mm512_loadu_ps(x + 16 * i)));
+    const float amax = _mm512_reduce_max_ps(vmax);
+    if (amax == 0.0f) {
+      std::memset(&y[b], 0, sizeof(block_q8_K));
+      continue;
+    }
+    // The first element of largest magnitude gives the scale its sign (as the reference does).
+    float max = 0.0f;
+    for (int i = 0; i < 16; ++i) {
+      const __mmask16 m = _mm512_cmp_ps_mask(_mm512_abs_ps(_mm512_loadu_ps(x + 16 * i)), _mm512_set1_ps(amax), _CMP_EQ_OQ);
+      if (m != 0) {
+        max = x[16 * i + __builtin_ctz(m)];
+        break;
+      }
+    }
+    const float iscale = -127.0f / max;
+    const __m512 vs = _mm512_set1_ps(iscale);
+    for (int i = 0; i < 16; ++i) {
+      // cvtps rounds to nearest even, exactly the reference's nearest_int().
+      __m512i q = _mm512_cvtps_epi32(_mm512_mul_ps(_mm512_loadu_ps(x + 16 * i), vs));
+      q = _mm512_min_epi32(q, _mm512_set1_epi32(127));
+      _mm_storeu_si128((__m128i*)(y[b].qs + 16 * i), _mm512_cvtepi32_epi8(q));
+      y[b].bsums[i] = static_cast<int16_t>(_mm512_reduce_add_epi32(q));
+    }
+    y[b].d = 1.0f / iscale;
+  }
+}
+
+}  // namespace
+
+void fill_kernels_kquant_avx512(CpuKernelTable* table);
+
+void fill_kernels_avx512(CpuKernelTable* t) {
+  auto set = [&](GgmlType type, TileFn fn) { t->tile[static_cast<int>(type)] = fn; };
+  set(GgmlType::F32, tile_driver<FloatMicro<GgmlType::F32>>);
+  set(GgmlType::F16, tile_driver<FloatMicro<GgmlType::F16>>);
+  set(GgmlType::BF16, tile_driver<FloatMicro<GgmlType::BF16>>);
+  set(GgmlType::Q4_0, tile_driver<LegacyMicro<TypeQ4_0>>);
+  set(GgmlType::Q4_1, tile_driver<LegacyMicro<TypeQ4_1>>);
+  set(GgmlType::Q5_0, tile_driver<LegacyMicro<TypeQ5_0>>);
+  set(GgmlType::Q5_1, tile_driver<LegacyMicro<TypeQ5_1>>);
+  set(GgmlType::Q8_0, tile_driver<LegacyMicro<TypeQ8_0>>);
+  t->quantize[static_cast<int>(GgmlType::Q8_0)] = quantize_q8_0_avx512;
+  t->quantize[static_cast<int>(GgmlType::Q8_1)] = quantize_q8_1_avx512;
+  t->quantize[static_cast<int>(GgmlType::Q8_K)] = quantize_q8_K_avx512;
+  fill_kernels_kquant_avx512(t);
+}
+
+}  // namespace pensieve::cpu

@@ -1,0 +1,182 @@
+// AVX-512 VNNI kernels for the k-quants (Q2_K..Q6_K) against Q8_K activations.
+//
+// Every k-quant is first unpacked, per super-block, into the common KQuantDecoded form
+// (vec_dot.h: unsigned q per element, an int16 scale and min per 16-element group, float d
+// and dmin), for R rows at a time, into a small L1-resident scratch; the microkernel then
+// serves T tokens from it. Per 64 elements, vpdpbusd gives sum(q * x) per 4-element lane
+// (at most 4 * 63 * 127, so it fits 16 bits) and vpdpwssd multiplies that by the group's
+// scale while accumulating, so the integer sum of a whole super-block costs 2 instructions per
+// 64 multiply-adds and is converted to float once. The mins use the activations' 16-element
+// sums (bsums): one vpmaddwd per super-block.
+#include <immintrin.h>
+
+#include <vector>
+
+#include "backend/cpu/kernels_avx512_common.h"
+#include "backend/cpu/kernels_table.h"
+#include "backend/cpu/vec_dot.h"
+#include "quant/blocks.h"
+
+namespace pensieve::cpu {
+
+using KDirectFn = void (*)(int64_t n, const uint8_t* w, size_t ws, int nr, const uint8_t* x, size_t xs, int nt,
+                           float* y, int64_t ldy);
+KDirectFn kdirect_tile(GgmlType type);  // kernels_kdirect_avx512.cpp
+
+namespace {
+
+using namespace avx512;
+
+inline __m256i load256(const void* p) { return _mm256_loadu_si256((const __m256i*)p); }
+inline void store256(void* p, __m256i v) { _mm256_storeu_si256((__m256i*)p, v); }
+inline __m256i srl8(__m256i v, int s) { return _mm256_srli_epi16(v, s); }  // then mask: bytes
+
+template <GgmlType kType>
+void unpack_q(const void* block, uint8_t* q) {
+  const __m256i m2 = _mm256_set1_epi8(3), m4 = _mm256_set1_epi8(0x0F);
+  if constexpr (kType == GgmlType::Q4_K || kType == GgmlType::Q5_K) {
+    const uint8_t* qs = kType == GgmlType::Q4_K ? static_cast<const block_q4_K*>(block)->qs
+                                                 : static_cast<const block_q5_K*>(block)->qs;
+    [[maybe_unused]] __m256i qh;
+    if constexpr (kType == GgmlType::Q5_K) qh = load256(static_cast<const block_q5_K*>(block)->qh);
+    for (int c = 0; c < 4; ++c) {
+      const __m256i v = load256(qs + 32 * c);
+      __m256i lo = _mm256_and_si256(v, m4), hi = _mm256_and_si256(srl8(v, 4), m4);
+      if constexpr (kType == GgmlType::Q5_K) {
+        const __m256i bit = _mm256_set1_epi8(0x10);
+        lo = _mm256_or_si256(lo, _mm256_and_si256(_mm256_slli_epi16(srl8(qh, 2 * c), 4), bit));
+        hi = _mm256_or_si256(hi, _mm256_and_si256(_mm256_slli_epi16(srl8(qh, 2 * c + 1), 4), bit));
+      }
+      store256(q + 64 * c, lo);
+      store256(q + 64 * c + 32, hi);
+    }
+  } else if constexpr (kType == GgmlType::Q6_K) {
+    const auto* b = static_cast<const block_q6_K*>(block);
+    for (int h = 0; h < 2; ++h) {
+      const __m256i l0 = load256(b->ql + 64 * h), l1 = load256(b->ql + 64 * h + 32);
+      const __m256i qh = load256(b->qh + 32 * h);
+      const __m256i h0 = _mm256_slli_epi16(_mm256_and_si256(qh, m2), 4);
+      const __m256i h1 = _mm256_slli_epi16(_mm256_and_si256(srl8(qh, 2), m2), 4);
+      const __m256i h2 = _mm256_slli_epi16(_mm256_and_si256(srl8(qh, 4), m2), 4);
+      const __m256i h3 = _mm256_slli_epi16(_mm256_and_si256(srl8(qh, 6), m2), 4);
+      store256(q + 128 * h, _mm256_or_si256(_mm256_and_si256(l0, m4), h0));
+      store256(q + 128 * h + 32, _mm256_or_si256(_mm256_and_si256(l1, m4), h1));
+      store256(q + 128 * h + 64, _mm256_or_si256(_mm256_and_si256(srl8(l0, 4), m4), h2));
+      store256(q + 128 * h + 96, _mm256_or_si256(_mm256_and_si256(srl8(l1, 4), m4), h3));
+    }
+  } else if constexpr (kType == GgmlType::Q3_K) {
+    const auto* b = static_cast<const block_q3_K*>(block);
+    const __m256i hm = load256(b->hmask);
+    for (int h = 0; h < 2; ++h) {
+      const __m256i v = load256(b->qs + 32 * h);
+      for (int j = 0; j < 4; ++j) {
+        const __m256i low = _mm256_and_si256(srl8(v, 2 * j), m2);
+        const __m256i high = _mm256_and_si256(_mm256_slli_epi16(srl8(hm, 4 * h + j), 2), _mm256_set1_epi8(4));
+        store256(q + 128 * h + 32 * j, _mm256_or_si256(low, high));
+      }
+    }
+  } else if constexpr (kType == GgmlType::Q2_K) {
+    const auto* b = static_cast<const block_q2_K*>(block);
+    for (int h = 0; h < 2; ++h) {
+      const __m256i v = load256(b->qs + 32 * h);
+      for (int j = 0; j < 4; ++j) store256(q + 128 * h + 32 * j, _mm256_and_si256(srl8(v, 2 * j), m2));
+    }
+  }
+}
+
+template <GgmlType kType>
+void unpack_rows(const uint8_t* w, size_t ws, int nrows, int64_t nsb, KQuantDecoded* out) {
+  constexpr size_t kBlockBytes = sizeof(std::conditional_t<kType == GgmlType::Q2_K, block_q2_K,
+      std::conditional_t<kType == GgmlType::Q3_K, block_q3_K,
+      std::conditional_t<kType == GgmlType::Q4_K, block_q4_K,
+      std::conditional_t<kType == GgmlType::Q5_K, block_q5_K, block_q6_K>>>>);
+  for (int r = 0; r < nrows; ++r)
+    for (int64_t s = 0; s < nsb; ++s) {
+      const uint8_t* block = w + r * ws + s * kBlockBytes;
+      KQuantDecoded* d = out + r * nsb + s;
+      decode_kquant_scales(kType, block, d);
+      unpack_q<kType>(block, d->q);
+    }
+}
+
+// R rows (decoded, nsb super-blocks each) x T tokens of Q8_K.
+template <int R, int T>
+void kquant_micro(int64_t nsb, const KQuantDecoded* dec, const uint8_t* x, size_t xs, float* y, int64_t ldy) {
+  __m512 acc[R][T];
+  for (int r = 0; r < R; ++r)
+    for (int t = 0; t < T; ++t) acc[r][t] = _mm512_setzero_ps();
+  // Lane i of vector k holds group 4k + i/4's scale in its low 16 bits (high 16 bits zero).
+  const __m512i idx0 = _mm512_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3);
+  for (int64_t s = 0; s < nsb; ++s) {
+    __m512i isum[R][T];
+    for (int r = 0; r < R; ++r)
+      for (int t = 0; t < T; ++t) isum[r][t] = _mm512_setzero_si512();
+    for (int k = 0; k < 4; ++k) {
+      __m512i xv[T];
+      for (int t = 0; t < T; ++t)
+        xv[t] = _mm512_loadu_si512(reinterpret_cast<const block_q8_K*>(x + t * xs)[s].qs + 64 * k);
+      const __m512i idx = _mm512_add_epi32(idx0, _mm512_set1_epi32(4 * k));
+      for (int r = 0; r < R; ++r) {
+        const KQuantDecoded& d = dec[r * nsb + s];
+        const __m512i u = _mm512_loadu_si512(d.q + 64 * k);
+        const __m512i sc = _mm512_permutexvar_epi32(idx, _mm512_cvtepu16_epi32(load256(d.scale)));
+        for (int t = 0; t < T; ++t) {
+          const __m512i p = _mm512_dpbusd_epi32(_mm512_setzero_si512(), u, xv[t]);
+          isum[r][t] = _mm512_dpwssd_epi32(isum[r][t], p, sc);
+        }
+      }
+    }
+    for (int t = 0; t < T; ++t) {
+      const block_q8_K& xb = reinterpret_cast<const block_q8_K*>(x + t * xs)[s];
+      const __m256i bsums = load256(xb.bsums);
+      for (int r = 0; r < R; ++r) {
+        const KQuantDecoded& d = dec[r * nsb + s];
+        const __m256i msum = _mm256_madd_epi16(load256(d.min), bsums);
+        acc[r][t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum[r][t]), _mm512_set1_ps(d.d * xb.d), acc[r][t]);
+        acc[r][t] = _mm512_fnmadd_ps(_mm512_cvtepi32_ps(_mm512_zextsi256_si512(msum)),
+                                     _mm512_set1_ps(d.dmin * xb.d), acc[r][t]);
+      }
+    }
+  }
+  store_tile<R, T>(acc, y, ldy);
+}
+
+using KMicroFn = void (*)(int64_t, const KQuantDecoded*, const uint8_t*, size_t, float*, int64_t);
+
+template <GgmlType kType>
+void kquant_tile(int64_t n, const uint8_t* w, size_t ws, int nr, const uint8_t* x, size_t xs, int nt, float* y,
+                 int64_t ldy) {
+  constexpr int R = 4, T = 3;
+  static constexpr KMicroFn kTable[R][T] = {
+      {kquant_micro<1, 1>, kquant_micro<1, 2>, kquant_micro<1, 3>},
+      {kquant_micro<2, 1>, kquant_micro<2, 2>, kquant_micro<2, 3>},
+      {kquant_micro<3, 1>, kquant_micro<3, 2>, kquant_micro<3, 3>},
+      {kquant_micro<4, 1>, kquant_micro<4, 2>, kquant_micro<4, 3>}};
+  const int64_t nsb = n / QK_K;
+  // Few tokens: unpack in registers (each weight byte is used once or twice).
+  if (nt <= 2) {
+    if (KDirectFn direct = kdirect_tile(kType)) return direct(n, w, ws, nr, x, xs, nt, y, ldy);
+  }
+  thread_local std::vector<KQuantDecoded> scratch;
+  if (scratch.size() < static_cast<size_t>(R * nsb)) scratch.resize(R * nsb);
+  for (int r0 = 0; r0 < nr; r0 += R) {
+    const int rr = std::min(R, nr - r0);
+    unpack_rows<kType>(w + r0 * ws, ws, rr, nsb, scratch.data());
+    for (int t0 = 0; t0 < nt; t0 += T) {
+      const int tt = std::min(T, nt - t0);
+      kTable[rr - 1][tt - 1](nsb, scratch.data(), x + t0 * xs, xs, y + t0 * ldy + r0, ldy);
+    }
+  }
+}
+
+}  // namespace
+
+void fill_kernels_kquant_avx512(CpuKernelTable* t) {
+  t->tile[static_cast<int>(GgmlType::Q2_K)] = kquant_tile<GgmlType::Q2_K>;
+  t->tile[static_cast<int>(GgmlType::Q3_K)] = kquant_tile<GgmlType::Q3_K>;
+  t->tile[static_cast<int>(GgmlType::Q4_K)] = kquant_tile<GgmlType::Q4_K>;
+  t->tile[static_cast<int>(GgmlType::Q5_K)] = kquant_tile<GgmlType::Q5_K>;
+  t->tile[static_cast<int>(GgmlType::Q6_K)] = kquant_tile<GgmlType::Q6_K>;
+}
+
+}  // namespace pensieve::cpu

@@ -1,0 +1,147 @@
+// backend::Ops on an NVIDIA GPU (see backend/ops.h for the contract).
+//
+// Weights are uploaded once at bind_weight (vectors as F32), activations live in the context's
+// buffer pool, the K/V pools in device memory. Every op is issued on the context's one stream.
+// Decode steps are replayed from CUDA graphs: the first step of a shape runs directly, the second
+// is captured, later ones replay it (the op sequence is checked against the recording; on any
+// difference the step runs directly and the graph is dropped). Ops return void by the interface;
+// the first CUDA failure is kept and reported by status() (and the step's reads return NaNs).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "backend/cuda/context.h"
+#include "backend/cuda/gemm.h"
+#include "backend/ops.h"
+
+namespace pensieve::cuda {
+
+struct CudaOpsOptions {
+  bool use_graphs = true;
+  int matvec_max_tokens = 8;  // steps with more tokens use the dequantize + GEMM path
+  std::chrono::milliseconds step_timeout{60000};
+  int64_t pool_cap_bytes = int64_t(1) << 40;
+};
+
+struct GraphStats {
+  int64_t captured = 0;   // graphs instantiated
+  int64_t replayed = 0;   // steps served by a graph
+  int64_t direct = 0;     // steps issued op by op
+  int64_t mismatches = 0; // replays abandoned because the op sequence differed
+};
+
+class CudaOps final : public backend::Ops {
+ public:
+  static Result<std::unique_ptr<CudaOps>> create(int device, const CudaOpsOptions& options = {});
+  ~CudaOps() override;
+
+  std::string device() const override;
+  Status init(int max_tokens_per_step) override;
+  float* alloc(int64_t n) override;
+  Result<backend::Weight> bind_weight(const backend::Weight& host, std::string_view name) override;
+  Status init_kv_cache(const backend::KvCacheShape& shape) override;
+  void set_rope(const backend::RopeTable& rope) override;
+  int64_t memory_bytes() const override;
+
+  void begin_step(const backend::StepInputs& in) override;
+  void embed(const backend::Weight& table, float* out) override;
+  void matmul(const backend::Weight& w, const float* x, int n_tokens, float* y,
+              const backend::Weight* bias = nullptr) override;
+  void rms_norm(const float* x, const backend::Weight& weight, float eps, int64_t n_rows, int width,
+                float* y) override;
+  void rope(float* x, int n_heads, int head_dim) override;
+  void kv_write(int layer, const float* k, const float* v) override;
+  void attention(int layer, const float* q, const backend::AttentionShape& shape, float* out) override;
+  void silu_mul(const float* gate, const float* up, int64_t n, float* out) override;
+  void add(float* x, const float* y, int64_t n) override;
+  void copy_output_rows(const float* src, int width, float* dst) override;
+  void read(const float* src, int64_t n, float* host_dst) override;
+
+  // ---- CUDA extras (not in backend::Ops) ----
+  // Greedy sampling on the device: host_out[r] = argmax of row r of `logits` (rows of `width`).
+  // Ends the step like read(); only n_rows ints cross the bus instead of the logits.
+  void read_argmax(const float* logits, int n_rows, int width, int32_t* host_out);
+  // The first error any op hit (ok while none did).
+  Status status() const { return status_; }
+  Context& context() { return *ctx_; }
+  GraphStats graph_stats() const { return graph_stats_; }
+  void set_use_graphs(bool on) { options_.use_graphs = on; }
+
+ private:
+  using Launch = std::function<void(cudaStream_t)>;
+  enum class Mode { direct, capture, replay };
+  struct StepKey {
+    int n_tokens, n_seqs, n_out, n_splits;
+    auto tie() const { return std::tie(n_tokens, n_seqs, n_out, n_splits); }
+    bool operator<(const StepKey& o) const { return tie() < o.tie(); }
+  };
+  struct StepGraph {
+    int seen = 0;
+    bool broken = false;  // capture failed or replays mismatched: run this shape directly
+    Graph graph;
+    std::vector<uint64_t> ops;  // signatures of the recorded ops
+  };
+
+  CudaOps() = default;
+  void fail(Error e);
+  void fail_cuda(int code, const char* what);
+  // Runs or records one op; `sig` identifies it (kind + arguments) for replay checks.
+  void issue(uint64_t sig, Launch launch);
+  void finish_step();  // ends capture / launches the replayed graph
+  Status ensure_inputs(int n_tokens, int n_seqs);
+  const int32_t* dev_ints(int which) const;
+
+  std::unique_ptr<Context> ctx_;
+  CudaOpsOptions options_;
+  Gemm gemm_;
+  Status status_;
+  int max_tokens_ = 0;
+  std::vector<void*> activations_;
+  std::vector<void*> owned_;  // other pool buffers (rope table, argmax output, partials)
+
+  // KV cache
+  backend::KvCacheShape kv_shape_;
+  void* k_pool_ = nullptr;
+  void* v_pool_ = nullptr;
+  int64_t kv_bytes_ = 0;
+
+  // rope
+  float* inv_freq_ = nullptr;
+  int n_rot_ = 0;
+  bool neox_ = false;
+  float mscale_ = 1.0f;
+
+  // per-step inputs: one pinned host block copied into one device block with fixed offsets
+  int32_t* host_inputs_ = nullptr;
+  int32_t* dev_inputs_ = nullptr;
+  int64_t inputs_cap_ = 0;   // ints
+  int bt_stride_ = 0;
+  int inputs_rows_ = 0;      // the M of the layout (max tokens per step)
+  CUevent_st* inputs_copied_ = nullptr;
+  int step_tokens_ = 0, step_seqs_ = 0, step_out_ = 0, step_splits_ = 1;
+  float* partial_ = nullptr;
+  int64_t partial_cap_ = 0;
+  int32_t* argmax_dev_ = nullptr;
+  int32_t* argmax_host_ = nullptr;
+  int argmax_cap_ = 0;
+  float* read_host_ = nullptr;  // pinned bounce buffer for read()
+  int64_t read_cap_ = 0;
+
+  // graphs
+  Mode mode_ = Mode::direct;
+  bool in_step_ = false;
+  StepKey key_{};
+  std::map<StepKey, StepGraph> graphs_;
+  std::vector<Launch> step_ops_;
+  std::vector<uint64_t> step_sigs_;
+  GraphStats graph_stats_;
+};
+
+}  // namespace pensieve::cuda

@@ -1,0 +1,153 @@
+#include "backend/cuda/common.cuh"
+#include "backend/cuda/elementwise.cuh"
+
+namespace pensieve::cuda {
+
+namespace {
+
+__global__ void rms_norm_kernel(const float* __restrict__ x, const float* __restrict__ w, float eps, int width,
+                                float* y) {
+  const float* xr = x + int64_t(blockIdx.x) * width;
+  float* yr = y + int64_t(blockIdx.x) * width;
+  float ss = 0.0f;
+  for (int i = threadIdx.x; i < width; i += blockDim.x) ss += xr[i] * xr[i];
+  ss = blockDim.x == kWarp ? warp_sum(ss) : block_sum(ss);
+  const float inv = rsqrtf(ss / width + eps);
+  for (int i = threadIdx.x; i < width; i += blockDim.x) yr[i] = xr[i] * inv * w[i];
+}
+
+__global__ void rope_kernel(float* x, int n_tokens, int n_heads, int head_dim, int n_rot, bool neox,
+                            const int32_t* __restrict__ positions, const float* __restrict__ inv_freq, float mscale) {
+  const int half = n_rot / 2;
+  const int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (i >= int64_t(n_tokens) * n_heads * half) return;
+  const int p = int(i % half);
+  const int64_t th = i / half;  // token * n_heads + head
+  const int t = int(th / n_heads);
+  float* head = x + th * head_dim;
+  // The angle is rounded to float as the CPU computes it, then its sine and cosine are taken
+  // accurately (fast-math sinf is far off for angles of thousands of radians).
+  const float angle = float(positions[t]) * inv_freq[p];
+  double s, c;
+  sincos(double(angle), &s, &c);
+  const float cs = float(c) * mscale, sn = float(s) * mscale;
+  const int a = neox ? p : 2 * p, b = neox ? p + half : 2 * p + 1;
+  const float x0 = head[a], x1 = head[b];
+  head[a] = x0 * cs - x1 * sn;
+  head[b] = x0 * sn + x1 * cs;
+}
+
+__global__ void silu_mul_kernel(const float* __restrict__ g, const float* __restrict__ u, int64_t n, float* out) {
+  const int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (i < n) {
+    const float v = g[i];
+    out[i] = v / (1.0f + expf(-v)) * u[i];
+  }
+}
+
+__global__ void add_kernel(float* x, const float* __restrict__ y, int64_t n) {
+  const int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (i < n) x[i] += y[i];
+}
+
+__global__ void add_bias_kernel(float* x, const float* __restrict__ b, int64_t n, int64_t width) {
+  const int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (i < n) x[i] += b[i % width];
+}
+
+__global__ void gather_rows_kernel(const float* __restrict__ src, int width, const int32_t* __restrict__ rows,
+                                   float* __restrict__ dst) {
+  const int64_t r = rows[blockIdx.x];
+  for (int i = threadIdx.x; i < width; i += blockDim.x) dst[int64_t(blockIdx.x) * width + i] = src[r * width + i];
+}
+
+__global__ void argmax_kernel(const float* __restrict__ x, int width, int32_t* out) {
+  const float* row = x + int64_t(blockIdx.x) * width;
+  float best = -INFINITY;
+  int best_i = 0x7fffffff;
+  for (int i = threadIdx.x; i < width; i += blockDim.x) {
+    const float v = row[i];
+    if (v > best) {  // strided scan: the first hit of a value is its lowest index in this thread
+      best = v;
+      best_i = i;
+    }
+  }
+  __shared__ float sv[32];
+  __shared__ int si[32];
+#pragma unroll
+  for (int o = 16; o > 0; o >>= 1) {
+    const float ov = __shfl_xor_sync(0xffffffffu, best, o);
+    const int oi = __shfl_xor_sync(0xffffffffu, best_i, o);
+    if (ov > best || (ov == best && oi < best_i)) {
+      best = ov;
+      best_i = oi;
+    }
+  }
+  const int lane = threadIdx.x % kWarp, warp = threadIdx.x / kWarp;
+  if (lane == 0) {
+    sv[warp] = best;
+    si[warp] = best_i;
+  }
+  __syncthreads();
+  if (warp == 0) {
+    const int n_warps = blockDim.x / kWarp;
+    best = lane < n_warps ? sv[lane] : -INFINITY;
+    best_i = lane < n_warps ? si[lane] : 0x7fffffff;
+#pragma unroll
+    for (int o = 16; o > 0; o >>= 1) {
+      const float ov = __shfl_xor_sync(0xffffffffu, best, o);
+      const int oi = __shfl_xor_sync(0xffffffffu, best_i, o);
+      if (ov > best || (ov == best && oi < best_i)) {
+        best = ov;
+        best_i = oi;
+      }
+    }
+    if (lane == 0) out[blockIdx.x] = best_i == 0x7fffffff ? 0 : best_i;
+  }
+}
+
+constexpr int kThreads = 256;
+
+}  // namespace
+
+void rms_norm(const float* x, const float* weight, float eps, int64_t n_rows, int width, float* y, cudaStream_t stream) {
+  if (n_rows == 0) return;
+  const int threads = width >= 1024 ? 512 : (width >= 256 ? 128 : kWarp);
+  rms_norm_kernel<<<static_cast<unsigned>(n_rows), threads, 0, stream>>>(x, weight, eps, width, y);
+}
+
+void rope(float* x, int n_tokens, int n_heads, int head_dim, int n_rot, bool neox, const int32_t* positions,
+          const float* inv_freq, float mscale, cudaStream_t stream) {
+  const int64_t n = int64_t(n_tokens) * n_heads * (n_rot / 2);
+  if (n == 0) return;
+  rope_kernel<<<ceil_div(n, kThreads), kThreads, 0, stream>>>(x, n_tokens, n_heads, head_dim, n_rot, neox, positions,
+                                                              inv_freq, mscale);
+}
+
+void silu_mul(const float* gate, const float* up, int64_t n, float* out, cudaStream_t stream) {
+  if (n == 0) return;
+  silu_mul_kernel<<<ceil_div(n, kThreads), kThreads, 0, stream>>>(gate, up, n, out);
+}
+
+void add(float* x, const float* y, int64_t n, cudaStream_t stream) {
+  if (n == 0) return;
+  add_kernel<<<ceil_div(n, kThreads), kThreads, 0, stream>>>(x, y, n);
+}
+
+void add_bias(float* x, const float* bias, int64_t n_rows, int64_t width, cudaStream_t stream) {
+  const int64_t n = n_rows * width;
+  if (n == 0) return;
+  add_bias_kernel<<<ceil_div(n, kThreads), kThreads, 0, stream>>>(x, bias, n, width);
+}
+
+void gather_rows(const float* src, int width, const int32_t* rows, int n, float* dst, cudaStream_t stream) {
+  if (n == 0) return;
+  gather_rows_kernel<<<n, kThreads, 0, stream>>>(src, width, rows, dst);
+}
+
+void argmax_rows(const float* x, int n_rows, int width, int32_t* out, cudaStream_t stream) {
+  if (n_rows == 0) return;
+  argmax_kernel<<<n_rows, 1024, 0, stream>>>(x, width, out);
+}
+
+}  // namespace pensieve::cuda

@@ -1,0 +1,151 @@
+// `pensieve serve`: the HTTP server (Anthropic Messages + OpenAI Chat Completions + jobs).
+#include <CLI/CLI.hpp>
+
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <thread>
+
+#include <pthread.h>
+
+#include "cli/command.h"
+#include "engine/inference.h"
+#include "server/model_binding.h"
+#include "server/server.h"
+
+namespace pensieve::cli {
+
+namespace {
+
+struct ServeArgs {
+  std::string model_path;
+  std::vector<std::string> aliases;
+  int n_ctx = 0;
+  int threads = 0;
+  std::string device = "auto";
+  server::ServerConfig config;
+  double max_body_mb = 32;
+};
+
+void add_options(CLI::App& app, ServeArgs& a) {
+  app.add_option("-m,--model", a.model_path, "GGUF model file")->required();
+  app.add_option("--host", a.config.host, "address to listen on (default: loopback only)");
+  app.add_option("--port", a.config.port, "port; 0 picks a free one and prints it")->check(CLI::Range(0, 65535));
+  app.add_option("--api-key", a.config.api_key, "require this key (x-api-key or Bearer); env PENSIEVE_API_KEY");
+  app.add_option("--alias", a.aliases, "model id(s) to serve under; the first is the canonical id");
+  app.add_option("--ctx", a.n_ctx, "context size in tokens (0: the model's, capped by memory)")->check(CLI::NonNegativeNumber);
+  app.add_option("--threads", a.threads, "CPU threads (0: physical cores)")->check(CLI::NonNegativeNumber);
+  app.add_option("--device", a.device, "auto | cpu | cuda | cuda:N");
+  app.add_option("--max-queue", a.config.max_queue, "requests that may wait for the engine before 529/429")
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--parallel", a.config.workers, "generations run at once (engine worker threads)")
+      ->check(CLI::Range(1, 256));
+  app.add_option("--cors-origin", a.config.cors_origins, "allow browser requests from this origin ('*': any)");
+  app.add_option("--max-body-mb", a.max_body_mb, "request body limit in MiB (413 beyond)")->check(CLI::PositiveNumber);
+  app.add_option("--ping-interval-ms", a.config.ping_interval_ms, "keep-alive event interval of idle streams")
+      ->check(CLI::Range(10, 600000));
+  app.add_option("--jobs-max", a.config.max_jobs, "finished jobs kept for GET and stream resumption")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--jobs-ttl", a.config.job_ttl_s, "seconds a finished job is kept")->check(CLI::PositiveNumber);
+  app.add_flag("--quiet", [&a](int64_t) { a.config.log_requests = false; }, "no per-request log lines");
+}
+
+std::atomic<int> g_load_failed{0};
+
+void load_model(ServeArgs& a, server::Server& srv) {
+  auto backend = std::make_shared<engine::InferenceBackend>();
+  engine::LoadOptions lo;
+  lo.model_path = a.model_path;
+  lo.device = a.device;
+  lo.threads = a.threads;
+  lo.n_ctx = a.n_ctx;
+  auto t0 = std::chrono::steady_clock::now();
+  Status st = backend->load(lo);
+  if (!st.ok()) {
+    std::fprintf(stderr, "pensieve: cannot load %s: %s\n", a.model_path.c_str(), st.error().message.c_str());
+    srv.set_model(nullptr, st.error().message);
+    g_load_failed = 1;
+    return;
+  }
+  std::string id = a.aliases.empty() ? std::filesystem::path(a.model_path).stem().string() : a.aliases[0];
+  std::vector<std::string> extra(a.aliases.size() > 1 ? a.aliases.begin() + 1 : a.aliases.end(), a.aliases.end());
+  std::string warning;
+  auto model = server::bind_backend(backend, id, extra, &warning);
+  if (!model.ok()) {
+    std::fprintf(stderr, "pensieve: %s\n", model.error().message.c_str());
+    srv.set_model(nullptr, model.error().message);
+    g_load_failed = 1;
+    return;
+  }
+  if (!warning.empty()) std::fprintf(stderr, "pensieve: warning: %s\n", warning.c_str());
+  double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  std::fprintf(stderr, "pensieve: model %s (%s) on %s, context %d tokens, loaded in %.0f ms\n", id.c_str(),
+               (*model)->variant.c_str(), (*model)->device.c_str(), (*model)->info.n_ctx, ms);
+  srv.set_model(model.value());
+}
+
+}  // namespace
+
+int run_serve(int argc, char** argv) {
+  CLI::App app{"Serve a model over HTTP: Anthropic /v1/messages, OpenAI /v1/chat/completions, /v1/jobs"};
+  app.name("pensieve serve");
+  ServeArgs a;
+  add_options(app, a);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int code = app.exit(e);
+    return e.get_exit_code() == 0 ? code : 2;
+  }
+  if (a.config.api_key.empty())
+    if (const char* env = std::getenv("PENSIEVE_API_KEY")) a.config.api_key = env;
+  a.config.max_body_bytes = static_cast<size_t>(a.max_body_mb * 1024 * 1024);
+  if (!std::filesystem::exists(a.model_path)) {
+    std::fprintf(stderr, "pensieve: model file not found: %s\n", a.model_path.c_str());
+    return 1;
+  }
+
+  // Signals are taken synchronously by this thread (sigtimedwait); every other thread blocks them.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+
+  server::Server srv(a.config);
+  auto port = srv.bind();
+  if (!port.ok()) {
+    std::fprintf(stderr, "pensieve: %s\n", port.error().message.c_str());
+    return 1;
+  }
+  std::printf("pensieve: listening on http://%s:%d\n", a.config.host.c_str(), port.value());
+  std::fflush(stdout);
+  if (a.config.host != "127.0.0.1" && a.config.host != "localhost" && a.config.host != "::1" && a.config.api_key.empty())
+    std::fprintf(stderr, "pensieve: warning: listening on %s without --api-key\n", a.config.host.c_str());
+
+  std::thread http([&srv] { srv.run(); });
+  std::thread loader([&a, &srv] { load_model(a, srv); });
+  int exit_code = 0;
+  for (;;) {
+    timespec tick{0, 200 * 1000 * 1000};
+    int sig = sigtimedwait(&signals, nullptr, &tick);
+    if (sig == SIGINT || sig == SIGTERM) {
+      std::fprintf(stderr, "pensieve: %s received, shutting down\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
+      break;
+    }
+    if (g_load_failed.load()) {
+      exit_code = 1;
+      break;
+    }
+  }
+  loader.join();
+  srv.stop();
+  http.join();
+  return exit_code;
+}
+
+PENSIEVE_COMMAND("serve", "serve a model over HTTP (Anthropic + OpenAI APIs, jobs)", run_serve);
+
+}  // namespace pensieve::cli

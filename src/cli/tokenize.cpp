@@ -1,0 +1,105 @@
+// pensieve tokenize MODEL.gguf [TEXT | --file PATH] [--ids] [--add-special] [--parse-special]
+// Loads only the tokenizer of a GGUF (no weights) and prints the tokens of the text.
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "cli/command.h"
+#include "gguf/gguf.h"
+#include "text/tokenizer.h"
+
+namespace pensieve::cli {
+
+namespace {
+
+constexpr const char* kUsage =
+    "usage: pensieve tokenize MODEL.gguf [TEXT | --file PATH] [--ids] [--add-special] [--parse-special]\n";
+
+struct TokenizeArgs {
+  std::string model;
+  std::string text;
+  std::string file;
+  bool ids = false;
+  bool add_special = false;
+  bool parse_special = false;
+};
+
+bool read_all(const std::string& path, std::string& out) {
+  std::ifstream f(path, std::ios::binary);
+  if (!f) return false;
+  std::ostringstream ss;
+  ss << f.rdbuf();
+  out = ss.str();
+  return !f.bad();
+}
+
+// A piece as a JSON string literal: quotes, escapes for control characters, U+FFFD for bytes
+// that are not valid UTF-8 on their own (byte-fallback tokens, partial characters).
+std::string quote(const std::string& piece) {
+  return nlohmann::json(piece).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+}  // namespace
+
+int run_tokenize(int argc, char** argv) {
+  TokenizeArgs a;
+  CLI::App app{"Print the tokens of a text under a model's tokenizer (only the vocabulary is loaded)"};
+  app.add_option("model", a.model, "GGUF model or vocab-only file")->required();
+  auto* text_opt = app.add_option("text", a.text, "text to tokenize");
+  auto* file_opt = app.add_option("--file", a.file, "read the text from this file, byte for byte");
+  text_opt->excludes(file_opt);
+  app.add_flag("--ids", a.ids, "print only the ids, space-separated on one line");
+  app.add_flag("--add-special", a.add_special, "add BOS/EOS as the model's metadata says");
+  app.add_flag("--parse-special", a.parse_special, "text spelling a special token (e.g. <|im_end|>) becomes that token");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    if (e.get_exit_code() == 0) return app.exit(e);
+    std::fputs(kUsage, stderr);
+    app.exit(e);
+    return 2;
+  }
+  if (text_opt->count() == 0 && file_opt->count() == 0) {
+    std::fputs(kUsage, stderr);
+    std::fputs("pensieve tokenize: give the text as an argument or with --file\n", stderr);
+    return 2;
+  }
+  if (file_opt->count() > 0 && !read_all(a.file, a.text)) {
+    std::fprintf(stderr, "pensieve tokenize: cannot read %s\n", a.file.c_str());
+    return 1;
+  }
+
+  auto file = GgufFile::open(a.model);
+  if (!file.ok()) {
+    std::fprintf(stderr, "pensieve tokenize: %s\n", file.error().message.c_str());
+    return 1;
+  }
+  auto tok = text::Tokenizer::from_gguf(**file);
+  if (!tok.ok()) {
+    std::fprintf(stderr, "pensieve tokenize: %s\n", tok.error().message.c_str());
+    return 1;
+  }
+  const auto ids = (*tok)->encode(a.text, a.add_special, a.parse_special);
+  std::string out;
+  if (a.ids) {
+    for (size_t i = 0; i < ids.size(); ++i) {
+      if (i) out += ' ';
+      out += std::to_string(ids[i]);
+    }
+    out += '\n';
+  } else {
+    for (text::token_id id : ids) {
+      out += std::to_string(id) + ' ' + quote((*tok)->token_to_piece(id, true)) + '\n';
+    }
+  }
+  std::fwrite(out.data(), 1, out.size(), stdout);
+  return 0;
+}
+
+PENSIEVE_COMMAND("tokenize", "print the token ids and pieces of a text", run_tokenize);
+
+}  // namespace pensieve::cli

@@ -1,0 +1,105 @@
+#include "server/metrics.h"
+
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+namespace pensieve::server {
+
+static std::string num(double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.6g", v);
+  return buf;
+}
+
+Histogram::Histogram(std::vector<double> bounds) : bounds_(std::move(bounds)), counts_(bounds_.size() + 1, 0) {}
+
+void Histogram::observe(double value) {
+  size_t i = 0;
+  while (i < bounds_.size() && value > bounds_[i]) ++i;
+  ++counts_[i];
+  sum_ += value;
+  ++count_;
+}
+
+void Histogram::render(const std::string& name, std::string& out) const {
+  uint64_t cumulative = 0;
+  for (size_t i = 0; i < bounds_.size(); ++i) {
+    cumulative += counts_[i];
+    out += name + "_bucket{le=\"" + num(bounds_[i]) + "\"} " + std::to_string(cumulative) + "\n";
+  }
+  cumulative += counts_.back();
+  out += name + "_bucket{le=\"+Inf\"} " + std::to_string(cumulative) + "\n";
+  out += name + "_sum " + num(sum_) + "\n";
+  out += name + "_count " + std::to_string(count_) + "\n";
+}
+
+Metrics::Metrics()
+    : ttft_({0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120}),
+      itl_({0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1}) {}
+
+void Metrics::count_request(const std::string& endpoint, int status) {
+  std::lock_guard<std::mutex> lock(mu_);
+  ++requests_[{endpoint, status}];
+}
+
+void Metrics::observe_generation(int n_prompt, int n_cached, int n_generated, double ttft_s, double decode_s) {
+  std::lock_guard<std::mutex> lock(mu_);
+  ++generations_;
+  prompt_tokens_ += n_prompt;
+  cached_tokens_ += n_cached;
+  generated_tokens_ += n_generated;
+  if (n_cached > 0) ++prefix_hits_;
+  if (n_generated > 0) ttft_.observe(ttft_s);
+  if (n_generated > 1) itl_.observe(decode_s / (n_generated - 1));
+}
+
+static void header(std::string& out, const char* name, const char* type, const char* help) {
+  out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n";
+}
+
+std::string Metrics::render(const QueueGauges& queue) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::string out;
+  header(out, "pensieve_requests_total", "counter", "HTTP requests by endpoint and status.");
+  for (const auto& [key, n] : requests_)
+    out += "pensieve_requests_total{endpoint=\"" + key.first + "\",status=\"" + std::to_string(key.second) +
+           "\"} " + std::to_string(n) + "\n";
+  header(out, "pensieve_generations_total", "counter", "Finished generations.");
+  out += "pensieve_generations_total " + std::to_string(generations_) + "\n";
+  header(out, "pensieve_prompt_tokens_total", "counter", "Prompt (input) tokens, cached ones included.");
+  out += "pensieve_prompt_tokens_total " + std::to_string(prompt_tokens_) + "\n";
+  header(out, "pensieve_generated_tokens_total", "counter", "Generated (output) tokens.");
+  out += "pensieve_generated_tokens_total " + std::to_string(generated_tokens_) + "\n";
+  header(out, "pensieve_prefix_cache_hits_total", "counter", "Generations that reused a cached prompt prefix.");
+  out += "pensieve_prefix_cache_hits_total " + std::to_string(prefix_hits_) + "\n";
+  header(out, "pensieve_prefix_cache_tokens_total", "counter", "Prompt tokens whose KV cache was reused.");
+  out += "pensieve_prefix_cache_tokens_total " + std::to_string(cached_tokens_) + "\n";
+  header(out, "pensieve_time_to_first_token_seconds", "histogram", "Time from start of prefill to the first token.");
+  ttft_.render("pensieve_time_to_first_token_seconds", out);
+  header(out, "pensieve_inter_token_latency_seconds", "histogram", "Mean time between generated tokens, per generation.");
+  itl_.render("pensieve_inter_token_latency_seconds", out);
+  header(out, "pensieve_queue_waiting", "gauge", "Requests waiting for a worker.");
+  out += "pensieve_queue_waiting " + std::to_string(queue.waiting) + "\n";
+  header(out, "pensieve_queue_running", "gauge", "Requests being generated.");
+  out += "pensieve_queue_running " + std::to_string(queue.running) + "\n";
+  header(out, "pensieve_process_resident_memory_bytes", "gauge", "Resident set size (VmRSS).");
+  out += "pensieve_process_resident_memory_bytes " + std::to_string(process_rss_bytes()) + "\n";
+  return out;
+}
+
+uint64_t process_rss_bytes() {
+  std::ifstream f("/proc/self/status");
+  std::string line;
+  while (std::getline(f, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) {
+      std::istringstream in(line.substr(6));
+      uint64_t kb = 0;
+      in >> kb;
+      return kb * 1024;
+    }
+  }
+  return 0;
+}
+
+}  // namespace pensieve::server

@@ -1,0 +1,213 @@
+// OpenAI request -> ChatRequest.
+#include "server/openai.h"
+
+namespace pensieve::server {
+
+namespace {
+
+using nlohmann::json;
+
+Error bad(const std::string& message) { return make_error(ErrorKind::invalid_request, message); }
+
+Result<std::string> content_text(const json& content, const std::string& where) {
+  if (content.is_null()) return std::string();
+  if (content.is_string()) return content.get<std::string>();
+  if (!content.is_array()) return bad(where + ".content: expected a string or an array of content parts");
+  std::string out;
+  for (size_t i = 0; i < content.size(); ++i) {
+    const json& p = content[i];
+    std::string type = p.is_object() ? p.value("type", "") : "";
+    if (type == "text") {
+      out += p.value("text", "");
+    } else {
+      return bad(where + ".content." + std::to_string(i) + ": '" + type +
+                 "' content parts are not supported by this server (text-only model)");
+    }
+  }
+  return out;
+}
+
+Result<json> tool_call_arguments(const json& fn, const std::string& where) {
+  if (!fn.contains("arguments") || fn["arguments"].is_null()) return json::object();
+  const json& a = fn["arguments"];
+  if (a.is_object()) return a;  // some clients send an object
+  if (!a.is_string()) return bad(where + ".function.arguments: expected a JSON string");
+  std::string s = a;
+  if (s.empty()) return json::object();
+  json parsed = json::parse(s, nullptr, false);
+  if (!parsed.is_object()) return bad(where + ".function.arguments: not a JSON object");
+  return parsed;
+}
+
+Status convert_messages(const json& messages, ChatRequest& out) {
+  if (!messages.is_array() || messages.empty()) return bad("messages: expected a non-empty array");
+  for (size_t i = 0; i < messages.size(); ++i) {
+    const json& m = messages[i];
+    std::string where = "messages[" + std::to_string(i) + "]";
+    if (!m.is_object() || !m.contains("role") || !m["role"].is_string()) return bad(where + ".role: required");
+    std::string role = m["role"];
+    if (role == "developer") role = "system";
+    if (role == "function") role = "tool";
+    if (role != "system" && role != "user" && role != "assistant" && role != "tool")
+      return bad(where + ".role: unknown role '" + role + "'");
+    auto text = content_text(m.contains("content") ? m["content"] : json(), where);
+    if (!text.ok()) return text.error();
+    json msg = {{"role", role}, {"content", text.value()}};
+    if (role == "tool") msg["tool_call_id"] = m.value("tool_call_id", m.value("name", ""));
+    if (role == "assistant" && m.contains("tool_calls") && m["tool_calls"].is_array()) {
+      json calls = json::array();
+      for (size_t k = 0; k < m["tool_calls"].size(); ++k) {
+        const json& c = m["tool_calls"][k];
+        std::string at = where + ".tool_calls[" + std::to_string(k) + "]";
+        const json& fn = c.contains("function") ? c["function"] : json::object();
+        auto args = tool_call_arguments(fn, at);
+        if (!args.ok()) return args.error();
+        calls.push_back({{"id", c.value("id", "")},
+                         {"type", "function"},
+                         {"function", {{"name", fn.value("name", "")}, {"arguments", args.value()}}}});
+      }
+      if (!calls.empty()) msg["tool_calls"] = std::move(calls);
+    }
+    if (role == "assistant" && m.contains("reasoning_content") && m["reasoning_content"].is_string())
+      msg["reasoning_content"] = m["reasoning_content"];
+    out.messages.push_back(std::move(msg));
+  }
+  return ok_status();
+}
+
+Status convert_tools(const json& body, ChatRequest& out) {
+  if (body.contains("tools") && body["tools"].is_array() && !body["tools"].empty()) {
+    out.tools = json::array();
+    for (size_t i = 0; i < body["tools"].size(); ++i) {
+      const json& t = body["tools"][i];
+      if (!t.is_object() || !t.contains("function") || !t["function"].is_object() ||
+          !t["function"].contains("name") || !t["function"]["name"].is_string())
+        return bad("tools[" + std::to_string(i) + "].function.name: required");
+      const json& fn = t["function"];
+      out.tools.push_back({{"type", "function"},
+                           {"function",
+                            {{"name", fn["name"]},
+                             {"description", fn.value("description", "")},
+                             {"parameters", fn.contains("parameters") ? fn["parameters"] : json{{"type", "object"}}}}}});
+    }
+  }
+  if (!body.contains("tool_choice") || body["tool_choice"].is_null()) return ok_status();
+  const json& tc = body["tool_choice"];
+  if (tc.is_string()) {
+    std::string s = tc;
+    if (s == "auto") out.tool_choice = ToolChoice::auto_;
+    else if (s == "none") out.tool_choice = ToolChoice::none;
+    else if (s == "required") out.tool_choice = ToolChoice::any;
+    else return bad("tool_choice: expected 'none', 'auto', 'required' or a function");
+  } else if (tc.is_object() && tc.contains("function") && tc["function"].is_object()) {
+    out.tool_choice = ToolChoice::tool;
+    out.tool_choice_name = tc["function"].value("name", "");
+  } else {
+    return bad("tool_choice: expected 'none', 'auto', 'required' or a function");
+  }
+  return ok_status();
+}
+
+Status number_in(const json& body, const char* key, double lo, double hi, float& dst) {
+  if (!body.contains(key) || body[key].is_null()) return ok_status();
+  if (!body[key].is_number()) return bad(std::string(key) + ": expected a number");
+  double v = body[key];
+  if (v < lo || v > hi)
+    return bad(std::string(key) + ": must be between " + std::to_string(lo) + " and " + std::to_string(hi));
+  dst = static_cast<float>(v);
+  return ok_status();
+}
+
+// Fields shared by chat and text completions.
+Status convert_common(const json& body, ChatRequest& out, int default_max_tokens) {
+  if (!body.contains("model") || !body["model"].is_string()) return bad("model: required");
+  out.model = body["model"];
+  if (body.contains("n") && !body["n"].is_null() && body["n"] != 1)
+    return bad("n: only n=1 is supported by this server");
+  if (body.contains("logprobs")) {
+    const json& lp = body["logprobs"];
+    if ((lp.is_boolean() && lp.get<bool>()) || (lp.is_number_integer() && lp.get<int64_t>() > 0))
+      return bad("logprobs: not supported by this server");
+  }
+  out.options.max_tokens = default_max_tokens;
+  for (const char* key : {"max_completion_tokens", "max_tokens"}) {
+    if (!body.contains(key) || body[key].is_null()) continue;
+    if (!body[key].is_number_integer() || body[key].get<int64_t>() < 1)
+      return bad(std::string(key) + ": must be an integer >= 1");
+    out.options.max_tokens = static_cast<int>(std::min<int64_t>(body[key].get<int64_t>(), 1 << 30));
+    out.max_tokens_given = true;
+    break;
+  }
+  auto& s = out.options.sampling;
+  s.temperature = 1.0f;  // OpenAI's default
+  PS_TRY(number_in(body, "temperature", 0.0, 2.0, s.temperature));
+  PS_TRY(number_in(body, "top_p", 0.0, 1.0, s.top_p));
+  PS_TRY(number_in(body, "min_p", 0.0, 1.0, s.min_p));
+  PS_TRY(number_in(body, "frequency_penalty", -2.0, 2.0, s.frequency_penalty));
+  PS_TRY(number_in(body, "presence_penalty", -2.0, 2.0, s.presence_penalty));
+  PS_TRY(number_in(body, "repeat_penalty", 0.0, 10.0, s.repeat_penalty));
+  if (body.contains("top_k") && body["top_k"].is_number_integer()) s.top_k = body["top_k"];
+  if (body.contains("seed") && body["seed"].is_number_integer()) s.seed = body["seed"].get<uint64_t>();
+  if (body.contains("stop") && !body["stop"].is_null()) {
+    const json& st = body["stop"];
+    if (st.is_string()) {
+      if (!st.get<std::string>().empty()) out.options.stop.push_back(st);
+    } else if (st.is_array()) {
+      for (const auto& x : st) {
+        if (!x.is_string()) return bad("stop: expected a string or an array of strings");
+        if (!x.get<std::string>().empty()) out.options.stop.push_back(x);
+      }
+    } else {
+      return bad("stop: expected a string or an array of strings");
+    }
+  }
+  if (body.contains("stream") && body["stream"].is_boolean()) out.stream = body["stream"];
+  if (body.contains("stream_options") && body["stream_options"].is_object())
+    out.include_usage = body["stream_options"].value("include_usage", false);
+  if (body.contains("ignore_eos") && body["ignore_eos"].is_boolean()) out.options.ignore_eos = body["ignore_eos"];
+  return ok_status();
+}
+
+}  // namespace
+
+Result<ChatRequest> parse_openai_chat_request(const json& body) {
+  if (!body.is_object()) return bad("the request body must be a JSON object");
+  ChatRequest out;
+  PS_TRY(convert_common(body, out, -1));  // absent max_tokens: until EOS or the end of the context
+  PS_TRY(convert_messages(body.contains("messages") ? body["messages"] : json(), out));
+  PS_TRY(convert_tools(body, out));
+  // response_format is accepted; without grammar-constrained decoding it is a request to the
+  // model, made through the system turn.
+  if (body.contains("response_format") && body["response_format"].is_object()) {
+    std::string type = body["response_format"].value("type", "text");
+    if (type == "json_object" || type == "json_schema") {
+      std::string hint = "Respond with a single valid JSON object and nothing else.";
+      if (type == "json_schema" && body["response_format"].contains("json_schema"))
+        hint += " It must match this JSON schema: " +
+                body["response_format"]["json_schema"].value("schema", json::object()).dump();
+      out.messages.insert(out.messages.begin(), json{{"role", "system"}, {"content", hint}});
+    }
+  }
+  return out;
+}
+
+Result<ChatRequest> parse_openai_completion_request(const json& body) {
+  if (!body.is_object()) return bad("the request body must be a JSON object");
+  ChatRequest out;
+  PS_TRY(convert_common(body, out, 16));  // the legacy endpoint's default
+  if (body.value("echo", false)) return bad("echo: not supported by this server");
+  const json& p = body.contains("prompt") ? body["prompt"] : json();
+  if (p.is_string()) {
+    out.prompt = p;
+  } else if (p.is_array() && p.size() == 1 && p[0].is_string()) {
+    out.prompt = p[0];
+  } else if (p.is_array() && p.size() > 1 && p[0].is_string()) {
+    return bad("prompt: only a single prompt per request is supported");
+  } else {
+    return bad("prompt: expected a string");
+  }
+  out.raw_prompt = true;
+  return out;
+}
+
+}  // namespace pensieve::server

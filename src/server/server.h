@@ -1,0 +1,54 @@
+// `pensieve serve`: the HTTP server. Routes (routes_*.cpp) parse with the API adapters, render
+// prompts through the model's chat template and hand every generation to one RequestQueue.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "server/chat_request.h"
+
+namespace pensieve::server {
+
+struct ServerConfig {
+  std::string host = "127.0.0.1";
+  int port = 8080;  // 0: any free port
+  std::string api_key;  // empty: no authentication
+  std::vector<std::string> cors_origins;
+  int workers = 1;       // engine worker threads feeding the engine
+  int max_queue = 16;    // requests allowed to wait for a worker
+  size_t max_body_bytes = size_t(32) << 20;
+  int read_timeout_s = 60;   // reading a request's headers and body
+  int idle_timeout_s = 5;    // keep-alive connections without a request
+  int http_threads = 64;
+  int ping_interval_ms = 10000;  // keep-alive events while a stream has nothing to send
+  size_t max_jobs = 256;         // finished jobs kept for GET / stream resumption
+  int job_ttl_s = 3600;
+  int shutdown_grace_ms = 2000;  // in-flight generations may finish within this on stop()
+  bool log_requests = true;
+};
+
+class Server {
+ public:
+  explicit Server(ServerConfig config);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Binds the listening socket; returns the port (the chosen one when config.port is 0).
+  Result<int> bind();
+  // Installs the loaded model: /health turns 200 and generation endpoints start working.
+  void set_model(std::shared_ptr<const ServerModel> model, std::string loading_error = "");
+  // Serves until stop(); returns after in-flight requests ended.
+  void run();
+  // Stops accepting, lets generations finish for shutdown_grace_ms, then cancels the rest.
+  // Safe from any thread (not from a signal handler).
+  void stop();
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
+
+}  // namespace pensieve::server

@@ -1,0 +1,209 @@
+// Whole models on the GPU: stories260K greedy equals the llama2.c golden ids, the reference
+// llama / qwen2 / qwen3 models give the CPU's logits (per-type bounds) and the CPU's greedy
+// tokens for 48 steps (decode steps replayed from CUDA graphs), and dropping the model returns
+// its GPU memory.
+#include <cuda_runtime_api.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "cuda_test_util.h"
+#include "gguf/gguf.h"
+#include "model/context.h"
+#include "model/model.h"
+
+namespace pensieve::testing {
+namespace {
+
+struct Loaded {
+  std::unique_ptr<GgufFile> file;
+  std::unique_ptr<backend::Ops> ops;
+  std::unique_ptr<model::Model> model;
+  std::unique_ptr<model::Context> ctx;
+  std::unique_ptr<model::SequenceKv> seq;
+  int n_vocab() const { return model->hp.n_vocab; }
+  std::vector<float> run(const std::vector<int32_t>& tokens, bool all = false) {
+    std::vector<float> logits((all ? tokens.size() : 1) * size_t(n_vocab()));
+    Status st = ctx->decode(*seq, tokens, all, logits.data());
+    EXPECT_TRUE(st.ok()) << (st.ok() ? "" : st.error().message);
+    return logits;
+  }
+};
+
+std::unique_ptr<Loaded> load(const std::string& path, std::unique_ptr<backend::Ops> ops, backend::KvType kv,
+                             int n_ctx = 512, int max_tokens = 64) {
+  auto lm = std::make_unique<Loaded>();
+  auto file = GgufFile::open(path);
+  if (!file.ok()) {
+    ADD_FAILURE() << file.error().message;
+    return nullptr;
+  }
+  lm->file = std::move(*file);
+  lm->ops = std::move(ops);
+  auto m = model::load_model(*lm->file, *lm->ops);
+  if (!m.ok()) {
+    ADD_FAILURE() << m.error().message;
+    return nullptr;
+  }
+  lm->model = std::move(*m);
+  model::ContextOptions co;
+  co.n_ctx = n_ctx;
+  co.max_tokens = max_tokens;
+  co.max_outputs = 32;
+  co.kv_type = kv;
+  auto ctx = model::Context::create(*lm->model, *lm->ops, co);
+  if (!ctx.ok()) {
+    ADD_FAILURE() << ctx.error().message;
+    return nullptr;
+  }
+  lm->ctx = std::move(*ctx);
+  lm->seq = std::make_unique<model::SequenceKv>(lm->ctx->pool());
+  return lm;
+}
+
+std::unique_ptr<Loaded> load_cuda(const std::string& path, backend::KvType kv) {
+  auto ops = cuda::CudaOps::create(0);
+  if (!ops.ok()) {
+    ADD_FAILURE() << ops.error().message;
+    return nullptr;
+  }
+  return load(path, std::move(*ops), kv);
+}
+
+std::unique_ptr<Loaded> load_cpu(const std::string& path, backend::KvType kv) {
+  return load(path, cpu::make_cpu_ops(2), kv);
+}
+
+std::vector<int32_t> ids_of(const std::string& line) {
+  std::istringstream in(line);
+  std::vector<int32_t> v;
+  int x;
+  while (in >> x) v.push_back(x);
+  return v;
+}
+
+std::vector<std::string> lines_of(const std::string& path) {
+  std::ifstream in(path);
+  std::vector<std::string> v;
+  std::string l;
+  while (std::getline(in, l)) v.push_back(l);
+  return v;
+}
+
+int argmax(const std::vector<float>& x) { return int(std::max_element(x.begin(), x.end()) - x.begin()); }
+
+std::vector<int32_t> greedy(Loaded& lm, const std::vector<int32_t>& prompt, int n) {
+  std::vector<int32_t> out;
+  std::vector<float> logits = lm.run(prompt);
+  for (int i = 0; i < n; ++i) {
+    out.push_back(argmax(logits));
+    if (i + 1 < n) logits = lm.run({out.back()});
+  }
+  return out;
+}
+
+TEST(CudaModel, Stories260KGreedyEqualsGolden) {
+  PS_REQUIRE_CUDA();
+  PS_REQUIRE_FIXTURES();
+  const auto expected = ids_of(lines_of(fixtures_dir() + "/golden/stories260K.greedy.256.ids").at(0));
+  ASSERT_EQ(expected.size(), 256u);
+  auto lm = load_cuda(fixtures_dir() + "/models/stories260K.gguf", backend::KvType::f32);
+  ASSERT_TRUE(lm);
+  EXPECT_EQ(greedy(*lm, {1}, 256), expected);
+  auto* ops = dynamic_cast<cuda::CudaOps*>(lm->ops.get());
+  EXPECT_TRUE(ops->status().ok());
+  EXPECT_GT(ops->graph_stats().replayed, 200) << "decode steps should replay a CUDA graph";
+  // With an F16 cache the GPU follows the CPU's F16-cache run token for token.
+  auto cpu16 = load_cpu(fixtures_dir() + "/models/stories260K.gguf", backend::KvType::f16);
+  auto gpu16 = load_cuda(fixtures_dir() + "/models/stories260K.gguf", backend::KvType::f16);
+  ASSERT_TRUE(cpu16 && gpu16);
+  EXPECT_EQ(greedy(*gpu16, {1}, 256), greedy(*cpu16, {1}, 256));
+}
+
+TEST(CudaModel, Stories260KLogitsFirst8Positions) {
+  PS_REQUIRE_CUDA();
+  PS_REQUIRE_FIXTURES();
+  auto lm = load_cuda(fixtures_dir() + "/models/stories260K.gguf", backend::KvType::f32);
+  ASSERT_TRUE(lm);
+  int checked = 0;
+  for (const std::string& line : lines_of(fixtures_dir() + "/golden/stories260K.logits.pos0-7.txt")) {
+    if (line.empty() || line[0] == '#') continue;
+    std::istringstream in(line);
+    int pos, input, best;
+    in >> pos >> input >> best;
+    std::vector<float> ref;
+    float v;
+    while (in >> v) ref.push_back(v);
+    const auto got = lm->run({input});
+    ASSERT_EQ(got.size(), ref.size());
+    EXPECT_LT(max_abs_diff(got, ref), 1e-4) << "position " << pos;
+    EXPECT_EQ(argmax(got), best);
+    ++checked;
+  }
+  EXPECT_EQ(checked, 8);
+}
+
+class CudaReference : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(CudaReference, LogitsMatchCpuPrefillAndDecode) {
+  PS_REQUIRE_CUDA();
+  PS_REQUIRE_FIXTURES();
+  const std::string path = fixtures_dir() + "/reference/" + GetParam() + ".gguf";
+  const auto prompt = ids_of(lines_of(fixtures_dir() + "/reference/" + GetParam() + ".greedy.txt").at(0));
+  for (auto kv : {backend::KvType::f32, backend::KvType::f16}) {
+    auto cpu = load_cpu(path, kv);
+    auto gpu = load_cuda(path, kv);
+    ASSERT_TRUE(cpu && gpu);
+    // Prefill of the whole prompt (GEMM path when > 8 tokens), all rows' logits.
+    std::vector<int32_t> ids = prompt;
+    while (ids.size() < 20) ids.push_back(ids[ids.size() % prompt.size()]);
+    const auto a = cpu->run(ids, true), b = gpu->run(ids, true);
+    EXPECT_LT(nmse(b, a), 1e-9) << GetParam() << " prefill kv " << int(kv);
+    for (int i = 0; i < 6; ++i) {
+      const int32_t t = argmax(std::vector<float>(a.end() - cpu->n_vocab(), a.end()));
+      const auto c = cpu->run({t + i}), g = gpu->run({t + i});
+      EXPECT_LT(nmse(g, c), 1e-9) << GetParam() << " decode " << i;
+    }
+  }
+}
+
+TEST_P(CudaReference, GreedyMatchesCpuAndReference48Steps) {
+  PS_REQUIRE_CUDA();
+  PS_REQUIRE_FIXTURES();
+  const std::string base = fixtures_dir() + "/reference/" + GetParam();
+  const auto lines = lines_of(base + ".greedy.txt");
+  const auto prompt = ids_of(lines.at(0)), expected = ids_of(lines.at(1));
+  auto cpu = load_cpu(base + ".gguf", backend::KvType::f16);
+  auto gpu = load_cuda(base + ".gguf", backend::KvType::f16);
+  ASSERT_TRUE(cpu && gpu);
+  const auto c = greedy(*cpu, prompt, 48), g = greedy(*gpu, prompt, 48);
+  EXPECT_EQ(g, c) << GetParam();
+  EXPECT_EQ(g, expected) << GetParam();
+}
+
+INSTANTIATE_TEST_SUITE_P(Families, CudaReference, ::testing::Values("ref-llama", "ref-qwen2", "ref-qwen3"));
+
+TEST(CudaModel, UnloadReturnsGpuMemory) {
+  PS_REQUIRE_CUDA();
+  PS_REQUIRE_FIXTURES();
+  auto ops0 = make_cuda_ops();  // context creation cost outside the measurement
+  ASSERT_TRUE(ops0);
+  ops0.reset();
+  auto before = cuda::memory_info();
+  ASSERT_TRUE(before.ok());
+  int64_t held = 0;
+  {
+    auto lm = load_cuda(fixtures_dir() + "/models/llama-2-tiny-random.gguf", backend::KvType::f16);
+    ASSERT_TRUE(lm);
+    lm->run({1, 2, 3});
+    held = lm->ops->memory_bytes();
+    EXPECT_GT(held, 1 << 20);
+    auto during = cuda::memory_info();
+    EXPECT_LT(during->first, before->first - held / 2);
+  }
+  auto after = cuda::memory_info();
+  EXPECT_GE(after->first, before->first - (int64_t(8) << 20)) << "held " << held;
+}
+
+}  // namespace
+}  // namespace pensieve::testing
