@@ -1,12 +1,15 @@
 // Kernel lab: matvec GB/s and matmul GOPS of pensieve::cpu::matmul at real model shapes.
 // Prints one JSON line per measurement. Build by hand (no CMake target):
 //   g++ -O2 -std=c++20 -I src bench/kernels/matmul_bench.cpp \
-//     build-kern/libpensieve_backend.a build-kern/libpensieve_quant.a \
-//     build-kern/libpensieve_gguf.a build-kern/libpensieve_util.a -lpthread -o /tmp/matmul_bench
-// Usage: matmul_bench [threads=2] [prefill_tokens=256] [filter substring of type name]
+//     build-kern2/libpensieve_backend.a build-kern2/libpensieve_quant.a \
+//     build-kern2/libpensieve_gguf.a build-kern2/libpensieve_util.a -lpthread -o /tmp/matmul_bench
+// Usage: matmul_bench [threads=2] [prefill_tokens=256] [type name, e.g. q8_0] [decode|prefill|both]
+// Besides wall-clock rates it prints cpu_* rates (work / process CPU seconds): on a shared,
+// loaded machine these show a kernel's efficiency per core while the wall clock cannot.
 // Decode weights are cycled through >= 256 MiB of copies so they come from DRAM, as in a
 // real decode step, not from cache.
 #include <chrono>
+#include <ctime>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -32,6 +35,12 @@ double now_s() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
+double cpu_s() {
+  timespec ts;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
 std::vector<uint8_t> make_weights(GgmlType type, int64_t n_cols, int64_t n_rows) {
   std::mt19937 rng(1);
   std::normal_distribution<float> dist(0.0f, 0.02f);
@@ -54,6 +63,8 @@ int main(int argc, char** argv) {
   const int threads = argc > 1 ? std::atoi(argv[1]) : 2;
   const int64_t prefill = argc > 2 ? std::atoll(argv[2]) : 256;
   const std::string filter = argc > 3 ? argv[3] : "";
+  const std::string mode = argc > 4 ? argv[4] : "both";
+  const bool do_decode = mode != "prefill", do_prefill = mode != "decode";
   ThreadPool pool(threads);
   const Shape shapes[] = {
       {"qwen2-0.5b", "attn_q", 896, 896},     {"qwen2-0.5b", "attn_kv", 896, 128},
@@ -73,38 +84,49 @@ int main(int argc, char** argv) {
       if (s.n_cols % ggml_type_info(type).block_size != 0) continue;
       const auto w = make_weights(type, s.n_cols, s.n_rows);
       const size_t bytes = w.size();
-      // Decode: cycle through copies so the weights stream from memory.
-      const size_t copies = std::max<size_t>(1, (256u << 20) / bytes);
-      std::vector<uint8_t> big(bytes * copies);
-      for (size_t c = 0; c < copies; ++c) std::memcpy(big.data() + c * bytes, w.data(), bytes);
-      std::vector<float> x(s.n_cols * prefill), y(s.n_rows * prefill);
+      std::vector<float> x(s.n_cols * std::max<int64_t>(prefill, 1)), y(s.n_rows * std::max<int64_t>(prefill, 1));
       for (size_t i = 0; i < x.size(); ++i) x[i] = std::sin(0.1 * i);
-      int iters = 0;
-      double t0 = now_s(), t1 = t0;
-      while (t1 - t0 < 0.3 || iters < static_cast<int>(copies)) {
-        const WeightView v{type, big.data() + (iters % copies) * bytes, s.n_cols, s.n_rows};
-        matmul(v, x.data(), 1, y.data(), &pool);
-        ++iters;
-        t1 = now_s();
+      double dt = 0, dcpu = 0;
+      if (do_decode) {
+        // Decode: cycle through copies so the weights stream from memory.
+        const size_t copies = std::max<size_t>(1, (256u << 20) / bytes);
+        std::vector<uint8_t> big(bytes * copies);
+        for (size_t c = 0; c < copies; ++c) std::memcpy(big.data() + c * bytes, w.data(), bytes);
+        int iters = 0;
+        const double c0 = cpu_s();
+        double t0 = now_s(), t1 = t0;
+        while (t1 - t0 < 0.3 || iters < static_cast<int>(copies)) {
+          const WeightView v{type, big.data() + (iters % copies) * bytes, s.n_cols, s.n_rows};
+          matmul(v, x.data(), 1, y.data(), &pool);
+          ++iters;
+          t1 = now_s();
+        }
+        dt = (t1 - t0) / iters;
+        dcpu = (cpu_s() - c0) / iters;
       }
-      const double dt = (t1 - t0) / iters;
-      // Prefill: n tokens against the same weights.
-      const WeightView v{type, w.data(), s.n_cols, s.n_rows};
-      matmul(v, x.data(), prefill, y.data(), &pool);
-      int piters = 0;
-      double p0 = now_s(), p1 = p0;
-      while (p1 - p0 < 0.5) {
+      double pdt = 0, pcpu = 0;
+      if (do_prefill && prefill > 0) {
+        // Prefill: n tokens against the same weights.
+        const WeightView v{type, w.data(), s.n_cols, s.n_rows};
         matmul(v, x.data(), prefill, y.data(), &pool);
-        ++piters;
-        p1 = now_s();
+        int piters = 0;
+        const double c0 = cpu_s();
+        double p0 = now_s(), p1 = p0;
+        while (p1 - p0 < 0.5 || piters < 2) {
+          matmul(v, x.data(), prefill, y.data(), &pool);
+          ++piters;
+          p1 = now_s();
+        }
+        pdt = (p1 - p0) / piters;
+        pcpu = (cpu_s() - c0) / piters;
       }
-      const double pdt = (p1 - p0) / piters;
+      const double ops = 2.0 * s.n_cols * s.n_rows * prefill;
       std::printf("{\"type\":\"%s\",\"model\":\"%s\",\"tensor\":\"%s\",\"n_cols\":%lld,\"n_rows\":%lld,"
-                  "\"matvec_us\":%.1f,\"matvec_GBps\":%.2f,\"prefill_tokens\":%lld,\"matmul_ms\":%.2f,"
-                  "\"matmul_GOPS\":%.1f}\n",
+                  "\"matvec_us\":%.1f,\"matvec_GBps\":%.2f,\"cpu_matvec_GBps_per_core\":%.2f,"
+                  "\"prefill_tokens\":%lld,\"matmul_ms\":%.2f,\"matmul_GOPS\":%.1f,\"cpu_GOPS_per_core\":%.1f}\n",
                   tname.c_str(), s.model, s.name, (long long)s.n_cols, (long long)s.n_rows, dt * 1e6,
-                  bytes / dt / 1e9, (long long)prefill, pdt * 1e3,
-                  2.0 * s.n_cols * s.n_rows * prefill / pdt / 1e9);
+                  dt > 0 ? bytes / dt / 1e9 : 0.0, dcpu > 0 ? bytes / dcpu / 1e9 : 0.0, (long long)prefill,
+                  pdt * 1e3, pdt > 0 ? ops / pdt / 1e9 : 0.0, pcpu > 0 ? ops / pcpu / 1e9 : 0.0);
       std::fflush(stdout);
     }
   }

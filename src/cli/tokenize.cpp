@@ -1,7 +1,6 @@
 // pensieve tokenize MODEL.gguf [TEXT | --file PATH] [--ids] [--add-special] [--parse-special]
 // Loads only the tokenizer of a GGUF (no weights) and prints the tokens of the text.
 #include <CLI/CLI.hpp>
-#include <nlohmann/json.hpp>
 
 #include <cstdio>
 #include <fstream>
@@ -11,6 +10,7 @@
 #include "cli/command.h"
 #include "gguf/gguf.h"
 #include "text/tokenizer.h"
+#include "text/unicode.h"
 
 namespace pensieve::cli {
 
@@ -37,10 +37,38 @@ bool read_all(const std::string& path, std::string& out) {
   return !f.bad();
 }
 
-// A piece as a JSON string literal: quotes, escapes for control characters, U+FFFD for bytes
-// that are not valid UTF-8 on their own (byte-fallback tokens, partial characters).
-std::string quote(const std::string& piece) {
-  return nlohmann::json(piece).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+// A piece in double quotes: \" \\ \n \t \r and \u00XX for other control characters, and \xNN for
+// bytes that are not valid UTF-8 on their own (byte-fallback tokens, partial characters).
+std::string quote(std::string_view piece) {
+  std::string out = "\"";
+  for (size_t pos = 0; pos < piece.size();) {
+    uint32_t cpt = 0;
+    bool valid = false;
+    const size_t len = text::unicode::decode_utf8(piece, pos, cpt, valid);
+    char buf[8];
+    if (!valid) {
+      for (size_t i = 0; i < len; ++i) {
+        std::snprintf(buf, sizeof(buf), "\\x%02X", static_cast<unsigned char>(piece[pos + i]));
+        out += buf;
+      }
+    } else if (cpt == '"' || cpt == '\\') {
+      out += '\\';
+      out += static_cast<char>(cpt);
+    } else if (cpt == '\n') {
+      out += "\\n";
+    } else if (cpt == '\t') {
+      out += "\\t";
+    } else if (cpt == '\r') {
+      out += "\\r";
+    } else if (cpt < 0x20 || cpt == 0x7F) {
+      std::snprintf(buf, sizeof(buf), "\\u%04X", cpt);
+      out += buf;
+    } else {
+      out.append(piece.substr(pos, len));
+    }
+    pos += len;
+  }
+  return out + "\"";
 }
 
 }  // namespace

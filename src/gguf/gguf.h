@@ -44,6 +44,8 @@ inline constexpr uint32_t kGgufMinVersion = 2;
 inline constexpr uint32_t kGgufMaxVersion = 3;
 inline constexpr uint64_t kGgufDefaultAlignment = 32;
 inline constexpr uint32_t kGgufMaxDims = 4;
+// The writer refuses tensor names of this many bytes or more (llama.cpp's GGML_MAX_NAME).
+inline constexpr size_t kGgufMaxTensorName = 64;
 // Arrays of arrays nest at most this deep; deeper files are refused (bounds recursion).
 inline constexpr int kGgufMaxArrayDepth = 8;
 

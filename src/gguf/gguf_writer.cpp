@@ -181,6 +181,8 @@ Result<uint64_t> GgufWriter::checked_tensor_bytes(const Tensor& t, const std::st
     return make_error(ErrorKind::invalid_request, path + ": tensor '" + t.name + "': " + what);
   };
   if (t.name.empty()) return bad("empty tensor name");
+  // llama.cpp keeps names in a char[GGML_MAX_NAME = 64] and refuses longer ones.
+  if (t.name.size() >= kGgufMaxTensorName) return bad("name longer than 63 bytes (llama.cpp cannot load it)");
   const GgmlTypeInfo* info = ggml_type_info(static_cast<uint32_t>(t.type));
   if (info == nullptr) return bad("unknown tensor type id " + std::to_string(static_cast<uint32_t>(t.type)));
   if (t.ne.empty() || t.ne.size() > kGgufMaxDims) return bad("needs 1 to 4 dimensions, got " + std::to_string(t.ne.size()));
@@ -206,6 +208,10 @@ Result<uint64_t> GgufWriter::alignment(const std::string& path) const {
   for (const auto& e : kv_) {
     if (e->key != keys::kAlignment) continue;
     const std::optional<int64_t> a = e->int_value;
+    if (e->type != GgufType::UINT32) {
+      return make_error(ErrorKind::invalid_request, path + ": general.alignment must be a u32 (llama.cpp requires it), not " +
+                                                        std::string(gguf_type_name(e->type)));
+    }
     if (!a || *a <= 0 || (*a & (*a - 1)) != 0 || *a > (int64_t{1} << 30)) {
       return make_error(ErrorKind::invalid_request,
                         path + ": general.alignment must be an integer power of two between 1 and 2^30");

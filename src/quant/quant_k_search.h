@@ -6,11 +6,21 @@
 
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 
 namespace pensieve::ksearch {
 
-// Round to nearest, ties to even (what ggml's float-magic nearest_int does for |x| < 2^22).
-inline int nearest_int(float x) { return static_cast<int>(std::lrintf(x)); }
+// Round to nearest, ties to even. Adding 1.5 * 2^23 leaves the rounded integer in the low
+// mantissa bits (exact for |x| < 2^22); inlined, unlike a libm lrintf call, which matters in
+// the scale searches. Larger magnitudes saturate: every caller clamps to a few levels anyway.
+inline int nearest_int(float x) {
+  constexpr float kLimit = 4194303.f;
+  if (!(std::fabs(x) <= kLimit)) x = x > 0 ? kLimit : -kLimit;  // NaN -> -kLimit
+  const float biased = x + 12582912.f;
+  int32_t i;
+  std::memcpy(&i, &biased, sizeof i);
+  return (i & 0x007fffff) - 0x00400000;
+}
 
 // Symmetric levels in [-nmax, nmax): returns the scale; L[i] = level + nmax.
 // Error weights are `weights` when given, else x^2. Tries 18 scales around nmax/max and keeps

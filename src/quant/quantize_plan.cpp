@@ -61,7 +61,8 @@ bool use_more_bits(int i_layer, int n_layers) {
 }
 
 // The type for a tensor whose row length does not fit the chosen type's block (llama.cpp's
-// fallback family); F16 when even that does not fit.
+// fallback family); F16 when even that does not fit. (llama.cpp sends Q2_K/Q3_K to IQ4_NL,
+// which pensieve does not write; no target here produces them, Q4_0 is the stand-in.)
 T fallback_type(T t, uint64_t ne0) {
   T f = T::F16;
   switch (t) {

@@ -23,7 +23,7 @@ struct Limits {
   size_t max_output_bytes = size_t(64) << 20;  // also caps any single string value
   size_t max_list_items = size_t(1) << 22;
   int max_call_depth = 100;                      // nested macro calls
-  uint64_t max_steps = 20'000'000;               // statements + loop iterations + calls
+  uint64_t max_steps = 5'000'000;                // statements + loop iterations + calls
 };
 
 struct Scope {

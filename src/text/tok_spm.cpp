@@ -3,8 +3,15 @@
 // into characters, and the adjacent pair whose concatenation is the highest-scoring token is
 // merged until no pair forms a token. Characters that are no token fall back to <0xXX> byte
 // tokens, or to <unk> when the vocabulary has no byte tokens.
+//
+// Speed: llama.cpp merges over the whole text at once. When no token has a U+2581 after some
+// other character (true of real SentencePiece vocabularies, whose pieces only start with spaces),
+// no merge can cross the start of a space run, so the text is cut there into words that are
+// merged independently (same result) and memoized within the call.
+#include <algorithm>
 #include <cstdio>
 #include <queue>
+#include <unordered_map>
 
 #include "text/tok_vocab.h"
 #include "text/unicode.h"
@@ -46,6 +53,16 @@ class SpmTokenizer final : public VocabTokenizer {
       if (id < 0) id = find_token(std::string(1, static_cast<char>(b)));
       byte_tokens_[b] = id;
     }
+    words_are_independent_ = true;
+    for (const std::string& t : tokens_) {
+      for (size_t p = t.find(kSpaceMark, 1); p != std::string::npos; p = t.find(kSpaceMark, p + 1)) {
+        if (p < kSpaceMark.size() || t.compare(p - kSpaceMark.size(), kSpaceMark.size(), kSpaceMark) != 0) {
+          words_are_independent_ = false;
+          break;
+        }
+      }
+      if (!words_are_independent_) break;
+    }
     return ok_status();
   }
 
@@ -73,20 +90,51 @@ class SpmTokenizer final : public VocabTokenizer {
         s += c;
       }
     }
-    merge(s, out);
+    if (!words_are_independent_) {
+      merge(s, out);
+      return;
+    }
+    // Words start where a space run starts; each one is merged on its own.
+    std::unordered_map<std::string_view, std::pair<uint32_t, uint32_t>> memo;
+    std::vector<token_id> memo_ids;
+    const std::string_view sv = s;
+    size_t begin = 0;
+    while (begin < sv.size()) {
+      size_t run_end = begin;  // past the word's leading space run
+      while (sv.substr(run_end).starts_with(kSpaceMark)) run_end += kSpaceMark.size();
+      size_t end = sv.find(kSpaceMark, std::max(run_end, begin + 1));
+      if (end == std::string_view::npos) end = sv.size();
+      const std::string_view word = sv.substr(begin, end - begin);
+      begin = end;
+      if (word.size() <= kMemoMaxWord) {
+        if (auto it = memo.find(word); it != memo.end()) {
+          out.insert(out.end(), memo_ids.begin() + it->second.first,
+                     memo_ids.begin() + it->second.first + it->second.second);
+          continue;
+        }
+      }
+      const size_t before = out.size();
+      merge(word, out);
+      if (word.size() <= kMemoMaxWord) {
+        memo.emplace(word, std::make_pair(static_cast<uint32_t>(memo_ids.size()), static_cast<uint32_t>(out.size() - before)));
+        memo_ids.insert(memo_ids.end(), out.begin() + before, out.end());
+      }
+    }
   }
 
  private:
-  void try_add_bigram(const std::string& s, const std::vector<Symbol>& syms, int32_t left, int32_t right,
+  static constexpr size_t kMemoMaxWord = 64;
+
+  void try_add_bigram(std::string_view s, const std::vector<Symbol>& syms, int32_t left, int32_t right,
                       std::priority_queue<Bigram, std::vector<Bigram>, BigramOrder>& queue) const {
     if (left < 0 || right < 0) return;
     const uint32_t size = syms[left].len + syms[right].len;
-    const token_id id = find_token(std::string_view(s).substr(syms[left].start, size));
+    const token_id id = find_token(s.substr(syms[left].start, size));
     if (id < 0) return;
     queue.push({scores_[id], left, right, size});
   }
 
-  void merge(const std::string& s, std::vector<token_id>& out) const {
+  void merge(std::string_view s, std::vector<token_id>& out) const {
     std::vector<Symbol> syms;
     syms.reserve(s.size());
     for (size_t pos = 0; pos < s.size();) {
@@ -120,7 +168,7 @@ class SpmTokenizer final : public VocabTokenizer {
     }
 
     for (int32_t i = 0; i != -1; i = syms[i].next) {
-      const std::string_view piece = std::string_view(s).substr(syms[i].start, syms[i].len);
+      const std::string_view piece = s.substr(syms[i].start, syms[i].len);
       const token_id id = find_token(piece);
       if (id >= 0) {
         out.push_back(id);
@@ -134,6 +182,7 @@ class SpmTokenizer final : public VocabTokenizer {
   }
 
   token_id byte_tokens_[256] = {};
+  bool words_are_independent_ = false;
 };
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <sstream>
 
+#include "backend/cuda/matvec.cuh"
 #include "cuda_test_util.h"
 #include "gguf/gguf.h"
 #include "model/context.h"
@@ -86,6 +87,57 @@ TEST(CudaBench, Models) {
   std::string path;
   while (std::getline(ss, path, ','))
     if (!path.empty()) bench_model(path);
+}
+
+}  // namespace
+}  // namespace pensieve::testing
+
+namespace pensieve::testing {
+namespace {
+
+// Mat-vec bandwidth per weight type on decode-sized shapes (PENSIEVE_CUDA_BENCH_KERNELS=1).
+TEST(CudaBench, MatvecBandwidth) {
+  if (std::getenv("PENSIEVE_CUDA_BENCH_KERNELS") == nullptr) GTEST_SKIP() << "skipped: set PENSIEVE_CUDA_BENCH_KERNELS=1";
+  PS_REQUIRE_CUDA();
+  auto ops = make_cuda_ops();
+  ASSERT_TRUE(ops);
+  cudaStream_t s = ops->context().stream();
+  cudaEvent_t e0, e1;
+  cudaEventCreate(&e0);
+  cudaEventCreate(&e1);
+  const std::pair<int64_t, int64_t> shapes[] = {{4096, 4096}, {4096, 14336}, {14336, 4096}, {896, 4864}, {4864, 896}};
+  for (GgmlType type : {GgmlType::Q4_K, GgmlType::Q6_K, GgmlType::Q8_0, GgmlType::F16}) {
+    for (auto [n_cols, n_rows] : shapes) {
+      const int64_t bytes = int64_t(ggml_row_size(type, uint64_t(n_cols))) * n_rows;
+      // Several copies so that the timed loop streams from HBM, not L2.
+      const int copies = int(std::max<int64_t>(4, (int64_t(512) << 20) / bytes));
+      std::vector<void*> w(static_cast<size_t>(copies));
+      for (auto& p : w) {
+        ASSERT_EQ(cudaMalloc(&p, size_t(bytes) + 64), cudaSuccess);
+        cudaMemset(p, 0x11, size_t(bytes));
+      }
+      float *x, *y;
+      cudaMalloc(reinterpret_cast<void**>(&x), size_t(n_cols) * 4);
+      cudaMalloc(reinterpret_cast<void**>(&y), size_t(n_rows) * 4);
+      cudaMemset(x, 0, size_t(n_cols) * 4);
+      for (int i = 0; i < copies; ++i) cuda::matvec(type, w[size_t(i)], n_cols, n_rows, x, 1, y, nullptr, s);
+      const int iters = copies * 4;
+      cudaEventRecord(e0, s);
+      for (int i = 0; i < iters; ++i) cuda::matvec(type, w[size_t(i % copies)], n_cols, n_rows, x, 1, y, nullptr, s);
+      cudaEventRecord(e1, s);
+      cudaEventSynchronize(e1);
+      float ms = 0;
+      cudaEventElapsedTime(&ms, e0, e1);
+      const double us = 1000.0 * ms / iters;
+      std::printf("{\"bench\":\"cuda-matvec\",\"type\":\"%s\",\"n_cols\":%lld,\"n_rows\":%lld,\"us\":%.2f,\"GBps\":%.0f}\n",
+                  std::string(ggml_type_name(type)).c_str(), (long long)n_cols, (long long)n_rows, us,
+                  double(bytes) / (us * 1e3));
+      for (auto p : w) cudaFree(p);
+      cudaFree(x);
+      cudaFree(y);
+    }
+  }
+  std::fflush(stdout);
 }
 
 }  // namespace

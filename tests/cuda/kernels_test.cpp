@@ -114,8 +114,10 @@ TEST(CudaMatmul, FloatWeightsOfOddWidth) {
   PS_REQUIRE_CUDA();
   auto ops = make_cuda_ops();
   ASSERT_TRUE(ops);
-  for (GgmlType type : {GgmlType::F32, GgmlType::F16}) {
-    const QuantMatrix m = make_matrix(type, 72, 9, 5);  // width not a multiple of 32
+  // Both matrices stay alive: weights are keyed by their host address.
+  const QuantMatrix mats[2] = {make_matrix(GgmlType::F32, 72, 9, 5), make_matrix(GgmlType::F16, 72, 9, 5)};
+  for (const QuantMatrix& m : mats) {  // width not a multiple of 32
+    const GgmlType type = m.type;
     auto w = ops->bind_weight(m.host(), "w");
     ASSERT_TRUE(w.ok());
     for (int n_tokens : {1, 2, 12}) {

@@ -312,7 +312,18 @@ TEST(GgufRoundTrip, WriterRefusesBadInputAndLeavesNoFile) {
   {
     GgufWriter w;
     w.set_string(std::string(keys::kAlignment), "32");
-    expect_refused(w, "power of two");
+    expect_refused(w, "general.alignment must be a u32");
+  }
+  {
+    GgufWriter w;
+    w.set_u64(std::string(keys::kAlignment), 32);
+    expect_refused(w, "general.alignment must be a u32");
+  }
+  {
+    GgufWriter w;
+    const std::vector<uint8_t> d(4);
+    w.add_tensor(std::string(64, 'n'), GgmlType::F32, {1}, d);
+    expect_refused(w, "name longer than 63 bytes");
   }
   {
     GgufWriter w;

@@ -49,7 +49,9 @@ TEST(ChatTemplateFixtures, RendersEveryTemplateLikePythonJinja2) {
       if (fs::exists(base.string() + ".error")) {
         EXPECT_FALSE(out.ok()) << "Python refused this conversation (" << slurp(base.string() + ".error")
                                << ") but we rendered it";
-        if (!out.ok()) EXPECT_EQ(out.error().kind, ErrorKind::invalid_request);
+        if (!out.ok()) {
+          EXPECT_EQ(out.error().kind, ErrorKind::invalid_request);
+        }
         ++refused;
       } else {
         ASSERT_TRUE(out.ok()) << out.error().message;

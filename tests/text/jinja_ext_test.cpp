@@ -46,7 +46,7 @@ TEST(JinjaExt, UnknownFilterOrTagIsAnError) {
 TEST(JinjaExt, RunawayTemplatesStopWithAnError) {
   using clock = std::chrono::steady_clock;
   auto start = clock::now();
-  auto nested = render("{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}");
+  auto nested = render("{% for i in range(5000) %}{% for j in range(5000) %}{% endfor %}{% endfor %}");
   ASSERT_FALSE(nested.ok());
   EXPECT_NE(nested.error().message.find("step budget"), std::string::npos) << nested.error().message;
   EXPECT_LT(clock::now() - start, std::chrono::seconds(20));

@@ -55,7 +55,11 @@ TEST(TokenizerPerf, HundredKilobytePrompt) {
     std::printf("[ perf     ] %-10s encode 100 KB: %.2f ms, %zu tokens (%.1f MB/s)\n", name, ms, n,
                 text.size() / 1e3 / ms);
     EXPECT_LT(ms, 500.0) << name;
-    EXPECT_EQ(lt.tok->decode(lt.tok->encode(text, false, false)), text) << name;
+    // Byte-level BPE is lossless. (SentencePiece is not on this text: it contains literal U+2581,
+    // which SPM cannot tell from an escaped space.)
+    if (lt.tok->type() == text::VocabType::bpe) {
+      EXPECT_TRUE(lt.tok->decode(lt.tok->encode(text, false, false)) == text) << name << ": round trip differs";
+    }
   }
 }
 

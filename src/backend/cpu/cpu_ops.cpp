@@ -75,7 +75,9 @@ class CpuOps final : public backend::Ops {
   }
 
   void matmul(const Weight& w, const float* x, int n_tokens, float* y, const Weight* bias) override {
-    cpu::matmul(view(w), x, n_tokens, y, &pool_);
+    // Tiny products (test models, small heads) are not worth waking the pool for.
+    const bool small = w.n_rows * w.n_cols * n_tokens < kParallelMin * 8;
+    cpu::matmul(view(w), x, n_tokens, y, small ? nullptr : &pool_);
     if (bias && !bias->empty()) {
       const float* b = static_cast<const float*>(bias->data);
       for (int t = 0; t < n_tokens; ++t) {

@@ -9,6 +9,11 @@
 // accumulators in registers so every unpacked weight block is used T times.
 #include <immintrin.h>
 
+// GCC 12's AVX-512 intrinsics start some conversions from _mm512_undefined_*(), which
+// -W(maybe-)uninitialized reports once inlined; the values are fully written.
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
+
 #include <cstring>
 
 #include "backend/cpu/kernels_avx512_common.h"
@@ -151,7 +156,13 @@ void legacy_micro(int64_t n, const uint8_t* w, size_t ws, const uint8_t* x, size
     for (int t = 0; t < T; ++t) acc[r][t] = _mm512_setzero_ps();
   int64_t b = 0;
   for (; b + 2 <= nb; b += 2) {
-    for (int r = 0; r < R; ++r) _mm_prefetch((const char*)wblock<Ty>(w, ws, r, b + 8), _MM_HINT_T0);
+    // Prefetch the same columns of the next R rows (the next microkernel's): rows are short
+    // streams (often < 1 KiB) that the hardware prefetchers do not ramp up on in time.
+    for (int r = 0; r < R; ++r) {
+      const char* next = reinterpret_cast<const char*>(wblock<Ty>(w, ws, r + R, b));
+      _mm_prefetch(next, _MM_HINT_T0);
+      _mm_prefetch(next + 2 * sizeof(typename Ty::Block) - 1, _MM_HINT_T0);
+    }
     legacy_step<Ty, R, T, true>(b, w, ws, x, xs, acc);
   }
   if (b < nb) legacy_step<Ty, R, T, false>(b, w, ws, x, xs, acc);
@@ -183,6 +194,8 @@ void float_micro(int64_t n, const uint8_t* w, size_t ws, const uint8_t* x, size_
     for (int t = 0; t < T; ++t) acc[r][t] = _mm512_setzero_ps();
   int64_t k = 0;
   for (; k + 16 <= n; k += 16) {
+    if (k % 32 == 0)  // next R rows, same columns (see legacy_micro)
+      for (int r = 0; r < R; ++r) _mm_prefetch((const char*)(w + (r + R) * ws) + k * (W == GgmlType::F32 ? 4 : 2), _MM_HINT_T0);
     __m512 wv[R];
     for (int r = 0; r < R; ++r) wv[r] = load_w16<W>(w + r * ws, k);
     for (int t = 0; t < T; ++t) {
@@ -288,6 +301,7 @@ void quantize_q8_K_avx512(const float* src, void* dst, int64_t n) {
 }  // namespace
 
 void fill_kernels_kquant_avx512(CpuKernelTable* table);
+void fill_kernels_gemm_avx512(CpuKernelTable* table);  // kernels_gemm_avx512.cpp
 
 void fill_kernels_avx512(CpuKernelTable* t) {
   auto set = [&](GgmlType type, TileFn fn) { t->tile[static_cast<int>(type)] = fn; };
@@ -303,6 +317,7 @@ void fill_kernels_avx512(CpuKernelTable* t) {
   t->quantize[static_cast<int>(GgmlType::Q8_1)] = quantize_q8_1_avx512;
   t->quantize[static_cast<int>(GgmlType::Q8_K)] = quantize_q8_K_avx512;
   fill_kernels_kquant_avx512(t);
+  fill_kernels_gemm_avx512(t);  // many-token tiles; the ones above stay the few-token path
 }
 
 }  // namespace pensieve::cpu

@@ -8,6 +8,11 @@
 // halves are already in element order. Integer math as in kernels_kquant_avx512.cpp.
 #include <immintrin.h>
 
+// GCC 12's AVX-512 intrinsics start some conversions from _mm512_undefined_*(), which
+// -W(maybe-)uninitialized reports once inlined; the values are fully written.
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
+
 #include <cstring>
 
 #include "backend/cpu/kernels_avx512_common.h"
@@ -65,7 +70,8 @@ void k45_micro(int64_t nsb, const uint8_t* w, size_t ws, const uint8_t* x, size_
     }
     for (int r = 0; r < R; ++r) {
       const Block& b = reinterpret_cast<const Block*>(w + r * ws)[s];
-      _mm_prefetch((const char*)(&b + 2), _MM_HINT_T0);
+      const char* next = reinterpret_cast<const char*>(w + (r + R) * ws + s * sizeof(Block));
+      for (int l = 0; l < static_cast<int>(sizeof(Block)); l += 64) _mm_prefetch(next + l, _MM_HINT_T0);
       uint64_t scb, mb;
       k4_scales(b.scales, &scb, &mb);
       const __m512i sc32 = _mm512_cvtepu8_epi32(_mm_cvtsi64_si128(static_cast<long long>(scb)));
@@ -120,7 +126,10 @@ void q6k_micro(int64_t nsb, const uint8_t* w, size_t ws, const uint8_t* x, size_
   const __m512i cnt_lo = _mm512_inserti64x4(_mm512_setzero_si512(), _mm256_set1_epi16(2), 1);
   const __m512i cnt_hi = _mm512_inserti64x4(_mm512_set1_epi16(4), _mm256_set1_epi16(6), 1);
   for (int64_t s = 0; s < nsb; ++s) {
-    for (int r = 0; r < R; ++r) _mm_prefetch((const char*)(w + r * ws) + (s + 2) * sizeof(block_q6_K), _MM_HINT_T0);
+    for (int r = 0; r < R; ++r) {  // the next R rows, same super-block
+      const char* next = reinterpret_cast<const char*>(w + (r + R) * ws + s * sizeof(block_q6_K));
+      for (int l = 0; l < static_cast<int>(sizeof(block_q6_K)); l += 64) _mm_prefetch(next + l, _MM_HINT_T0);
+    }
     for (int r = 0; r < R; ++r) {
       const block_q6_K& b = reinterpret_cast<const block_q6_K*>(w + r * ws)[s];
       __m512i u[4];

@@ -153,7 +153,8 @@ void* WeightResidency::device_ptr(const void* host) const {
 
 Result<void*> WeightResidency::copy_in(const void* src, int64_t n_bytes, Stream stream) {
   void* dev = nullptr;
-  if (cudaMalloc(&dev, static_cast<size_t>(std::max<int64_t>(n_bytes, 1))) != cudaSuccess)
+  // 64 bytes of padding: the dequantizers' unaligned word loads may read just past the end.
+  if (cudaMalloc(&dev, static_cast<size_t>(n_bytes + 64)) != cudaSuccess)
     return out_of_memory(n_bytes, "a weight");
   for (int i = 0; i < 2; ++i) {
     if (staging_[i] == nullptr) {

@@ -1,4 +1,5 @@
 #include "backend/cuda/dequant.cuh"
+#include "backend/cuda/dequant8.cuh"
 #include "backend/cuda/dequant_rows.cuh"
 
 namespace pensieve::cuda {
@@ -21,6 +22,21 @@ __global__ void dequant_f16_kernel(const uint8_t* __restrict__ w, int64_t row_by
   const uint4* src = reinterpret_cast<const uint4*>(h);
 #pragma unroll
   for (int j = 0; j < 4; ++j) dst[j] = src[j];
+}
+
+// One thread per 8-element group: coalesced reads and 16-byte stores (types of dequant8.cuh).
+template <GgmlType T>
+__global__ void dequant8_f16_kernel(const uint8_t* __restrict__ w, int64_t row_bytes, int64_t n_groups,
+                                    int64_t n_rows, __half* __restrict__ out) {
+  const int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (i >= n_rows * n_groups) return;
+  const int64_t r = i / n_groups, g = i % n_groups;
+  float v[8];
+  Dq8<T>::part(w + r * row_bytes, g, v);
+  __half2 h[4];
+#pragma unroll
+  for (int j = 0; j < 4; ++j) h[j] = __floats2half2_rn(v[2 * j], v[2 * j + 1]);
+  *reinterpret_cast<uint4*>(out + r * n_groups * 8 + 8 * g) = *reinterpret_cast<const uint4*>(h);
 }
 
 template <GgmlType T>
@@ -97,6 +113,18 @@ bool dequant_rows_f16(GgmlType type, const void* w, int64_t n_cols, int64_t row0
   const int threads = 256;
   const dim3 grid(ceil_div(n_rows * n_chunks, threads));
   __half* o = reinterpret_cast<__half*>(out);
+  const int64_t n_groups = n_cols / 8;
+  const dim3 grid8(ceil_div(n_rows * n_groups, threads));
+#define PS_LAUNCH8(TT) dequant8_f16_kernel<TT><<<grid8, threads, 0, stream>>>(base, row_bytes, n_groups, n_rows, o)
+  switch (type) {
+    case GgmlType::Q4_0: PS_LAUNCH8(GgmlType::Q4_0); return true;
+    case GgmlType::Q8_0: PS_LAUNCH8(GgmlType::Q8_0); return true;
+    case GgmlType::Q4_K: PS_LAUNCH8(GgmlType::Q4_K); return true;
+    case GgmlType::Q5_K: PS_LAUNCH8(GgmlType::Q5_K); return true;
+    case GgmlType::Q6_K: PS_LAUNCH8(GgmlType::Q6_K); return true;
+    default: break;
+  }
+#undef PS_LAUNCH8
 #define PS_LAUNCH(TT) dequant_f16_kernel<TT><<<grid, threads, 0, stream>>>(base, row_bytes, n_chunks, n_rows, o)
   PS_CUDA_DISPATCH_TYPE(type, PS_LAUNCH)
 #undef PS_LAUNCH

@@ -1,0 +1,83 @@
+// `pensieve run` / `bench` / `chat` as a user runs them: the real binary on a real model.
+#include <gtest/gtest.h>
+
+#include <array>
+#include <cstdio>
+#include <string>
+
+#include "test_util.h"
+
+namespace pensieve::testing {
+namespace {
+
+struct Output {
+  int code = -1;
+  std::string out;
+};
+
+// Runs a shell command, capturing stdout (stderr discarded unless redirected by the caller).
+Output run_cmd(const std::string& cmd) {
+  Output o;
+  FILE* p = popen(cmd.c_str(), "r");
+  if (!p) return o;
+  std::array<char, 4096> buf;
+  size_t n;
+  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) o.out.append(buf.data(), n);
+  const int status = pclose(p);
+  o.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return o;
+}
+
+std::string model() { return fixtures_dir() + "/models/stories260K.gguf"; }
+
+TEST(CliRun, PrintsAStory) {
+  PS_REQUIRE_FIXTURES();
+  const Output o = run_cmd(pensieve_binary() + " run -m " + model() +
+                           " -p \"Once upon a time\" -n 64 --temp 0 --threads 1 2>/dev/null");
+  ASSERT_EQ(o.code, 0);
+  ASSERT_EQ(o.out.rfind("Once upon a time", 0), 0u) << o.out;
+  EXPECT_GT(o.out.size(), 150u) << o.out;  // 64 tokens of story follow the prompt
+  // stories260K writes English words: mostly letters and spaces.
+  size_t letters = 0;
+  for (char c : o.out) letters += isalpha(static_cast<unsigned char>(c)) || c == ' ';
+  EXPECT_GT(letters, o.out.size() * 8 / 10) << o.out;
+  // Greedy is deterministic.
+  EXPECT_EQ(run_cmd(pensieve_binary() + " run -m " + model() +
+                    " -p \"Once upon a time\" -n 64 --temp 0 --threads 2 2>/dev/null").out, o.out);
+}
+
+TEST(CliRun, BadArgumentsExit2AndMissingModelExit1) {
+  PS_REQUIRE_FIXTURES();
+  EXPECT_EQ(run_cmd(pensieve_binary() + " run -p hi 2>/dev/null").code, 2);  // no -m
+  EXPECT_EQ(run_cmd(pensieve_binary() + " run -m " + model() + " -p hi --kv-type q4 2>/dev/null").code, 2);
+  EXPECT_EQ(run_cmd(pensieve_binary() + " run -m /nonexistent.gguf -p hi 2>/dev/null").code, 1);
+  EXPECT_EQ(run_cmd(pensieve_binary() + " run --help").code, 0);
+  EXPECT_EQ(run_cmd(pensieve_binary() + " bench --help").code, 0);
+  EXPECT_EQ(run_cmd(pensieve_binary() + " chat --help").code, 0);
+}
+
+TEST(CliBench, JsonLinesWithLlamaBenchKeys) {
+  PS_REQUIRE_FIXTURES();
+  const Output o = run_cmd(pensieve_binary() + " bench -m " + model() + " -p 32 -n 16 -r 2 --threads 1 --json");
+  ASSERT_EQ(o.code, 0) << o.out;
+  size_t lines = 0;
+  for (size_t pos = 0; (pos = o.out.find('\n', pos)) != std::string::npos; ++pos) ++lines;
+  EXPECT_EQ(lines, 2u) << o.out;
+  for (const char* key : {"\"model_filename\"", "\"model_type\"", "\"n_threads\"", "\"n_prompt\":32", "\"n_gen\":16",
+                          "\"avg_ts\"", "\"stddev_ts\"", "\"ttft_ms\"", "\"load_ms\"", "\"peak_rss_bytes\""})
+    EXPECT_NE(o.out.find(key), std::string::npos) << key << " in " << o.out;
+}
+
+TEST(CliChat, TwoTurnsFromStdin) {
+  PS_REQUIRE_FIXTURES();
+  // stories260K has no template: ChatML is used; replies end at max tokens.
+  const Output o = run_cmd("printf 'Hello\\nTell me a story\\n/exit\\n' | " + pensieve_binary() + " chat -m " +
+                           model() + " -n 8 --temp 0 --threads 1 2>/dev/null");
+  EXPECT_EQ(o.code, 0);
+  size_t lines = 0;
+  for (char c : o.out) lines += c == '\n';
+  EXPECT_EQ(lines, 2u) << o.out;  // one reply line per turn
+}
+
+}  // namespace
+}  // namespace pensieve::testing

@@ -1,0 +1,167 @@
+// `pensieve tokenize`, run as the real binary against the tokenizer fixtures.
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "test_util.h"
+
+namespace pensieve::testing {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct RunResult {
+  int exit_code = -1;
+  std::string out, err;
+};
+
+std::string slurp(const fs::path& p) {
+  std::ifstream f(p, std::ios::binary);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+std::string shell_quote(const std::string& s) {
+  std::string q = "'";
+  for (char c : s) {
+    if (c == '\'') {
+      q += "'\\''";
+    } else {
+      q += c;
+    }
+  }
+  return q + "'";
+}
+
+class TokenizeCli : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("pensieve_tokenize_test_" + std::to_string(getpid()));
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  RunResult run(const std::vector<std::string>& args) {
+    std::string cmd = shell_quote(pensieve_binary()) + " tokenize";
+    for (const std::string& a : args) cmd += " " + shell_quote(a);
+    cmd += " >" + shell_quote((dir_ / "out").string()) + " 2>" + shell_quote((dir_ / "err").string());
+    RunResult r;
+    const int status = std::system(cmd.c_str());
+    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    r.out = slurp(dir_ / "out");
+    r.err = slurp(dir_ / "err");
+    return r;
+  }
+
+  fs::path write(const std::string& name, const std::string& bytes) {
+    const fs::path p = dir_ / name;
+    std::ofstream(p, std::ios::binary) << bytes;
+    return p;
+  }
+
+  fs::path dir_;
+};
+
+std::string vocab(const std::string& name) { return fixtures_dir() + "/tokenizer/ggml-vocab-" + name + ".gguf"; }
+
+// The .inp strings and .out lines of a test-vector pair.
+std::vector<std::pair<std::string, std::string>> vectors(const std::string& name) {
+  const std::string inp = slurp(vocab(name) + ".inp");
+  std::istringstream out(slurp(vocab(name) + ".out"));
+  const std::string sep = "\n__ggml_vocab_test__\n";
+  std::vector<std::pair<std::string, std::string>> cases;
+  size_t pos = 0, hit;
+  std::string line;
+  while ((hit = inp.find(sep, pos)) != std::string::npos && std::getline(out, line)) {
+    cases.emplace_back(inp.substr(pos, hit - pos), line);
+    pos = hit + sep.size();
+  }
+  return cases;
+}
+
+TEST_F(TokenizeCli, IdsMatchTheVectorsForTextArguments) {
+  PS_REQUIRE_FIXTURES();
+  for (const auto& [text, ids] : vectors("gpt-2")) {
+    if (text != "Hello world" && text != " this is 🦙.cpp" && text != "Führer") continue;
+    const RunResult r = run({vocab("gpt-2"), text, "--ids"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    // .out lines put a space before every id; --ids separates them by single spaces.
+    EXPECT_EQ(" " + r.out, ids + "\n") << text;
+  }
+}
+
+TEST_F(TokenizeCli, FileIsReadByteForByte) {
+  PS_REQUIRE_FIXTURES();
+  int checked = 0;
+  for (const auto& [text, ids] : vectors("qwen2")) {
+    if (text.find('\n') == std::string::npos && text.find('\t') == std::string::npos) continue;
+    const fs::path f = write("case" + std::to_string(checked), text);
+    const RunResult r = run({vocab("qwen2"), "--file", f.string(), "--ids"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(r.out.empty() ? "\n" : " " + r.out, ids + "\n") << "'" << text << "'";
+    ++checked;
+  }
+  EXPECT_GE(checked, 5);
+}
+
+TEST_F(TokenizeCli, PiecesAndSpecialTokens) {
+  PS_REQUIRE_FIXTURES();
+  const std::string chat = "<|im_start|>user\nHi<|im_end|>";
+  RunResult r = run({vocab("qwen2"), chat, "--parse-special"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "151644 \"<|im_start|>\"\n872 \"user\"\n198 \"\\n\"\n13048 \"Hi\"\n151645 \"<|im_end|>\"\n");
+  // Without --parse-special the markers are plain text.
+  r = run({vocab("qwen2"), chat, "--ids"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out.find("151644"), std::string::npos);
+}
+
+TEST_F(TokenizeCli, AddSpecialAddsBos) {
+  PS_REQUIRE_FIXTURES();
+  const RunResult plain = run({vocab("llama-spm"), "Hello", "--ids"});
+  const RunResult with_bos = run({vocab("llama-spm"), "Hello", "--ids", "--add-special"});
+  ASSERT_EQ(plain.exit_code, 0) << plain.err;
+  ASSERT_EQ(with_bos.exit_code, 0) << with_bos.err;
+  EXPECT_EQ(with_bos.out, "1 " + plain.out);
+}
+
+TEST_F(TokenizeCli, BadArgumentsExit2WithUsage) {
+  PS_REQUIRE_FIXTURES();
+  RunResult r = run({});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("usage: pensieve tokenize"), std::string::npos) << r.err;
+  r = run({vocab("gpt-2")});  // no text
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("usage:"), std::string::npos) << r.err;
+  r = run({vocab("gpt-2"), "x", "--no-such-flag"});
+  EXPECT_EQ(r.exit_code, 2);
+  r = run({vocab("gpt-2"), "x", "--file", "y"});  // both a text and a file
+  EXPECT_EQ(r.exit_code, 2);
+  r = run({"--help"});
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_NE(r.out.find("--parse-special"), std::string::npos);
+}
+
+TEST_F(TokenizeCli, RuntimeErrorsExit1) {
+  PS_REQUIRE_FIXTURES();
+  RunResult r = run({(dir_ / "missing.gguf").string(), "x"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("missing.gguf"), std::string::npos) << r.err;
+  r = run({vocab("gpt-2"), "--file", (dir_ / "missing.txt").string()});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("missing.txt"), std::string::npos) << r.err;
+  const fs::path junk = write("junk.gguf", "not a gguf file at all");
+  r = run({junk.string(), "x"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_FALSE(r.err.empty());
+}
+
+}  // namespace
+}  // namespace pensieve::testing

@@ -1,0 +1,176 @@
+// RequestQueue admission, cancellation and shutdown; JobRegistry resumption and retention.
+// The queue is exercised with a plain generate function that emits tokens until told to stop:
+// what is under test is the queue, not a model.
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include "server/generation.h"
+#include "server/jobs.h"
+#include "server/request_queue.h"
+
+namespace pensieve::server {
+namespace {
+
+using namespace std::chrono_literals;
+
+// Emits "t" every millisecond until max_tokens or should_stop.
+Result<engine::Generation> ticking_generate(const std::vector<token_id>& prompt, const engine::GenerateOptions& o,
+                                            const engine::OnToken& on_token) {
+  engine::Generation g;
+  g.n_prompt = static_cast<int>(prompt.size());
+  for (int i = 0; o.max_tokens < 0 || i < o.max_tokens; ++i) {
+    if (o.should_stop && o.should_stop()) {
+      g.finish = engine::FinishReason::cancelled;
+      return g;
+    }
+    std::this_thread::sleep_for(1ms);
+    ++g.n_generated;
+    g.text += "t";
+    if (!on_token("t", 1)) {
+      g.finish = engine::FinishReason::cancelled;
+      return g;
+    }
+  }
+  g.finish = engine::FinishReason::max_tokens;
+  return g;
+}
+
+engine::Generation wait_done(ActiveGeneration& a) {
+  for (;;) {
+    auto item = a.channel->pop(5s);
+    EXPECT_TRUE(item.has_value());
+    if (!item) return {};
+    if (item->kind == StreamItem::Kind::done) return item->generation;
+    EXPECT_NE(item->kind, StreamItem::Kind::failed);
+  }
+}
+
+TEST(RequestQueue, RunsAndStreamsPieces) {
+  RequestQueue q(ticking_generate, 1, 4);
+  engine::GenerateOptions o;
+  o.max_tokens = 5;
+  auto a = start_generation(q, {1, 2, 3}, o);
+  ASSERT_TRUE(a.ok());
+  int pieces = 0;
+  for (;;) {
+    auto item = a->channel->pop(5s);
+    ASSERT_TRUE(item);
+    if (item->kind == StreamItem::Kind::piece) ++pieces;
+    if (item->kind == StreamItem::Kind::done) {
+      EXPECT_EQ(item->generation.n_generated, 5);
+      EXPECT_EQ(item->generation.n_prompt, 3);
+      break;
+    }
+  }
+  EXPECT_EQ(pieces, 5);
+}
+
+TEST(RequestQueue, FullQueueIsOverloadedAndCancelFreesTheWorker) {
+  RequestQueue q(ticking_generate, 1, 1);
+  engine::GenerateOptions forever;
+  forever.max_tokens = -1;
+  auto running = start_generation(q, {1}, forever);
+  ASSERT_TRUE(running.ok());
+  // Wait until the worker picked it up, so the next one waits in the queue.
+  for (int i = 0; i < 500 && q.running() == 0; ++i) std::this_thread::sleep_for(1ms);
+  ASSERT_EQ(q.running(), 1);
+  auto waiting = start_generation(q, {1}, forever);
+  ASSERT_TRUE(waiting.ok());
+  auto rejected = start_generation(q, {1}, forever);
+  ASSERT_FALSE(rejected.ok());
+  EXPECT_EQ(rejected.error().kind, ErrorKind::overloaded);
+  // Cancelled while still waiting: it never reaches the engine.
+  waiting->cancel->store(true);
+  auto t0 = std::chrono::steady_clock::now();
+  running->cancel->store(true);
+  EXPECT_EQ(wait_done(running.value()).finish, engine::FinishReason::cancelled);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 500ms);
+  auto item = waiting->channel->pop(5s);
+  ASSERT_TRUE(item);
+  EXPECT_EQ(item->kind, StreamItem::Kind::failed);
+  EXPECT_EQ(item->error.kind, ErrorKind::cancelled);
+}
+
+TEST(RequestQueue, ShutdownCancelsRunningAndWaiting) {
+  auto q = std::make_unique<RequestQueue>(ticking_generate, 1, 4);
+  engine::GenerateOptions forever;
+  forever.max_tokens = -1;
+  auto a = start_generation(*q, {1}, forever);
+  auto b = start_generation(*q, {1}, forever);
+  ASSERT_TRUE(a.ok() && b.ok());
+  for (int i = 0; i < 500 && q->running() == 0; ++i) std::this_thread::sleep_for(1ms);
+  q->shutdown(true);
+  EXPECT_EQ(wait_done(a.value()).finish, engine::FinishReason::cancelled);
+  auto item = b->channel->pop(1s);
+  ASSERT_TRUE(item);
+  while (item && item->kind == StreamItem::Kind::piece) item = b->channel->pop(1s);
+  ASSERT_TRUE(item);
+  EXPECT_EQ(item->kind, StreamItem::Kind::failed);
+  EXPECT_EQ(item->error.kind, ErrorKind::cancelled);
+  EXPECT_FALSE(start_generation(*q, {1}, forever).ok());
+}
+
+TEST(Jobs, EventsResumeAfterLastEventIdWithoutGapsOrRepeats) {
+  JobRegistry reg(8, std::chrono::seconds(60));
+  auto job = reg.create("generate", 3);
+  job->mark_running();
+  job->add_token("a");
+  bool terminal = true;
+  auto first = job->events_after(0, 0ms, &terminal);
+  EXPECT_FALSE(terminal);
+  ASSERT_EQ(first.size(), 2u);
+  EXPECT_EQ(first[0].id, 1u);
+  EXPECT_EQ(first[1].name, "token");
+  job->add_token("b");
+  job->add_token("c");
+  job->succeed({{"text", "abc"}}, {});
+  auto rest = job->events_after(first.back().id, 0ms, &terminal);
+  EXPECT_TRUE(terminal);
+  ASSERT_EQ(rest.size(), 3u);
+  EXPECT_EQ(rest[0].id, 3u);
+  EXPECT_EQ(rest[0].data["text"], "b");
+  EXPECT_EQ(rest[2].name, "done");
+  EXPECT_TRUE(job->events_after(5, 0ms, &terminal).empty());
+  EXPECT_EQ(job->to_json()["state"], "succeeded");
+  EXPECT_EQ(job->to_json()["text"], "abc");
+}
+
+TEST(Jobs, WaitingForEventsWakesOnNewOnes) {
+  JobRegistry reg(8, std::chrono::seconds(60));
+  auto job = reg.create("generate", 1);
+  std::thread producer([job] {
+    std::this_thread::sleep_for(20ms);
+    job->add_token("x");
+  });
+  bool terminal = false;
+  auto ev = job->events_after(0, 2s, &terminal);
+  producer.join();
+  ASSERT_EQ(ev.size(), 1u);
+  EXPECT_EQ(ev[0].data["text"], "x");
+}
+
+TEST(Jobs, RetentionEvictsOnlyFinishedJobsBeyondTheCount) {
+  JobRegistry reg(2, std::chrono::seconds(3600));
+  auto a = reg.create("generate", 1);
+  auto b = reg.create("generate", 1);
+  a->succeed(nullptr, nullptr);
+  auto c = reg.create("generate", 1);  // over the limit: finished `a` goes
+  EXPECT_EQ(reg.find(a->id()), nullptr);
+  EXPECT_NE(reg.find(b->id()), nullptr);
+  auto d = reg.create("generate", 1);  // nothing finished: running jobs are kept
+  EXPECT_NE(reg.find(b->id()), nullptr);
+  EXPECT_NE(reg.find(c->id()), nullptr);
+  EXPECT_NE(reg.find(d->id()), nullptr);
+}
+
+TEST(Jobs, RetentionByAge) {
+  JobRegistry reg(100, std::chrono::seconds(0));
+  auto a = reg.create("generate", 1);
+  a->fail("api_error", "boom");
+  std::this_thread::sleep_for(5ms);
+  EXPECT_EQ(reg.find(a->id()), nullptr);
+}
+
+}  // namespace
+}  // namespace pensieve::server
