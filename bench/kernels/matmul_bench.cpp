@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <algorithm>
 #include <random>
 #include <string>
 #include <vector>
@@ -57,6 +58,24 @@ std::vector<uint8_t> make_weights(GgmlType type, int64_t n_cols, int64_t n_rows)
   return w;
 }
 
+// Read bandwidth of a plain sum over 256 MiB on the calling thread (wall and CPU-time based):
+// the yardstick for the decode kernels' GB/s on this (possibly loaded) machine.
+void print_read_bandwidth() {
+  const size_t n = (256u << 20) / sizeof(uint64_t);
+  std::vector<uint64_t> a(n, 1);
+  uint64_t sum = 0;
+  double best_wall = 1e9, best_cpu = 1e9;
+  for (int pass = 0; pass < 4; ++pass) {
+    const double t0 = now_s(), c0 = cpu_s();
+    for (size_t i = 0; i < n; i += 8)
+      sum += a[i] + a[i + 1] + a[i + 2] + a[i + 3] + a[i + 4] + a[i + 5] + a[i + 6] + a[i + 7];
+    best_wall = std::min(best_wall, now_s() - t0);
+    best_cpu = std::min(best_cpu, cpu_s() - c0);
+  }
+  std::printf("{\"membw_1thread_GBps\":%.2f,\"cpu_membw_GBps\":%.2f,\"checksum\":%llu}\n",
+              n * 8 / best_wall / 1e9, n * 8 / best_cpu / 1e9, (unsigned long long)sum);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -77,6 +96,7 @@ int main(int argc, char** argv) {
                             GgmlType::Q3_K, GgmlType::Q2_K, GgmlType::F16,  GgmlType::BF16,
                             GgmlType::F32};
   std::printf("{\"isa\":\"%s\",\"threads\":%d}\n", cpu_kernel_isa(), threads);
+  if (do_decode) print_read_bandwidth();
   for (GgmlType type : types) {
     const std::string tname(ggml_type_name(type));
     if (!filter.empty() && tname != filter) continue;

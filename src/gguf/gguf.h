@@ -87,7 +87,10 @@ struct GgufTensorInfo {
 
 class GgufFile {
  public:
-  // Maps and validates the file. Every failure names the file and the problem.
+  // Maps and validates the file. Every failure names the file and the problem, and says where
+  // ("PATH: n_dims = 5 (at most 4 supported) (in tensor info 1 'output_norm.weight')"); the kind
+  // is not_found for a missing file, model_load_failed for everything else (GGUF v1, big-endian
+  // files, truncation, bad counts/sizes/offsets, duplicates, unknown types).
   static Result<std::unique_ptr<GgufFile>> open(const std::string& path);
   // Validates bytes already in memory (kept by reference; the fuzzer uses this).
   static Result<std::unique_ptr<GgufFile>> parse(std::span<const uint8_t> bytes, std::string name);
@@ -158,14 +161,19 @@ class GgufWriter {
   void set_i32_array(std::string key, const std::vector<int32_t>& v);
   void remove(std::string_view key);
 
-  // `fill(dst)` must write exactly ggml_row_size(type, ne[0]) * rows bytes.
+  // `fill(dst)` must write exactly ggml_row_size(type, ne[0]) * rows bytes. It is called during
+  // write(), one tensor at a time, in the order the tensors were added.
   using Fill = std::function<Status(uint8_t* dst)>;
   void add_tensor(std::string name, GgmlType type, std::vector<uint64_t> ne, Fill fill);
+  // `data` is not copied: it must stay valid until write() returns (e.g. a GgufFile's tensor view).
   void add_tensor(std::string name, GgmlType type, std::vector<uint64_t> ne, std::span<const uint8_t> data);
 
   // Optional progress report after each tensor: (index, count, name).
   std::function<void(size_t, size_t, std::string_view)> on_tensor_written;
 
+  // Validates everything first (alignment must be a u32 power of two; tensor names unique and
+  // < 64 bytes; 1-4 dims; ne[0] a multiple of the block size), then writes PATH.tmp and renames
+  // it to PATH. On failure PATH is left as it was and PATH.tmp is removed.
   Status write(const std::string& path) const;
 
  private:

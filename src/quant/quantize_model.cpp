@@ -103,6 +103,7 @@ Status quantize_model(const std::string& in_path, const std::string& out_path, Q
   const std::vector<GgufTensorInfo>& tensors = file.tensors();
   const std::vector<TensorPlan> plan = plan_tensor_types(tensors, target, block_count(file));
   PS_TRY(check_plan(file, plan));
+  file.prefetch();  // every byte is read once, front to back
 
   GgufWriter writer;
   copy_metadata(file, target, writer);

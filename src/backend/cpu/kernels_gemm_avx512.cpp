@@ -109,7 +109,7 @@ inline __m256i fifth_bits(__m256i u, const uint8_t* qh) {
 struct GemmQ8_0 {
   using Block = block_q8_0;
   using Act = block_q8_0;
-  static constexpr int kOff = 127;
+  static constexpr int kOff = 128;
   static constexpr bool kHasMin = false;
   static __m256i unpack(const Block& b) {
     return _mm256_xor_si256(_mm256_loadu_si256((const __m256i*)b.qs), _mm256_set1_epi8(static_cast<char>(0x80)));

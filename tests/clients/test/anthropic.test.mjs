@@ -1,0 +1,146 @@
+// The official Anthropic SDK against `pensieve serve` (tiny random-weight qwen2, 65536 ctx).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import Anthropic from '@anthropic-ai/sdk';
+import { READY, startServer } from './helpers.mjs';
+
+let server;
+let client;
+
+before(async () => {
+  if (!READY) return;
+  server = await startServer();
+  client = new Anthropic({ baseURL: server.url, apiKey: 'unused', maxRetries: 0 });
+});
+after(async () => { if (server) assert.equal(await server.stop(), 0); });
+
+const opts = { skip: READY ? false : 'SKIP: PENSIEVE_BIN / PENSIEVE_TEST_MODEL not set (run through run.sh)' };
+
+test('non-streaming message: echoed model, text block, real usage', opts, async () => {
+  const msg = await client.messages.create({
+    model: 'claude-sonnet-4-6',
+    max_tokens: 8,
+    temperature: 0,
+    messages: [{ role: 'user', content: 'Say hello.' }],
+  });
+  assert.equal(msg.type, 'message');
+  assert.equal(msg.role, 'assistant');
+  assert.equal(msg.model, 'claude-sonnet-4-6');
+  assert.match(msg.id, /^msg_/);
+  assert.equal(msg.content[0].type, 'text');
+  assert.ok(['end_turn', 'max_tokens'].includes(msg.stop_reason));
+  assert.ok(msg.usage.output_tokens >= 1 && msg.usage.output_tokens <= 8);
+  const count = await client.messages.countTokens({
+    model: 'claude-sonnet-4-6',
+    messages: [{ role: 'user', content: 'Say hello.' }],
+  });
+  // input + cache_read is the whole prompt, the same count count_tokens gives.
+  assert.equal(msg.usage.input_tokens + msg.usage.cache_read_input_tokens, count.input_tokens);
+});
+
+test('streaming message: SDK events in order, final message matches the deltas', opts, async () => {
+  const stream = client.messages.stream({
+    model: 'claude-haiku-4-5-20251001',
+    max_tokens: 12,
+    messages: [{ role: 'user', content: 'Tell me a story.' }],
+  });
+  const order = [];
+  let text = '';
+  for await (const ev of stream) {
+    order.push(ev.type);
+    if (ev.type === 'content_block_delta' && ev.delta.type === 'text_delta') text += ev.delta.text;
+  }
+  const final = await stream.finalMessage();
+  assert.equal(order[0], 'message_start');
+  assert.equal(order.at(-1), 'message_stop');
+  assert.equal(order.at(-2), 'message_delta');
+  assert.equal(final.content[0].text, text);
+  assert.equal(final.model, 'claude-haiku-4-5-20251001');
+  assert.ok(final.usage.output_tokens >= 1);
+  assert.ok(final.stop_reason);
+});
+
+test('stop_sequences, prefill and sampling fields are accepted', opts, async () => {
+  const msg = await client.messages.create({
+    model: 'local',
+    max_tokens: 5,
+    temperature: 0.5,
+    top_p: 0.9,
+    top_k: 20,
+    stop_sequences: ['\n\n\n'],
+    metadata: { user_id: 'u1' },
+    system: [{ type: 'text', text: 'You are terse.', cache_control: { type: 'ephemeral' } }],
+    messages: [
+      { role: 'user', content: [{ type: 'text', text: 'Count.' }] },
+      { role: 'assistant', content: '1, 2,' },
+    ],
+  });
+  assert.equal(msg.content[0].type, 'text');
+});
+
+test('tool round trip: tools, tool_choice, tool_use and tool_result history', opts, async () => {
+  const tools = [{
+    name: 'get_weather',
+    description: 'Current weather for a city',
+    input_schema: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] },
+  }];
+  const messages = [
+    { role: 'user', content: 'Weather in Paris?' },
+    { role: 'assistant', content: [{ type: 'tool_use', id: 'toolu_01', name: 'get_weather', input: { city: 'Paris' } }] },
+    { role: 'user', content: [{ type: 'tool_result', tool_use_id: 'toolu_01', content: [{ type: 'text', text: 'sunny' }], is_error: false }] },
+  ];
+  for (const tool_choice of [{ type: 'auto' }, { type: 'any' }, { type: 'tool', name: 'get_weather' }, { type: 'none' }]) {
+    const msg = await client.messages.create({ model: 'claude-x', max_tokens: 4, tools, tool_choice, messages });
+    assert.equal(msg.type, 'message');
+    for (const block of msg.content) assert.ok(['text', 'tool_use'].includes(block.type));
+    if (msg.stop_reason === 'tool_use') assert.ok(msg.content.some((b) => b.type === 'tool_use'));
+  }
+  const withTools = await client.messages.countTokens({ model: 'claude-x', tools, messages });
+  const without = await client.messages.countTokens({ model: 'claude-x', messages: [{ role: 'user', content: 'Weather in Paris?' }] });
+  assert.ok(withTools.input_tokens > without.input_tokens + 20);
+});
+
+test('models list and retrieve expose the context size', opts, async () => {
+  const page = await client.models.list();
+  assert.ok(page.data.length >= 1);
+  assert.equal(page.data[0].max_input_tokens, 65536);
+  const m = await client.models.retrieve('claude-opus-4-8');
+  assert.equal(m.id, 'claude-opus-4-8');
+  await assert.rejects(client.models.retrieve('no-such-model'), (e) => e.status === 404 && e.error?.error?.type === 'not_found_error');
+});
+
+test('invalid requests are 400 invalid_request_error naming the problem', opts, async () => {
+  const bad = async (body, pattern) => {
+    await assert.rejects(client.messages.create({ model: 'claude-x', ...body }), (e) => {
+      assert.equal(e.status, 400);
+      assert.equal(e.error.type, 'error');
+      assert.equal(e.error.error.type, 'invalid_request_error');
+      assert.match(e.error.error.message, pattern);
+      return true;
+    });
+  };
+  await bad({ max_tokens: 0, messages: [{ role: 'user', content: 'x' }] }, /max_tokens/);
+  await bad({ max_tokens: 5, temperature: 1.5, messages: [{ role: 'user', content: 'x' }] }, /temperature/);
+  await bad({
+    max_tokens: 5,
+    messages: [{ role: 'user', content: [{ type: 'image', source: { type: 'base64', media_type: 'image/png', data: 'iVBORw0KGgo=' } }] }],
+  }, /image/);
+});
+
+test('prefix reuse is reported as cache_read_input_tokens, despite a changing billing header', opts, async () => {
+  const long = 'The quick brown fox jumps over the lazy dog. '.repeat(40);
+  const body = (cch) => ({
+    model: 'claude-sonnet-4-6',
+    max_tokens: 2,
+    system: [
+      { type: 'text', text: `x-anthropic-billing-header: cc_version=2.1.112.4c3; cc_entrypoint=sdk-cli; cch=${cch};` },
+      { type: 'text', text: long, cache_control: { type: 'ephemeral' } },
+    ],
+    messages: [{ role: 'user', content: 'Summarize.' }],
+  });
+  const first = await client.messages.create(body('00000'));
+  const second = await client.messages.create(body('1a2b3'));
+  const total = second.usage.input_tokens + second.usage.cache_read_input_tokens;
+  assert.equal(total, first.usage.input_tokens + first.usage.cache_read_input_tokens);
+  assert.ok(second.usage.cache_read_input_tokens >= total - 2, JSON.stringify(second.usage));
+});
