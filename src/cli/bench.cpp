@@ -86,7 +86,7 @@ int run_bench(int argc, char** argv) {
   engine::InferenceBackend be;
   if (Status st = be.load(lo); !st.ok()) {
     std::fprintf(stderr, "pensieve: cannot load %s: %s\n", lo.model_path.c_str(), st.error().message.c_str());
-    return 1;
+    return load_failure_exit_code(st.error());
   }
   const double load_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   const int n_vocab = be.tokenizer().n_vocab();

@@ -56,7 +56,7 @@ int run_chat(int argc, char** argv) {
   engine::InferenceBackend be;
   if (Status st = be.load(lo); !st.ok()) {
     std::fprintf(stderr, "pensieve: cannot load %s: %s\n", lo.model_path.c_str(), st.error().message.c_str());
-    return 1;
+    return load_failure_exit_code(st.error());
   }
   std::fprintf(stderr, "[%s on %s, context %d tokens; /exit to quit]\n", be.variant().c_str(), be.device().c_str(),
                be.info().n_ctx);

@@ -18,5 +18,10 @@ void add_load_options(CLI::App& app, engine::LoadOptions& lo);
 void add_sampling_options(CLI::App& app, engine::SamplingParams& sp);
 // The model's chat template over `messages`, tokenized (BOS only if the template lacks it).
 Result<std::vector<engine::token_id>> render_chat(const engine::InferenceBackend& be, const nlohmann::json& messages);
+// Exit code for a failed load: 2 when the request itself cannot be met on this machine or is
+// malformed (e.g. --device cuda without a GPU), 1 for runtime failures (bad file, ...).
+inline int load_failure_exit_code(const Error& e) {
+  return e.kind == ErrorKind::platform_unsupported || e.kind == ErrorKind::invalid_request ? 2 : 1;
+}
 
 }  // namespace pensieve::cli

@@ -88,7 +88,7 @@ int run_run(int argc, char** argv) {
   engine::InferenceBackend be;
   if (Status st = be.load(a.load); !st.ok()) {
     std::fprintf(stderr, "pensieve: cannot load %s: %s\n", a.load.model_path.c_str(), st.error().message.c_str());
-    return 1;
+    return load_failure_exit_code(st.error());
   }
   std::vector<engine::token_id> prompt;
   if (a.chat) {

@@ -1,17 +1,33 @@
 #include "engine/device.h"
 
+#include <cstdio>
+
 #include "backend/cpu/cpu_ops.h"
+#include "backend/cuda/create.h"
 
 namespace pensieve::engine {
 
-Result<std::unique_ptr<backend::Ops>> create_ops(const std::string& device, int threads, std::string* why) {
-  if (device == "cpu" || device == "auto" || device.empty()) {
-    if (why) *why = device == "cpu" ? "device cpu (requested)" : "device cpu (no GPU backend in this build)";
+Result<std::unique_ptr<backend::Ops>> create_ops(const std::string& device, int threads, int64_t bytes_needed,
+                                                 std::string* why) {
+  auto spec = cuda::parse_device_spec(device);
+  if (!spec) return spec.error();
+  if (spec->kind == cuda::DeviceSpec::Kind::cpu) {
+    if (why) *why = "device cpu (requested)";
     return cpu::make_cpu_ops(threads);
   }
-  if (device == "cuda" || device.rfind("cuda:", 0) == 0)
+#if defined(PENSIEVE_HAVE_CUDA)
+  auto choice = cuda::choose_device(device, bytes_needed);
+  if (!choice) return choice.error();
+  if (why) *why = choice->reason;
+  if (choice->use_cuda) return cuda::create_cuda_ops(choice->index);
+  return cpu::make_cpu_ops(threads);
+#else
+  (void)bytes_needed;
+  if (spec->kind == cuda::DeviceSpec::Kind::cuda)
     return make_error(ErrorKind::platform_unsupported, "device '" + device + "': this build has no CUDA backend");
-  return make_error(ErrorKind::invalid_request, "unknown device '" + device + "' (expected auto, cpu, cuda or cuda:N)");
+  if (why) *why = "device cpu (this build has no CUDA backend)";
+  return cpu::make_cpu_ops(threads);
+#endif
 }
 
 }  // namespace pensieve::engine

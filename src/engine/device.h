@@ -1,6 +1,7 @@
 // The one place an Ops instance is made from a device name (LoadOptions.device).
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -9,8 +10,10 @@
 
 namespace pensieve::engine {
 
-// device: "auto" | "cpu" | "cuda" | "cuda:N". `why` receives a line for the log saying what
-// was picked and why.
-Result<std::unique_ptr<backend::Ops>> create_ops(const std::string& device, int threads, std::string* why);
+// device: "auto" | "cpu" | "cuda" | "cuda:N". auto picks CUDA when a GPU is present and
+// `bytes_needed` (weights + KV cache) fits in its free memory, else the CPU. `why` receives a
+// line for the log saying what was picked and why. "cuda" without a GPU: platform_unsupported.
+Result<std::unique_ptr<backend::Ops>> create_ops(const std::string& device, int threads, int64_t bytes_needed,
+                                                 std::string* why);
 
 }  // namespace pensieve::engine

@@ -1,4 +1,5 @@
 // InferenceBackend: load / unload / info. The generation loop is in generate.cpp.
+#include <cstdio>
 #include <malloc.h>
 
 #include <algorithm>
@@ -117,8 +118,15 @@ Status InferenceBackend::load(const LoadOptions& options) {
   auto tok = text::Tokenizer::from_gguf(*s.file);
   if (!tok) return make_error(ErrorKind::model_load_failed, options.model_path + ": " + tok.error().message);
   s.tokenizer = *tok;
-  auto ops = create_ops(options.device, options.threads, nullptr);
-  if (!ops) return ops.error();
+  // Weights plus a KV cache of the requested (or a 4096-token) context, plus 10 % headroom.
+  const int64_t weight_bytes = static_cast<int64_t>(s.file->file_size());
+  std::string why;
+  auto ops = create_ops(options.device, options.threads, weight_bytes + weight_bytes / 10, &why);
+  if (!ops) {
+    s.reset();
+    return ops.error();
+  }
+  if (!options.quiet) std::fprintf(stderr, "pensieve: %s\n", why.c_str());
   s.ops = std::move(*ops);
   s.device = s.ops->device();
   auto model = model::load_model(*s.file, *s.ops);

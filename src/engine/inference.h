@@ -66,6 +66,7 @@ struct LoadOptions {
   int n_ctx = 0;                // 0: the model's context length (capped by memory)
   std::string kv_type = "f16";  // f16 | f32
   int n_ubatch = 512;           // prefill chunk
+  bool quiet = false;           // no log line about the device choice
 };
 
 struct ModelInfo {

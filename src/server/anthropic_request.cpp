@@ -267,6 +267,18 @@ Result<ChatRequest> parse_anthropic_request(const json& body, bool count_tokens)
   PS_TRY(convert_system(body.contains("system") ? body["system"] : json(), out));
   PS_TRY(convert_messages(body.contains("messages") ? body["messages"] : json(), out));
   PS_TRY(convert_tools(body, out));
+  // Structured output (Claude Code asks for session titles this way). Without constrained
+  // decoding it becomes an instruction in the system turn.
+  if (body.contains("output_config") && body["output_config"].is_object() &&
+      body["output_config"].contains("format") && body["output_config"]["format"].is_object() &&
+      body["output_config"]["format"].value("type", "") == "json_schema") {
+    std::string hint = "Respond with a single valid JSON object and nothing else. It must match this JSON schema: " +
+                       body["output_config"]["format"].value("schema", json::object()).dump();
+    if (!out.messages.empty() && out.messages[0]["role"] == "system")
+      out.messages[0]["content"] = out.messages[0]["content"].get<std::string>() + "\n\n" + hint;
+    else
+      out.messages.insert(out.messages.begin(), json{{"role", "system"}, {"content", hint}});
+  }
   return out;
 }
 

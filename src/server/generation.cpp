@@ -32,8 +32,15 @@ Result<ActiveGeneration> start_generation(RequestQueue& queue, std::vector<token
     return !cancel->load();
   };
   job.on_done = [channel](Result<engine::Generation> r) {
-    if (r.ok()) channel->push(StreamItem{StreamItem::Kind::done, {}, std::move(r.value()), {}});
-    else channel->push(StreamItem{StreamItem::Kind::failed, {}, {}, std::move(r).error()});
+    StreamItem item;
+    if (r.ok()) {
+      item.kind = StreamItem::Kind::done;
+      item.generation = std::move(r.value());
+    } else {
+      item.kind = StreamItem::Kind::failed;
+      item.error = r.error();
+    }
+    channel->push(std::move(item));
   };
   PS_TRY(queue.submit(std::move(job)));
   return active;

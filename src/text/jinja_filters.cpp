@@ -535,6 +535,9 @@ const std::unordered_map<std::string_view, TestFn>& tests() {
 
 }  // namespace
 
+bool filter_exists(std::string_view name) { return filters().count(name) > 0; }
+bool test_exists(std::string_view name) { return tests().count(name) > 0; }
+
 Value apply_filter(Renderer& r, std::string_view name, const Value& v, CallArgs& args) {
   auto it = filters().find(name);
   if (it == filters().end()) fail("TemplateAssertionError: no filter named '" + std::string(name) + "'");

@@ -6,6 +6,7 @@
 
 #include "text/jinja_ast.h"
 #include "text/jinja_lexer.h"
+#include "text/jinja_render.h"
 
 namespace pensieve::text::jinja {
 namespace {
@@ -669,6 +670,7 @@ class Parser {
 
   ExprPtr parse_one_filter(ExprPtr operand) {
     auto f = make(Expr::Kind::Filter, cur());
+    if (cur().type == Token::Type::Name && !filter_exists(cur().value)) error("no filter named '" + cur().value + "'");
     f->name = expect_identifier();
     f->children.push_back(std::move(operand));
     if (is_op("(")) parse_args(*f);
@@ -693,6 +695,7 @@ class Parser {
     auto t = make(Expr::Kind::Test, cur());
     advance();  // 'is'
     t->negated = accept_name("not");
+    if (cur().type == Token::Type::Name && !test_exists(cur().value)) error("no test named '" + cur().value + "'");
     t->name = expect_identifier();
     t->children.push_back(std::move(node));
     const Token& c = cur();

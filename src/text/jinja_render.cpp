@@ -36,6 +36,7 @@ struct ScopeSwap {
 std::shared_ptr<Scope> child_of(const std::shared_ptr<Scope>& parent) {
   auto s = std::make_shared<Scope>();
   s->parent = parent;
+  s->vars.reserve(4);
   return s;
 }
 

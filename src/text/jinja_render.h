@@ -20,10 +20,10 @@ namespace pensieve::text::jinja {
 
 // Bounds that keep a hostile template from exhausting memory, stack or time.
 struct Limits {
-  size_t max_output_bytes = size_t(64) << 20;  // also caps any single string value
-  size_t max_list_items = size_t(1) << 22;
+  size_t max_output_bytes = size_t(32) << 20;  // also caps any single string value
+  size_t max_list_items = size_t(1) << 18;
   int max_call_depth = 100;                      // nested macro calls
-  uint64_t max_steps = 5'000'000;                // statements + loop iterations + calls
+  uint64_t max_steps = 2'000'000;                // statements + loop iterations + calls
 };
 
 struct Scope {
@@ -94,6 +94,8 @@ std::vector<std::string_view> utf8_chars(std::string_view s);
 // ---- builtins (jinja_filters.cpp, jinja_methods.cpp) ----
 Value apply_filter(Renderer& r, std::string_view name, const Value& v, CallArgs& args);
 bool apply_test(Renderer& r, std::string_view name, const Value& v, CallArgs& args);
+bool filter_exists(std::string_view name);  // jinja2 rejects unknown filters/tests at compile time
+bool test_exists(std::string_view name);
 bool has_method(const Value& obj, std::string_view name);
 Value call_method(Renderer& r, const Value& obj, std::string_view name, CallArgs& args);
 Value bound_method(const Value& obj, std::string_view name);  // `obj.name` as a callable value

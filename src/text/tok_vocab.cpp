@@ -32,6 +32,45 @@ Error load_error(const GgufFile& file, const std::string& what) {
 
 }  // namespace
 
+namespace {
+
+uint64_t hash_text(std::string_view s) { return std::hash<std::string_view>{}(s); }
+
+}  // namespace
+
+void TokenIndex::build(const std::vector<std::string>& tokens) {
+  size_t cap = 16;
+  while (cap < tokens.size() * 2) cap <<= 1;
+  slots_.assign(cap, Slot{0, -1});
+  mask_ = cap - 1;
+  for (size_t i = 0; i < tokens.size(); ++i) {
+    const uint64_t h = hash_text(tokens[i]);
+    const auto tag = static_cast<uint32_t>(h >> 32);
+    for (size_t k = h & mask_;; k = (k + 1) & mask_) {
+      Slot& slot = slots_[k];
+      if (slot.id < 0) {
+        slot = Slot{tag, static_cast<token_id>(i)};
+        break;
+      }
+      if (slot.tag == tag && tokens[slot.id] == tokens[i]) {
+        slot.id = static_cast<token_id>(i);
+        break;
+      }
+    }
+  }
+}
+
+token_id TokenIndex::find(std::string_view text, const std::vector<std::string>& tokens) const {
+  if (slots_.empty()) return -1;
+  const uint64_t h = hash_text(text);
+  const auto tag = static_cast<uint32_t>(h >> 32);
+  for (size_t k = h & mask_;; k = (k + 1) & mask_) {
+    const Slot& slot = slots_[k];
+    if (slot.id < 0) return -1;
+    if (slot.tag == tag && tokens[slot.id] == text) return slot.id;
+  }
+}
+
 Status VocabTokenizer::load_vocab(const GgufFile& file, VocabType type, std::string_view pre_override) {
   type_ = type;
   auto tokens = file.get_string_array(keys::kTokenizerTokens);
@@ -73,11 +112,8 @@ Status VocabTokenizer::load_vocab(const GgufFile& file, VocabType type, std::str
     pre_ = std::string(file.get_string(keys::kTokenizerPre).value_or(""));
   }
 
-  token_to_id_.reserve(n * 2);
-  for (size_t i = 0; i < n; ++i) {
-    token_to_id_[tokens_[i]] = static_cast<token_id>(i);  // a later duplicate wins, as in llama.cpp
-    max_token_len_ = std::max(max_token_len_, tokens_[i].size());
-  }
+  token_index_.build(tokens_);
+  for (size_t i = 0; i < n; ++i) max_token_len_ = std::max(max_token_len_, tokens_[i].size());
 
   read_special_ids(file, type);
   add_space_prefix_ = file.get_bool(keys::kTokenizerAddSpacePrefix).value_or(type == VocabType::spm);
@@ -228,8 +264,8 @@ std::vector<token_id> VocabTokenizer::special_tokens_present(std::string_view te
   for (token_id id : special_tokens_) {
     const auto t = static_cast<TokenType>(token_types_[id]);
     if (!parse_special && t != TokenType::user_defined) continue;
-    auto it = token_to_id_.find(tokens_[id]);
-    if (found.count(id) || (it != token_to_id_.end() && found.count(it->second))) out.push_back(id);
+    const token_id canonical = find_token(tokens_[id]);
+    if (found.count(id) || (canonical >= 0 && found.count(canonical))) out.push_back(id);
   }
   return out;
 }
@@ -289,8 +325,7 @@ std::string VocabTokenizer::token_to_piece(token_id id, bool special) const {
 }
 
 token_id VocabTokenizer::find_token(std::string_view text) const {
-  auto it = token_to_id_.find(text);
-  return it == token_to_id_.end() ? -1 : it->second;
+  return token_index_.find(text, tokens_);
 }
 
 TokenType VocabTokenizer::token_type(token_id id) const {

@@ -27,6 +27,22 @@ enum class TokenType : int32_t {
   byte = 6,
 };
 
+// Token text -> id, as an open-addressing table over the vocabulary's own strings (one probe and
+// usually one string compare per lookup; the merge loops of SPM and BPE live on this).
+class TokenIndex {
+ public:
+  void build(const std::vector<std::string>& tokens);  // a later duplicate text wins, as in llama.cpp
+  token_id find(std::string_view text, const std::vector<std::string>& tokens) const;
+
+ private:
+  struct Slot {
+    uint32_t tag;  // high bits of the hash, to skip most string compares
+    token_id id;   // -1: empty
+  };
+  std::vector<Slot> slots_;
+  size_t mask_ = 0;
+};
+
 class VocabTokenizer : public Tokenizer {
  public:
   std::vector<token_id> encode(std::string_view text, bool add_special, bool parse_special) const final;
@@ -61,7 +77,7 @@ class VocabTokenizer : public Tokenizer {
   virtual Status finish_load(const GgufFile& file) { return ok_status(); }
 
   std::vector<float> scores_;
-  std::unordered_map<std::string_view, token_id> token_to_id_;  // views into tokens_
+  TokenIndex token_index_;
   std::vector<std::string> pieces_;                              // token_to_piece(id, true), precomputed
   std::vector<token_id> special_tokens_;                         // longest text first
   token_id unk_ = -1, eot_ = -1, eom_ = -1, pad_ = -1, sep_ = -1, mask_ = -1;

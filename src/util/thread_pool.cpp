@@ -6,9 +6,24 @@
 #include <utility>
 
 namespace pensieve {
+namespace {
+
+inline void cpu_relax() {
+#if defined(__x86_64__)
+  __builtin_ia32_pause();
+#endif
+}
+
+// How long a worker spins for the next job before sleeping (decode steps issue many short
+// jobs back to back; a sleeping worker costs a futex wake-up, several microseconds).
+constexpr int kWorkerSpins = 1 << 15;
+// How long the caller spins for the workers to finish before yielding the CPU.
+constexpr int kCallerSpins = 1 << 14;
+
+}  // namespace
 
 ThreadPool::ThreadPool(int n_threads) : n_threads_(n_threads < 1 ? 1 : n_threads) {
-  for (int i = 1; i < n_threads_; ++i) threads_.emplace_back([this, i] { worker(i); });
+  for (int i = 1; i < n_threads_; ++i) threads_.emplace_back([this] { worker(); });
 }
 
 ThreadPool::~ThreadPool() {
@@ -20,43 +35,71 @@ ThreadPool::~ThreadPool() {
   for (auto& t : threads_) t.join();
 }
 
+// A worker that saw no new job increments sleepers_ under the mutex and re-checks claim_
+// before waiting; run() stores claim_ before reading sleepers_ (both sequentially consistent),
+// so either run() sees the sleeper and notifies under the mutex, or the sleeper's re-check
+// sees the new job. No wake-up is lost.
+void ThreadPool::wake_sleepers() {
+  if (sleepers_.load() == 0) return;
+  { std::lock_guard<std::mutex> lock(mutex_); }
+  wake_.notify_all();
+}
+
+int ThreadPool::claim(uint32_t generation) {
+  uint64_t s = claim_.load(std::memory_order_acquire);
+  for (;;) {
+    if (static_cast<uint32_t>(s >> 32) != generation || static_cast<int>(s & 0xFFFFFFFFu) >= n_threads_) return -1;
+    if (claim_.compare_exchange_weak(s, s + 1, std::memory_order_acq_rel, std::memory_order_acquire))
+      return static_cast<int>(s & 0xFFFFFFFFu);
+  }
+}
+
+// A claimed index keeps its job alive: run() cannot return (and no newer job can replace
+// job_) before done_ counts it.
+void ThreadPool::run_claimed(uint32_t generation) {
+  for (int i = claim(generation); i >= 0; i = claim(generation)) {
+    (*job_.load(std::memory_order_relaxed))(i, n_threads_);
+    done_.fetch_add(1, std::memory_order_acq_rel);
+  }
+}
+
 void ThreadPool::run(const std::function<void(int, int)>& fn) {
   if (n_threads_ == 1) {
     fn(0, 1);
     return;
   }
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    job_ = &fn;
-    pending_.store(n_threads_ - 1);
-    generation_.fetch_add(1, std::memory_order_release);
+  const uint32_t gen = ++generation_;
+  job_.store(&fn, std::memory_order_relaxed);
+  done_.store(0, std::memory_order_relaxed);
+  claim_.store(static_cast<uint64_t>(gen) << 32);  // seq_cst: publishes job_ and done_ too
+  wake_sleepers();
+  run_claimed(gen);
+  for (int spin = 0; done_.load(std::memory_order_acquire) != n_threads_; ++spin) {
+    if (spin < kCallerSpins) cpu_relax();
+    else std::this_thread::yield();
   }
-  wake_.notify_all();
-  fn(0, n_threads_);
-  // Workers finish quickly for balanced jobs: spin, then yield.
-  while (pending_.load(std::memory_order_acquire) != 0) std::this_thread::yield();
 }
 
-void ThreadPool::worker(int index) {
-  uint64_t seen = 0;
+void ThreadPool::worker() {
+  uint32_t seen = 0;
+  auto current = [&] { return static_cast<uint32_t>(claim_.load(std::memory_order_acquire) >> 32); };
   for (;;) {
-    // Spin a little before sleeping: decode steps issue many short jobs back to back.
-    for (int spin = 0; spin < 20000; ++spin) {
-      if (generation_.load(std::memory_order_acquire) != seen || stop_.load()) break;
-#if defined(__x86_64__)
-      __builtin_ia32_pause();
-#endif
+    uint32_t gen = current();
+    for (int spin = 0; gen == seen && spin < kWorkerSpins; ++spin) {
+      if (stop_.load(std::memory_order_relaxed)) return;
+      cpu_relax();
+      gen = current();
     }
-    const std::function<void(int, int)>* job = nullptr;
-    {
+    if (gen == seen) {
       std::unique_lock<std::mutex> lock(mutex_);
-      wake_.wait(lock, [&] { return stop_.load() || generation_.load() != seen; });
+      sleepers_.fetch_add(1);
+      wake_.wait(lock, [&] { return stop_.load() || current() != seen; });
+      sleepers_.fetch_sub(1);
       if (stop_.load()) return;
-      seen = generation_.load();
-      job = job_;
+      gen = current();
     }
-    (*job)(index, n_threads_);
-    pending_.fetch_sub(1, std::memory_order_acq_rel);
+    seen = gen;
+    run_claimed(gen);
   }
 }
 

@@ -1,6 +1,13 @@
-// A persistent fork-join thread pool. run(fn) calls fn(i, n) once for each i in [0, n) with
-// n = size(), the calling thread taking i = 0, and returns when all calls are done.
-// One run() at a time per pool (callers serialize); workers spin briefly, then sleep.
+// A persistent fork-join thread pool. run(fn) calls fn(i, n) exactly once for each i in
+// [0, n) with n = size() and returns when all calls are done. The calling thread takes part:
+// each index goes to whichever thread claims it first, so a worker that the OS has not
+// scheduled yet (a loaded machine) never holds run() up; the caller just runs that part too.
+// Callers must not assume which thread runs which index. One run() at a time per pool
+// (callers serialize); workers spin briefly, then sleep.
+//
+// run() is on the decode hot path (hundreds of small matmuls per token), so while the workers
+// are spinning it touches no mutex and makes no system call: the job is published through
+// atomics and the mutex + condition variable are used only when a worker has gone to sleep.
 #pragma once
 
 #include <atomic>
@@ -26,13 +33,20 @@ class ThreadPool {
   static int physical_cores();
 
  private:
-  void worker(int index);
+  void worker();
+  void wake_sleepers();
+  // Claims the next unstarted index of job `generation`; -1 when none is left (or the job is
+  // no longer current).
+  int claim(uint32_t generation);
+  void run_claimed(uint32_t generation);
 
   int n_threads_;
   std::vector<std::thread> threads_;
-  const std::function<void(int, int)>* job_ = nullptr;
-  std::atomic<uint64_t> generation_{0};
-  std::atomic<int> pending_{0};
+  std::atomic<const std::function<void(int, int)>*> job_{nullptr};
+  uint32_t generation_ = 0;      // of the last job; written by run() only
+  std::atomic<uint64_t> claim_{0};  // (generation << 32) | next unclaimed index
+  std::atomic<int> done_{0};        // indices of the current job that have finished
+  std::atomic<int> sleepers_{0};
   std::atomic<bool> stop_{false};
   std::mutex mutex_;
   std::condition_variable wake_;

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "backend/cuda/matvec.cuh"
+#include "backend/cuda/matvec_q8.cuh"
 #include "cuda_test_util.h"
 #include "gguf/gguf.h"
 #include "model/context.h"
@@ -23,7 +24,9 @@ double now_s() {
 void bench_model(const std::string& path) {
   auto file = GgufFile::open(path);
   ASSERT_TRUE(file.ok()) << file.error().message;
-  auto ops_r = cuda::CudaOps::create(0);
+  cuda::CudaOpsOptions options;
+  if (const char* v = std::getenv("PENSIEVE_CUDA_INT8"); v && *v == '0') options.int8_matvec = false;
+  auto ops_r = cuda::CudaOps::create(0, options);
   ASSERT_TRUE(ops_r.ok()) << ops_r.error().message;
   cuda::CudaOps& ops = **ops_r;
   const double t_load = now_s();
@@ -64,6 +67,15 @@ void bench_model(const std::string& path) {
     }
     if (rep > 0) tg.push_back(128.0 / (now_s() - t0));
   }
+  // Where a decode step's GPU time goes: 32 more steps op by op with event timers.
+  ops.set_profiling(true);
+  {
+    model::SequenceKv seq((*ctx)->pool());
+    ASSERT_TRUE((*ctx)->decode(seq, std::vector<int32_t>{1}, false, logits.data()).ok());
+    for (int i = 0; i < 32; ++i) ASSERT_TRUE((*ctx)->decode(seq, std::vector<int32_t>{i + 2}, false, logits.data()).ok());
+  }
+  const auto profile = ops.op_profile();
+  ops.set_profiling(false);
   ASSERT_TRUE(ops.status().ok()) << ops.status().error().message;
   auto median = [](std::vector<double> v) {
     std::sort(v.begin(), v.end());
@@ -76,6 +88,12 @@ void bench_model(const std::string& path) {
               "\"graphs_replayed\":%lld,\"load_s\":%.2f,\"weights_mib\":%lld}\n",
               gpu.c_str(), name.c_str(), median(tg), (long long)gs.replayed, load_s,
               (long long)(ops.context().weights().bytes() >> 20));
+  std::string prof;
+  for (const auto& [kind, t] : profile)
+    prof += (prof.empty() ? "" : ",") + std::string("\"") + kind + "\":[" + std::to_string(t.ms * 1000 / 33) + "," +
+            std::to_string(double(t.count) / 33) + "]";
+  std::printf("{\"bench\":\"cuda-profile\",\"model\":\"%s\",\"int8\":%d,\"us_and_launches_per_token\":{%s}}\n",
+              name.c_str(), int(options.int8_matvec), prof.c_str());
   std::fflush(stdout);
 }
 
@@ -105,9 +123,17 @@ TEST(CudaBench, MatvecBandwidth) {
   cudaEvent_t e0, e1;
   cudaEventCreate(&e0);
   cudaEventCreate(&e1);
-  const std::pair<int64_t, int64_t> shapes[] = {{4096, 4096}, {4096, 14336}, {14336, 4096}, {896, 4864}, {4864, 896}};
-  for (GgmlType type : {GgmlType::Q4_K, GgmlType::Q6_K, GgmlType::Q8_0, GgmlType::F16}) {
+  const std::pair<int64_t, int64_t> shapes[] = {{4096, 4096}, {4096, 14336}, {14336, 4096}, {896, 4864}, {4864, 896}, {896, 896}};
+  int8_t* xq = nullptr;
+  float* xds = nullptr;
+  ASSERT_EQ(cudaMalloc(reinterpret_cast<void**>(&xq), 14336), cudaSuccess);
+  ASSERT_EQ(cudaMalloc(reinterpret_cast<void**>(&xds), 14336 / 16 * 4), cudaSuccess);
+  cudaMemset(xq, 1, 14336);
+  cudaMemset(xds, 0, 14336 / 16 * 4);
+  const cuda::ActQ8 act{xq, xds};
+  for (GgmlType type : {GgmlType::Q4_K, GgmlType::Q6_K, GgmlType::Q8_0, GgmlType::Q5_0, GgmlType::F16}) {
     for (auto [n_cols, n_rows] : shapes) {
+      if (!cuda::matvec_supported(type, n_cols)) continue;
       const int64_t bytes = int64_t(ggml_row_size(type, uint64_t(n_cols))) * n_rows;
       // Several copies so that the timed loop streams from HBM, not L2.
       const int copies = int(std::max<int64_t>(4, (int64_t(512) << 20) / bytes));
@@ -120,23 +146,36 @@ TEST(CudaBench, MatvecBandwidth) {
       cudaMalloc(reinterpret_cast<void**>(&x), size_t(n_cols) * 4);
       cudaMalloc(reinterpret_cast<void**>(&y), size_t(n_rows) * 4);
       cudaMemset(x, 0, size_t(n_cols) * 4);
-      for (int i = 0; i < copies; ++i) cuda::matvec(type, w[size_t(i)], n_cols, n_rows, x, 1, y, nullptr, s);
-      const int iters = copies * 4;
-      cudaEventRecord(e0, s);
-      for (int i = 0; i < iters; ++i) cuda::matvec(type, w[size_t(i % copies)], n_cols, n_rows, x, 1, y, nullptr, s);
-      cudaEventRecord(e1, s);
-      cudaEventSynchronize(e1);
-      float ms = 0;
-      cudaEventElapsedTime(&ms, e0, e1);
-      const double us = 1000.0 * ms / iters;
-      std::printf("{\"bench\":\"cuda-matvec\",\"type\":\"%s\",\"n_cols\":%lld,\"n_rows\":%lld,\"us\":%.2f,\"GBps\":%.0f}\n",
-                  std::string(ggml_type_name(type)).c_str(), (long long)n_cols, (long long)n_rows, us,
-                  double(bytes) / (us * 1e3));
+      for (int path : {0, 1, 2}) {  // float, int8, int8 with twice the loads in flight
+        const bool int8 = path > 0;
+        if (int8 && !cuda::matvec_q8_supported(type, n_cols)) continue;
+        cuda::set_matvec_q8_variant(path == 2 ? 1 : 0);
+        auto run = [&](int i) {
+          if (int8) cuda::matvec_q8(type, w[size_t(i % copies)], n_cols, n_rows, act, 1, y, nullptr, s);
+          else cuda::matvec(type, w[size_t(i % copies)], n_cols, n_rows, x, 1, y, nullptr, s);
+        };
+        for (int i = 0; i < copies; ++i) run(i);
+        const int iters = copies * 4;
+        cudaEventRecord(e0, s);
+        for (int i = 0; i < iters; ++i) run(i);
+        cudaEventRecord(e1, s);
+        cudaEventSynchronize(e1);
+        float ms = 0;
+        cudaEventElapsedTime(&ms, e0, e1);
+        const double us = 1000.0 * ms / iters;
+        std::printf("{\"bench\":\"cuda-matvec\",\"type\":\"%s\",\"path\":\"%s\",\"n_cols\":%lld,\"n_rows\":%lld,"
+                    "\"us\":%.2f,\"GBps\":%.0f}\n",
+                    std::string(ggml_type_name(type)).c_str(), path == 0 ? "f32" : path == 1 ? "int8" : "int8x2", (long long)n_cols,
+                    (long long)n_rows, us, double(bytes) / (us * 1e3));
+      }
       for (auto p : w) cudaFree(p);
       cudaFree(x);
       cudaFree(y);
     }
   }
+  cuda::set_matvec_q8_variant(0);
+  cudaFree(xq);
+  cudaFree(xds);
   std::fflush(stdout);
 }
 

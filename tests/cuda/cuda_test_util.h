@@ -13,6 +13,7 @@
 #include "backend/cpu/cpu_ops.h"
 #include "backend/cuda/context.h"
 #include "backend/cuda/cuda_ops.h"
+#include "backend/cuda/vecdot_q8.cuh"
 #include "test_util.h"
 
 #define PS_REQUIRE_CUDA()                                                           \
@@ -45,6 +46,18 @@ inline double max_abs_diff(const std::vector<float>& a, const std::vector<float>
   double m = 0;
   for (size_t i = 0; i < a.size(); ++i) m = std::max(m, std::fabs(double(a[i]) - b[i]));
   return m;
+}
+
+// x with each 32-block rounded as the integer mat-vec rounds its activations (8 bits).
+inline std::vector<float> quantized_acts(const std::vector<float>& x) {
+  std::vector<float> out(x.size());
+  int8_t q[32];
+  float ds[2];
+  for (size_t b = 0; b < x.size() / 32; ++b) {
+    cuda::q8::quantize_block_ref(x.data() + 32 * b, q, ds);
+    for (size_t i = 0; i < 32; ++i) out[32 * b + i] = float(q[i]) * ds[0];
+  }
+  return out;
 }
 
 inline std::unique_ptr<cuda::CudaOps> make_cuda_ops(cuda::CudaOpsOptions o = {}) {

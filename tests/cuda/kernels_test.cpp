@@ -6,6 +6,8 @@
 
 #include <numeric>
 
+#include "backend/cuda/matvec_q8.cuh"
+#include "backend/cuda/vecdot_q8.cuh"
 #include "cuda_test_util.h"
 #include "quant/quant.h"
 
@@ -74,11 +76,18 @@ TEST_P(CudaMatmul, MatvecAndGemmMatchReference) {
       ops->matmul(*w, dx, n_tokens, dy, with_bias ? &*bias : nullptr);
       const std::vector<float> got = read_back(*ops, dy, size_t(n_tokens * n_rows));
       const std::vector<float> ref = ref_matmul(m, x, n_tokens, with_bias ? &bias_host : nullptr);
-      // Mat-vec (<= 8 tokens) computes in F32 on the exact dequantized values; the GEMM path
-      // rounds activations (and dequantized weights) to 16 bits.
+      // Mat-vec (<= 8 tokens) computes in F32 on the exact dequantized values, or, for the
+      // integer types, exactly on the 8-bit rounded activations; the GEMM path rounds
+      // activations (and dequantized weights) to 16 bits.
       const bool gemm = n_tokens > 8;
-      const double bound = !gemm ? 1e-10 : (type == GgmlType::F32 ? 1e-10 : type == GgmlType::BF16 ? 3e-5 : 3e-6);
+      const bool int8 = !gemm && cuda::matvec_q8_supported(type, n_cols);
+      const double bound = !gemm ? (int8 ? 1e-4 : 1e-10)
+                                 : (type == GgmlType::F32 ? 1e-10 : type == GgmlType::BF16 ? 3e-5 : 3e-6);
       EXPECT_LT(nmse(got, ref), bound) << ggml_type_name(type) << " tokens " << n_tokens << " bias " << with_bias;
+      if (int8) {
+        const std::vector<float> ref8 = ref_matmul(m, quantized_acts(x), n_tokens, with_bias ? &bias_host : nullptr);
+        EXPECT_LT(nmse(got, ref8), 1e-10) << ggml_type_name(type) << " tokens " << n_tokens << " (8-bit activations)";
+      }
     }
   }
   EXPECT_TRUE(ops->status().ok()) << ops->status().error().message;
@@ -110,6 +119,47 @@ TEST_P(CudaMatmul, EmbeddingRowsMatchDequantize) {
 INSTANTIATE_TEST_SUITE_P(AllTypes, CudaMatmul, ::testing::ValuesIn(kTypes),
                          [](const auto& info) { return std::string(ggml_type_name(info.param)); });
 
+// The integer mat-vec on decode-sized rows (several warps per row, several loads per lane) and,
+// with it switched off, the float mat-vec on the same weights.
+TEST(CudaMatmul, IntegerMatvecWideRows) {
+  PS_REQUIRE_CUDA();
+  cuda::CudaOpsOptions no_int8;
+  no_int8.int8_matvec = false;
+  auto ops = make_cuda_ops();
+  auto ops_f = make_cuda_ops(no_int8);
+  ASSERT_TRUE(ops && ops_f);
+  const int64_t n_rows = 37;
+  std::vector<QuantMatrix> keep;  // weights are keyed by host address: keep every matrix alive
+  keep.reserve(12);
+  for (GgmlType type : {GgmlType::Q8_0, GgmlType::Q5_0, GgmlType::Q4_K, GgmlType::Q6_K}) {
+    for (int64_t n_cols : {int64_t(896), int64_t(4608), int64_t(14336)}) {
+      if (!cuda::matvec_q8_supported(type, n_cols)) continue;
+      keep.push_back(make_matrix(type, n_cols, n_rows, uint32_t(n_cols) + uint32_t(type)));
+      const QuantMatrix& m = keep.back();
+      auto w = ops->bind_weight(m.host(), "w");
+      auto wf = ops_f->bind_weight(m.host(), "w");
+      ASSERT_TRUE(w.ok() && wf.ok());
+      for (int n_tokens : {1, 4, 7}) {
+        std::vector<float> x = random_floats(size_t(n_tokens * n_cols), 7 + n_tokens);
+        for (size_t i = 0; i < x.size(); i += 61) x[i] *= 30.0f;  // outliers, as real activations have
+        float* dy = ops->alloc(n_tokens * n_rows);
+        ops->matmul(*w, upload_activation(*ops, x), n_tokens, dy);
+        const auto got = read_back(*ops, dy, size_t(n_tokens * n_rows));
+        EXPECT_LT(nmse(got, ref_matmul(m, quantized_acts(x), n_tokens, nullptr)), 1e-10)
+            << ggml_type_name(type) << " n_cols " << n_cols << " tokens " << n_tokens;
+        // 8-bit activations with outliers: ggml's test-backend-ops budget for quantized mat-mul.
+        EXPECT_LT(nmse(got, ref_matmul(m, x, n_tokens, nullptr)), 5e-4) << ggml_type_name(type);
+        float* dyf = ops_f->alloc(n_tokens * n_rows);
+        ops_f->matmul(*wf, upload_activation(*ops_f, x), n_tokens, dyf);
+        EXPECT_LT(nmse(read_back(*ops_f, dyf, size_t(n_tokens * n_rows)), ref_matmul(m, x, n_tokens, nullptr)), 1e-10)
+            << ggml_type_name(type) << " float mat-vec";
+      }
+    }
+  }
+  EXPECT_TRUE(ops->status().ok());
+  EXPECT_TRUE(ops_f->status().ok());
+}
+
 TEST(CudaMatmul, FloatWeightsOfOddWidth) {
   PS_REQUIRE_CUDA();
   auto ops = make_cuda_ops();
@@ -140,6 +190,72 @@ TEST(CudaMatmul, UnsupportedTypeIsALoadError) {
   ASSERT_FALSE(w.ok());
   EXPECT_EQ(w.error().kind, ErrorKind::model_load_failed);
   EXPECT_NE(w.error().message.find("blk.0.attn_q.weight"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace pensieve::testing
+
+namespace pensieve::testing {
+namespace {
+
+// A decode-step slice with the integer mat-vec: rms_norm and silu_mul hand their output to the
+// next mat-vecs already quantized, three mat-vecs on one input (gate, up, and one with a bias)
+// run as one launch, and a write to a mat-vec's input
+// between two mat-vecs is seen by the second. Replayed steps (CUDA graphs) give the same bits.
+TEST(CudaDecodeStep, FusedQuantizationMatchesItsOutput) {
+  PS_REQUIRE_CUDA();
+  auto ops = make_cuda_ops();
+  ASSERT_TRUE(ops);
+  ASSERT_TRUE(ops->init(8).ok());
+  const int n = 3, width = 896, n_ff = 1024;
+  const QuantMatrix wg = make_matrix(GgmlType::Q8_0, width, n_ff, 1), wu = make_matrix(GgmlType::Q8_0, width, n_ff, 2),
+                    wq = make_matrix(GgmlType::Q8_0, width, 256, 6),
+                    wd = make_matrix(GgmlType::Q4_K, n_ff, width, 3);
+  const std::vector<float> norm_w = random_floats(width, 4), bias = random_floats(256, 7);
+  auto g_w = ops->bind_weight(wg.host(), "gate"), u_w = ops->bind_weight(wu.host(), "up"),
+       d_w = ops->bind_weight(wd.host(), "down"), q_w = ops->bind_weight(wq.host(), "q"),
+       b_w = ops->bind_weight(Weight{GgmlType::F32, bias.data(), 256, 1}, "b"), n_w = ops->bind_weight(Weight{GgmlType::F32, norm_w.data(), width, 1}, "n");
+  ASSERT_TRUE(g_w.ok() && u_w.ok() && d_w.ok() && q_w.ok() && b_w.ok() && n_w.ok());
+  const std::vector<float> x = random_floats(size_t(n * width), 5, 2.0f);
+  float* dx = upload_activation(*ops, x);
+  float *xn = ops->alloc(n * width), *g = ops->alloc(n * n_ff), *u = ops->alloc(n * n_ff), *h = ops->alloc(n * n_ff),
+        *o = ops->alloc(n * width), *g2 = ops->alloc(n * n_ff), *q = ops->alloc(n * 256);
+  const std::vector<int32_t> tokens = {0, 1, 2}, pos = {0, 1, 2}, seq = {0, 0, 0}, lens = {3}, out_rows = {2};
+  const backend::StepInputs in{tokens, pos, seq, pos, {}, 0, lens, out_rows};
+
+  std::vector<std::vector<float>> first;
+  for (int rep = 0; rep < 4; ++rep) {  // direct, captured, replayed, replayed
+    ops->begin_step(in);
+    ops->rms_norm(dx, *n_w, 1e-6f, n, width, xn);
+    ops->matmul(*g_w, xn, n, g);
+    ops->matmul(*u_w, xn, n, u);
+    ops->matmul(*q_w, xn, n, q, &*b_w);
+    ops->silu_mul(g, u, int64_t(n) * n_ff, h);
+    ops->matmul(*d_w, h, n, o);
+    std::vector<std::vector<float>> got = {read_back(*ops, xn, size_t(n * width)), read_back(*ops, g, size_t(n * n_ff)),
+                                           read_back(*ops, u, size_t(n * n_ff)), read_back(*ops, h, size_t(n * n_ff)),
+                                           read_back(*ops, o, size_t(n * width)), read_back(*ops, q, size_t(n * 256))};
+    if (rep == 0) {
+      const std::vector<float> xq = quantized_acts(got[0]), hq = quantized_acts(got[3]);
+      EXPECT_LT(nmse(got[1], ref_matmul(wg, xq, n, nullptr)), 1e-10);
+      EXPECT_LT(nmse(got[2], ref_matmul(wu, xq, n, nullptr)), 1e-10);
+      EXPECT_LT(nmse(got[4], ref_matmul(wd, hq, n, nullptr)), 1e-10);
+      EXPECT_LT(nmse(got[5], ref_matmul(wq, xq, n, &bias)), 1e-10);
+      first = got;
+    } else {
+      for (size_t i = 0; i < got.size(); ++i) EXPECT_EQ(got[i], first[i]) << "rep " << rep << " output " << i;
+    }
+  }
+  EXPECT_GE(ops->graph_stats().replayed, 2);
+
+  // The input of a mat-vec changes between two mat-vecs: the second re-quantizes it.
+  ops->begin_step(in);
+  ops->matmul(*g_w, xn, n, g);
+  ops->add(xn, o, int64_t(n) * width);
+  ops->matmul(*g_w, xn, n, g2);
+  const std::vector<float> xn2 = read_back(*ops, xn, size_t(n * width));
+  EXPECT_LT(nmse(read_back(*ops, g2, size_t(n * n_ff)), ref_matmul(wg, quantized_acts(xn2), n, nullptr)), 1e-10);
+  EXPECT_TRUE(ops->status().ok()) << ops->status().error().message;
 }
 
 }  // namespace

@@ -266,3 +266,20 @@ TEST(AnthropicErrors, ShapesStatusesAndClaudeCodeWording) {
 
 }  // namespace
 }  // namespace pensieve::server
+
+namespace pensieve::server {
+namespace {
+
+TEST(AnthropicRequest, OutputConfigJsonSchemaBecomesASystemInstruction) {
+  nlohmann::json b = {{"model", "claude-haiku-4-5-20251001"},
+                      {"max_tokens", 100},
+                      {"output_config", {{"format", {{"type", "json_schema"}, {"schema", {{"type", "object"}, {"required", {"title"}}}}}}}},
+                      {"messages", {{{"role", "user"}, {"content", "title this"}}}}};
+  auto r = parse_anthropic_request(b, false);
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r->messages[0]["role"], "system");
+  EXPECT_NE(r->messages[0]["content"].get<std::string>().find("\"required\":[\"title\"]"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace pensieve::server

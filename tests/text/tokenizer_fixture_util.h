@@ -75,7 +75,10 @@ inline LoadedTokenizer load_tokenizer(const std::string& path, std::string_view 
 
 inline std::string ids_to_string(const std::vector<int32_t>& ids) {
   std::string s;
-  for (int32_t id : ids) s += " " + std::to_string(id);
+  for (int32_t id : ids) {
+    s += ' ';
+    s += std::to_string(id);
+  }
   return s;
 }
 

@@ -159,7 +159,7 @@ void legacy_micro(int64_t n, const uint8_t* w, size_t ws, const uint8_t* x, size
     // Prefetch the same columns of the next R rows (the next microkernel's): rows are short
     // streams (often < 1 KiB) that the hardware prefetchers do not ramp up on in time.
     for (int r = 0; r < R; ++r) {
-      const char* next = reinterpret_cast<const char*>(wblock<Ty>(w, ws, r + R, b));
+      const char* next = reinterpret_cast<const char*>(wblock<Ty>(w, ws, r + 2 * R, b));
       _mm_prefetch(next, _MM_HINT_T0);
       _mm_prefetch(next + 2 * sizeof(typename Ty::Block) - 1, _MM_HINT_T0);
     }

@@ -3,6 +3,7 @@
 #include "backend/cpu/matmul.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 #include <vector>
 
@@ -14,10 +15,13 @@
 namespace pensieve::cpu {
 namespace {
 
-// Rows per cache block in prefill: the weights of one block stay in L2 while every token
-// chunk passes over them.
+// Rows per chunk at most: the weights of one chunk stay in L2 while every token chunk passes
+// over them.
 constexpr int64_t kRowBlockBytes = 192 * 1024;
 constexpr int64_t kTokenChunk = 64;
+// From this many tokens the self-blocking (GEMM) tiles take over; fewer tokens use the
+// decode tiles, which need no weight repacking.
+constexpr int64_t kSelfBlockingMinTokens = 6;
 
 size_t act_row_bytes(GgmlType act, int64_t n) {
   if (act == GgmlType::F32) return static_cast<size_t>(n) * sizeof(float);
@@ -36,6 +40,22 @@ void run_parallel(ThreadPool* pool, const std::function<void(int, int)>& fn) {
   } else {
     pool->run(fn);
   }
+}
+
+// fn(c) for every c in [0, n_chunks); the threads claim chunks as they go, so one that starts
+// late (or is preempted on a busy machine) just does fewer.
+template <class Fn>
+void parallel_chunks(ThreadPool* pool, int64_t n_chunks, const Fn& fn) {
+  if (pool == nullptr || pool->size() <= 1 || n_chunks <= 1) {
+    for (int64_t c = 0; c < n_chunks; ++c) fn(c);
+    return;
+  }
+  std::atomic<int64_t> next{0};
+  pool->run([&](int, int) {
+    for (int64_t c = next.fetch_add(1, std::memory_order_relaxed); c < n_chunks;
+         c = next.fetch_add(1, std::memory_order_relaxed))
+      fn(c);
+  });
 }
 
 }  // namespace
@@ -74,27 +94,24 @@ void matmul(const WeightView& w, const float* x, int64_t n_tokens, float* y, Thr
 
   const TileFn tile = table.tile[static_cast<int>(w.type)];
   const auto* wb = static_cast<const uint8_t*>(w.data);
-  // Each thread takes one contiguous range of rows (multiples of 16 so tiles stay full).
-  const int64_t row_groups = (w.n_rows + 15) / 16;
-  const int64_t rows_per_block =
-      std::max<int64_t>(16, (kRowBlockBytes / static_cast<int64_t>(w_stride)) / 16 * 16);
-  const bool self_blocking = table.self_blocking[static_cast<int>(w.type)] && n_tokens >= 16;
-  run_parallel(pool, [&](int i, int nth) {
-    const Range g = split_range(row_groups, i, nth);
-    const int64_t r_begin = g.begin * 16, r_end = std::min(w.n_rows, g.end * 16);
-    if (r_begin >= r_end) return;
+  // Self-blocking (GEMM) tiles take a 32-row panel and every token per call. Otherwise a chunk
+  // is a range of 16-row groups, small enough that each thread gets several (so a thread the
+  // OS delays does not hold the others up) and at most L2-sized; tokens go in chunks.
+  const bool self_blocking = table.self_blocking[static_cast<int>(w.type)] && n_tokens >= kSelfBlockingMinTokens;
+  const int64_t max_rows = std::max<int64_t>(16, (kRowBlockBytes / static_cast<int64_t>(w_stride)) / 16 * 16);
+  const int64_t chunk_rows =
+      self_blocking ? 32 : std::clamp<int64_t>((w.n_rows / (4 * n_threads) + 15) / 16 * 16, 16, max_rows);
+  const int64_t n_chunks = (w.n_rows + chunk_rows - 1) / chunk_rows;
+  parallel_chunks(pool, n_chunks, [&](int64_t c) {
+    const int64_t r0 = c * chunk_rows;
+    const int nr = static_cast<int>(std::min(chunk_rows, w.n_rows - r0));
     if (self_blocking) {
-      tile(n, wb + r_begin * w_stride, w_stride, static_cast<int>(r_end - r_begin), xa, x_stride,
-           static_cast<int>(n_tokens), y + r_begin, w.n_rows);
+      tile(n, wb + r0 * w_stride, w_stride, nr, xa, x_stride, static_cast<int>(n_tokens), y + r0, w.n_rows);
       return;
     }
-    for (int64_t r0 = r_begin; r0 < r_end; r0 += rows_per_block) {
-      const int nr = static_cast<int>(std::min(rows_per_block, r_end - r0));
-      for (int64_t t0 = 0; t0 < n_tokens; t0 += kTokenChunk) {
-        const int nt = static_cast<int>(std::min(kTokenChunk, n_tokens - t0));
-        tile(n, wb + r0 * w_stride, w_stride, nr, xa + t0 * x_stride, x_stride, nt,
-             y + t0 * w.n_rows + r0, w.n_rows);
-      }
+    for (int64_t t0 = 0; t0 < n_tokens; t0 += kTokenChunk) {
+      const int nt = static_cast<int>(std::min(kTokenChunk, n_tokens - t0));
+      tile(n, wb + r0 * w_stride, w_stride, nr, xa + t0 * x_stride, x_stride, nt, y + t0 * w.n_rows + r0, w.n_rows);
     }
   });
 }

@@ -6,6 +6,7 @@
 #include <bit>
 #include <cmath>
 #include <cstring>
+#include <iterator>
 #include <limits>
 
 #include "backend/cuda/attention.cuh"
@@ -13,6 +14,7 @@
 #include "backend/cuda/dequant_rows.cuh"
 #include "backend/cuda/elementwise.cuh"
 #include "backend/cuda/matvec.cuh"
+#include "backend/cuda/matvec_q8.cuh"
 #include "quant/quant.h"
 
 namespace pensieve::cuda {
@@ -24,7 +26,10 @@ namespace {
 // Indices of the per-step input arrays in the device input block (each max_tokens ints).
 enum Input { kTokens, kPositions, kSeqIds, kSlots, kOutRows, kSeqLens, kBlockTables };
 
-enum OpCode : uint64_t { kEmbed = 1, kMatvec, kGemm, kNorm, kRope, kKvWrite, kAttn, kSilu, kAdd, kGather, kArgmax };
+enum OpCode : uint64_t {
+  kEmbed = 1, kMatvec, kGemm, kNorm, kRope, kKvWrite, kAttn, kSilu, kAdd, kGather, kArgmax,
+  kQuant, kMatvecQ8, kNormQuant, kSiluQuant
+};
 
 uint64_t mix(uint64_t h, uint64_t v) {
   h ^= v + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2);
@@ -127,7 +132,36 @@ Result<Weight> CudaOps::bind_weight(const Weight& host, std::string_view name) {
   auto p = ctx_->weights().upload(host.data, bytes, ctx_->stream());
   if (!p.ok()) return p.error();
   dev.data = *p;
+  if (options_.int8_matvec && matvec_q8_supported(host.type, host.n_cols)) {
+    PS_TRY(ensure_act_scratch(host.n_cols));
+    have_q8_weights_ = true;
+  }
   return dev;
+}
+
+Status CudaOps::ensure_act_scratch(int64_t n_cols) {
+  const int64_t need = int64_t(std::max(options_.matvec_max_tokens, 1)) * ((n_cols + 31) / 32 * 32);
+  if (need <= act_cap_) return ok_status();
+  PS_CUDA_TRY(cudaStreamSynchronize(ctx_->stream()));
+  if (act_q8_.q) ctx_->pool().release(act_q8_.q);
+  if (act_q8_.ds) ctx_->pool().release(act_q8_.ds);
+  act_q8_ = ActQ8{};
+  act_cap_ = 0;
+  auto q = ctx_->pool().acquire(need);
+  if (!q.ok()) return q.error();
+  act_q8_.q = static_cast<int8_t*>(*q);
+  auto ds = ctx_->pool().acquire(need / 16 * int64_t(sizeof(float)));
+  if (!ds.ok()) return ds.error();
+  act_q8_.ds = static_cast<float*>(*ds);
+  act_cap_ = need;
+  act_src_ = nullptr;
+  graphs_.clear();  // recorded kernels point at the old buffers
+  return ok_status();
+}
+
+bool CudaOps::can_quantize_output(int64_t n) const {
+  return in_step_ && have_q8_weights_ && options_.int8_matvec && step_tokens_ <= options_.matvec_max_tokens &&
+         n % 32 == 0 && n <= act_cap_;
 }
 
 Status CudaOps::init_kv_cache(const backend::KvCacheShape& s) {
@@ -204,6 +238,7 @@ Status CudaOps::ensure_inputs(int n_tokens, int n_seqs) {
 }
 
 void CudaOps::begin_step(const backend::StepInputs& in) {
+  flush_pending();
   if (in_step_) finish_step();
   if (!status_.ok()) return;
   const int nt = in.n_tokens(), ns = in.n_seqs();
@@ -249,10 +284,11 @@ void CudaOps::begin_step(const backend::StepInputs& in) {
   }
   step_ops_.clear();
   step_sigs_.clear();
+  act_src_ = nullptr;
   in_step_ = true;
   mode_ = Mode::direct;
   key_ = StepKey{nt, ns, step_out_, step_splits_};
-  if (!options_.use_graphs || nt > options_.matvec_max_tokens) return;
+  if (!options_.use_graphs || profiler_ || nt > options_.matvec_max_tokens) return;
   StepGraph& g = graphs_[key_];
   if (g.broken) return;
   if (!g.graph.empty()) {
@@ -265,10 +301,42 @@ void CudaOps::begin_step(const backend::StepInputs& in) {
 
 // ---------------------------------------------------------------- issuing and graphs
 
-void CudaOps::issue(uint64_t sig, Launch launch) {
+static const char* op_name(int op) {
+  static const char* const names[] = {"?",       "embed",   "matvec_f32", "gemm",      "rms_norm",     "rope",
+                                      "kv_write", "attention", "silu_mul", "add",      "gather",       "argmax",
+                                      "quantize", "matvec_q8", "rms_norm+q", "silu_mul+q"};
+  return op >= 0 && op < int(std::size(names)) ? names[op] : "?";
+}
+
+void CudaOps::flush_pending() {
+  if (!pending_ || flushing_) return;
+  const PendingMatvec p = *pending_;
+  pending_.reset();
+  flushing_ = true;
+  const ActQ8 aq = act_q8_;
+  const int64_t n_in = int64_t(p.n_tokens) * p.n_cols;
+  if (p.quantize)
+    issue(kQuant, signature(kQuant, P(p.x), n_in, P(aq.q)), [=](cudaStream_t s) { quantize_act(p.x, n_in, aq, s); });
+  uint64_t sig = signature(kMatvecQ8, P(p.x), p.n_tokens, P(aq.q), p.count);
+  for (int i = 0; i < p.count; ++i) sig = mix(sig, signature(kMatvecQ8, P(p.out[i].w), P(p.out[i].y), P(p.out[i].bias)));
+  issue(kMatvecQ8, sig, [=](cudaStream_t s) {
+    matvec_q8_multi(p.type, p.n_cols, p.out, p.count, aq, p.n_tokens, s);
+  });
+  flushing_ = false;
+  if (in_step_ && !p.x_clobbered) {
+    act_src_ = p.x;
+    act_n_ = n_in;
+  }
+}
+
+void CudaOps::issue(int op, uint64_t sig, Launch launch) {
+  flush_pending();  // held-back mat-vecs come first (no-op while flushing)
+  act_src_ = nullptr;  // any op may write the quantized activation's source (callers re-set it)
   if (!status_.ok()) return;
   if (!in_step_ || mode_ == Mode::direct) {
+    if (profiler_) profiler_->before(op_name(op), ctx_->stream());
     launch(ctx_->stream());
+    if (profiler_) profiler_->after(ctx_->stream());
     return;
   }
   step_sigs_.push_back(sig);
@@ -294,6 +362,8 @@ void CudaOps::issue(uint64_t sig, Launch launch) {
 }
 
 void CudaOps::finish_step() {
+  flush_pending();
+  act_src_ = nullptr;
   if (!in_step_) return;
   in_step_ = false;
   const Mode mode = mode_;
@@ -331,7 +401,7 @@ void CudaOps::finish_step() {
 void CudaOps::embed(const Weight& table, float* out) {
   const int32_t* ids = dev_ints(kTokens);
   const int n = step_tokens_;
-  issue(signature(kEmbed, P(table.data), P(out), n), [=, this](cudaStream_t s) {
+  issue(kEmbed, signature(kEmbed, P(table.data), P(out), n), [=, this](cudaStream_t s) {
     if (!get_rows_f32(table.type, table.data, table.n_cols, table.n_rows, ids, n, out, s))
       fail(make_error(ErrorKind::internal, "embed: unsupported table type"));
   });
@@ -340,8 +410,25 @@ void CudaOps::embed(const Weight& table, float* out) {
 void CudaOps::matmul(const Weight& w, const float* x, int n_tokens, float* y, const Weight* bias) {
   const float* b = bias && !bias->empty() ? static_cast<const float*>(bias->data) : nullptr;
   const bool aligned = reinterpret_cast<uintptr_t>(x) % 16 == 0;
+  const int64_t n_in = int64_t(n_tokens) * w.n_cols;
+  if (n_tokens <= options_.matvec_max_tokens && aligned && options_.int8_matvec &&
+      matvec_q8_supported(w.type, w.n_cols) && n_in <= act_cap_ && w.n_rows > 0) {
+    const bool overlap = y < x + n_in && x < y + int64_t(n_tokens) * w.n_rows;
+    const MatvecQ8Output out{w.data, y, b, w.n_rows};
+    PendingMatvec* p = pending_ ? &*pending_ : nullptr;
+    if (p && p->x == x && p->type == w.type && p->n_cols == w.n_cols && p->n_tokens == n_tokens &&
+        p->count < kMatvecQ8MaxOutputs && !p->x_clobbered) {
+      p->out[p->count++] = out;
+      p->x_clobbered = overlap;
+      return;
+    }
+    flush_pending();
+    const bool quantized = in_step_ && act_src_ == x && act_n_ == n_in;
+    pending_ = PendingMatvec{w.type, w.n_cols, x, n_tokens, !quantized, overlap, 1, {out}};
+    return;
+  }
   if (n_tokens <= options_.matvec_max_tokens && aligned && matvec_supported(w.type, w.n_cols)) {
-    issue(signature(kMatvec, P(w.data), P(x), P(y), P(b), n_tokens), [=](cudaStream_t s) {
+    issue(kMatvec, signature(kMatvec, P(w.data), P(x), P(y), P(b), n_tokens), [=](cudaStream_t s) {
       matvec(w.type, w.data, w.n_cols, w.n_rows, x, n_tokens, y, b, s);
     });
     return;
@@ -349,7 +436,7 @@ void CudaOps::matmul(const Weight& w, const float* x, int n_tokens, float* y, co
   if (mode_ != Mode::replay) {
     if (Status st = gemm_.reserve(w.type, w.n_cols, w.n_rows, n_tokens); !st.ok()) return fail(st.error());
   }
-  issue(signature(kGemm, P(w.data), P(x), P(y), P(b), n_tokens), [=, this](cudaStream_t s) {
+  issue(kGemm, signature(kGemm, P(w.data), P(x), P(y), P(b), n_tokens), [=, this](cudaStream_t s) {
     if (Status st = gemm_.matmul(w.type, w.data, w.n_cols, w.n_rows, x, n_tokens, y); !st.ok()) return fail(st.error());
     if (b) add_bias(y, b, n_tokens, w.n_rows, s);
   });
@@ -357,7 +444,16 @@ void CudaOps::matmul(const Weight& w, const float* x, int n_tokens, float* y, co
 
 void CudaOps::rms_norm(const float* x, const Weight& weight, float eps, int64_t n_rows, int width, float* y) {
   const float* w = static_cast<const float*>(weight.data);
-  issue(signature(kNorm, P(x), P(w), P(y), n_rows, width, uint64_t(std::bit_cast<uint32_t>(eps))),
+  const int64_t n = n_rows * width;
+  if (n_rows <= options_.matvec_max_tokens && width % 32 == 0 && can_quantize_output(n)) {
+    const ActQ8 aq = act_q8_;
+    issue(kNormQuant, signature(kNormQuant, P(x), P(w), P(y), n_rows, width, uint64_t(std::bit_cast<uint32_t>(eps)), P(aq.q)),
+          [=](cudaStream_t s) { rms_norm_quant(x, w, eps, n_rows, width, y, aq, s); });
+    act_src_ = y;
+    act_n_ = n;
+    return;
+  }
+  issue(kNorm, signature(kNorm, P(x), P(w), P(y), n_rows, width, uint64_t(std::bit_cast<uint32_t>(eps))),
         [=](cudaStream_t s) { cuda::rms_norm(x, w, eps, n_rows, width, y, s); });
 }
 
@@ -368,7 +464,7 @@ void CudaOps::rope(float* x, int n_heads, int head_dim) {
   const float ms = mscale_;
   const float* inv = inv_freq_;
   const int32_t* pos = dev_ints(kPositions);
-  issue(signature(kRope, P(x), n_heads, head_dim, nt), [=](cudaStream_t s) {
+  issue(kRope, signature(kRope, P(x), n_heads, head_dim, nt), [=](cudaStream_t s) {
     cuda::rope(x, nt, n_heads, head_dim, n_rot, neox, pos, inv, ms, s);
   });
 }
@@ -392,7 +488,7 @@ void CudaOps::kv_write(int layer, const float* k, const float* v) {
   const KvLayout kv = layer_layout(kv_shape_, k_pool_, v_pool_, layer);
   const int32_t* slots = dev_ints(kSlots);
   const int nt = step_tokens_;
-  issue(signature(kKvWrite, P(kv.k), P(k), P(v), nt),
+  issue(kKvWrite, signature(kKvWrite, P(kv.k), P(k), P(v), nt),
         [=](cudaStream_t s) { cuda::kv_write(kv, k, v, slots, nt, s); });
 }
 
@@ -425,22 +521,30 @@ void CudaOps::attention(int layer, const float* q, const backend::AttentionShape
   }
   a.partial = partial_;
   const KvLayout kv = layer_layout(kv_shape_, k_pool_, v_pool_, layer);
-  issue(signature(kAttn, P(kv.k), P(q), P(out), a.n_tokens, a.n_heads, a.n_splits, P(a.partial)),
+  issue(kAttn, signature(kAttn, P(kv.k), P(q), P(out), a.n_tokens, a.n_heads, a.n_splits, P(a.partial)),
         [=](cudaStream_t s) { cuda::attention(kv, a, s); });
 }
 
 void CudaOps::silu_mul(const float* gate, const float* up, int64_t n, float* out) {
-  issue(signature(kSilu, P(gate), P(up), P(out), n), [=](cudaStream_t s) { cuda::silu_mul(gate, up, n, out, s); });
+  if (can_quantize_output(n)) {
+    const ActQ8 aq = act_q8_;
+    issue(kSiluQuant, signature(kSiluQuant, P(gate), P(up), P(out), n, P(aq.q)),
+          [=](cudaStream_t s) { silu_mul_quant(gate, up, n, out, aq, s); });
+    act_src_ = out;
+    act_n_ = n;
+    return;
+  }
+  issue(kSilu, signature(kSilu, P(gate), P(up), P(out), n), [=](cudaStream_t s) { cuda::silu_mul(gate, up, n, out, s); });
 }
 
 void CudaOps::add(float* x, const float* y, int64_t n) {
-  issue(signature(kAdd, P(x), P(y), n), [=](cudaStream_t s) { cuda::add(x, y, n, s); });
+  issue(kAdd, signature(kAdd, P(x), P(y), n), [=](cudaStream_t s) { cuda::add(x, y, n, s); });
 }
 
 void CudaOps::copy_output_rows(const float* src, int width, float* dst) {
   const int32_t* rows = dev_ints(kOutRows);
   const int n = step_out_;
-  issue(signature(kGather, P(src), P(dst), width, n),
+  issue(kGather, signature(kGather, P(src), P(dst), width, n),
         [=](cudaStream_t s) { gather_rows(src, width, rows, n, dst, s); });
 }
 
@@ -469,6 +573,7 @@ void CudaOps::read(const float* src, int64_t n, float* host_dst) {
     fail(s.error());
     return poison();
   }
+  if (profiler_) profiler_->collect();
   std::memcpy(host_dst, read_host_, size_t(n) * 4);
 }
 
@@ -486,7 +591,7 @@ void CudaOps::read_argmax(const float* logits, int n_rows, int width, int32_t* h
     argmax_cap_ = cap;
   }
   int32_t* out = argmax_dev_;
-  issue(signature(kArgmax, P(logits), n_rows, width, P(out)),
+  issue(kArgmax, signature(kArgmax, P(logits), n_rows, width, P(out)),
         [=](cudaStream_t s) { argmax_rows(logits, n_rows, width, out, s); });
   finish_step();
   std::fill(host_out, host_out + n_rows, -1);
@@ -495,7 +600,21 @@ void CudaOps::read_argmax(const float* logits, int n_rows, int width, int32_t* h
       e != cudaSuccess)
     return fail_cuda(e, "cudaMemcpyAsync (argmax)");
   if (Status s = ctx_->wait(options_.step_timeout); !s.ok()) return fail(s.error());
+  if (profiler_) profiler_->collect();
   std::memcpy(host_out, argmax_host_, size_t(n_rows) * 4);
+}
+
+}  // namespace pensieve::cuda
+
+namespace pensieve::cuda {
+
+void CudaOps::set_profiling(bool on) {
+  if (on && !profiler_) profiler_ = std::make_unique<OpProfiler>();
+  if (!on) profiler_.reset();
+}
+
+std::map<std::string, OpTime> CudaOps::op_profile() const {
+  return profiler_ ? profiler_->table() : std::map<std::string, OpTime>{};
 }
 
 }  // namespace pensieve::cuda

@@ -12,13 +12,17 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <optional>
 #include <memory>
 #include <string>
 #include <tuple>
 #include <vector>
 
+#include "backend/cuda/act_quant.cuh"
 #include "backend/cuda/context.h"
 #include "backend/cuda/gemm.h"
+#include "backend/cuda/matvec_q8.cuh"
+#include "backend/cuda/op_profile.h"
 #include "backend/ops.h"
 
 namespace pensieve::cuda {
@@ -26,6 +30,9 @@ namespace pensieve::cuda {
 struct CudaOpsOptions {
   bool use_graphs = true;
   int matvec_max_tokens = 8;  // steps with more tokens use the dequantize + GEMM path
+  // Decode mat-vecs on Q8_0 / Q5_0 / Q4_K / Q6_K weights use integer dot products on activations
+  // quantized to 8 bits (matvec_q8.cuh); off: dequantize to float (matvec.cuh), exact but slower.
+  bool int8_matvec = true;
   std::chrono::milliseconds step_timeout{60000};
   int64_t pool_cap_bytes = int64_t(1) << 40;
 };
@@ -73,6 +80,9 @@ class CudaOps final : public backend::Ops {
   Context& context() { return *ctx_; }
   GraphStats graph_stats() const { return graph_stats_; }
   void set_use_graphs(bool on) { options_.use_graphs = on; }
+  // GPU time per op kind (op_profile.h); while on, steps run op by op instead of from graphs.
+  void set_profiling(bool on);
+  std::map<std::string, OpTime> op_profile() const;
 
  private:
   using Launch = std::function<void(cudaStream_t)>;
@@ -93,9 +103,13 @@ class CudaOps final : public backend::Ops {
   void fail(Error e);
   void fail_cuda(int code, const char* what);
   // Runs or records one op; `sig` identifies it (kind + arguments) for replay checks.
-  void issue(uint64_t sig, Launch launch);
+  void issue(int op, uint64_t sig, Launch launch);
   void finish_step();  // ends capture / launches the replayed graph
+  void flush_pending();  // issues the held-back integer mat-vecs
   Status ensure_inputs(int n_tokens, int n_seqs);
+  Status ensure_act_scratch(int64_t n_cols);
+  // Whether an op writing n floats can also leave them quantized for the next mat-vec.
+  bool can_quantize_output(int64_t n) const;
   const int32_t* dev_ints(int which) const;
 
   std::unique_ptr<Context> ctx_;
@@ -134,6 +148,31 @@ class CudaOps final : public backend::Ops {
   float* read_host_ = nullptr;  // pinned bounce buffer for read()
   int64_t read_cap_ = 0;
 
+  // 8-bit activations of the integer mat-vec: one scratch batch (matvec_max_tokens rows of the
+  // widest weight), and which activation it holds. That is host bookkeeping in op order (every
+  // op but the mat-vec resets it, see issue()), so it is the same in direct, captured and
+  // replayed steps: q, k, v (and gate, up) quantize their shared input once, and rms_norm /
+  // silu_mul write it quantized as they produce it.
+  ActQ8 act_q8_;
+  int64_t act_cap_ = 0;  // values
+  const float* act_src_ = nullptr;
+  int64_t act_n_ = 0;
+  bool have_q8_weights_ = false;
+  // Integer mat-vecs held back so that the next ones on the same input (q, k, v; gate, up) join
+  // the same launch; any other op issues them first (issue()).
+  struct PendingMatvec {
+    GgmlType type;
+    int64_t n_cols;
+    const float* x;
+    int n_tokens;
+    bool quantize;     // x is not quantized yet
+    bool x_clobbered;  // an output overlaps x: x's quantized copy is stale afterwards
+    int count;
+    MatvecQ8Output out[kMatvecQ8MaxOutputs];
+  };
+  std::optional<PendingMatvec> pending_;
+  bool flushing_ = false;
+
   // graphs
   Mode mode_ = Mode::direct;
   bool in_step_ = false;
@@ -142,6 +181,7 @@ class CudaOps final : public backend::Ops {
   std::vector<Launch> step_ops_;
   std::vector<uint64_t> step_sigs_;
   GraphStats graph_stats_;
+  std::unique_ptr<OpProfiler> profiler_;
 };
 
 }  // namespace pensieve::cuda

@@ -45,8 +45,8 @@ export async function startServer(extraArgs = [], env = {}) {
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 // Reads an SSE response body, calling onEvent({id, event, data}) per event; onEvent may return
-// false to stop reading (and abort the connection through `controller`).
-export async function readSse(response, onEvent) {
+// false to stop reading: the connection is then closed, unless keepOpen.
+export async function readSse(response, onEvent, { keepOpen = false } = {}) {
   const reader = response.body.getReader();
   const decoder = new TextDecoder();
   let buf = '';
@@ -65,7 +65,11 @@ export async function readSse(response, onEvent) {
         else if (line.startsWith('data: ')) ev.data += line.slice(6);
       }
       if (ev.event === null && ev.data === '' && ev.id === null) continue;  // comment
-      if (onEvent(ev) === false) { await reader.cancel().catch(() => {}); return; }
+      if (onEvent(ev) === false) {
+        if (keepOpen) reader.releaseLock();
+        else await reader.cancel().catch(() => {});
+        return;
+      }
     }
   }
 }

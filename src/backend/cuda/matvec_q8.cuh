@@ -1,0 +1,44 @@
+// Decode mat-vec with integer dot products: y[t][r] = sum_k W[r][k] xq[t][k] (+ bias[r]) where
+// xq is the activation batch quantized to 8 bits (act_quant.cuh) and W is Q8_0, Q5_0, Q4_K or
+// Q6_K. The weights are read once, 16 (or 8) bytes per lane per load, decoded once per step for
+// all tokens, and multiplied with dp4a (vecdot_q8.cuh). Compared with the float mat-vec
+// (matvec.cuh) this trades an 8-bit rounding of the activations (nmse ~1e-5) for 2-4x the speed
+// on the K-quants.
+#pragma once
+
+#include <cuda_runtime_api.h>
+
+#include <cstdint>
+
+#include "backend/cuda/act_quant.cuh"
+#include "gguf/types.h"
+
+namespace pensieve::cuda {
+
+// Whether matvec_q8 takes this weight type and width.
+bool matvec_q8_supported(GgmlType type, int64_t n_cols);
+
+// w: device rows of ggml_row_size(type, n_cols) bytes (16-byte aligned); x: the quantized
+// [n_tokens][n_cols] activations; y: [n_tokens][n_rows]; bias: n_rows floats or nullptr.
+// Returns false when the type / width is not supported.
+bool matvec_q8(GgmlType type, const void* w, int64_t n_cols, int64_t n_rows, ActQ8 x, int n_tokens, float* y,
+               const float* bias, cudaStream_t stream);
+
+// One output of a batched launch: y = W x (+ bias), W of n_rows rows.
+struct MatvecQ8Output {
+  const void* w = nullptr;
+  float* y = nullptr;
+  const float* bias = nullptr;
+  int64_t n_rows = 0;
+};
+inline constexpr int kMatvecQ8MaxOutputs = 3;
+
+// Up to kMatvecQ8MaxOutputs mat-vecs of one type and width on the same input, in one launch
+// (the q / k / v projections, gate and up). An output with 0 rows is not allowed.
+bool matvec_q8_multi(GgmlType type, int64_t n_cols, const MatvecQ8Output* outs, int count, ActQ8 x, int n_tokens,
+                     cudaStream_t stream);
+
+// Tuning hook for the kernel benchmark: 0 = default, 1 = twice the loads in flight per lane.
+void set_matvec_q8_variant(int variant);
+
+}  // namespace pensieve::cuda

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Runs one Claude Code print-mode turn against `pensieve serve`, both inside the current network
+# namespace (the caller uses `unshare -n`, so only loopback exists and nothing else is reachable).
+# usage: claude_code.sh PENSIEVE_BIN MODEL CLI_JS WORKDIR
+set -eu
+BIN=$1 MODEL=$2 CLI=$3 WORK=$4
+ip link set lo up
+"$BIN" serve -m "$MODEL" --port 0 --ctx 65536 >"$WORK/serve.out" 2>"$WORK/serve.err" &
+SERVER=$!
+trap 'kill -TERM $SERVER 2>/dev/null; wait $SERVER 2>/dev/null' EXIT
+for _ in $(seq 1 300); do
+  PORT=$(grep -o 'listening on http://127.0.0.1:[0-9]*' "$WORK/serve.out" 2>/dev/null | grep -o '[0-9]*$' || true)
+  if [ -n "$PORT" ] && [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/health")" = 200 ]; then break; fi
+  sleep 0.1
+done
+[ -n "${PORT:-}" ] || { echo "server did not start"; cat "$WORK/serve.err"; exit 1; }
+mkdir -p "$WORK/home/.claude"
+echo '{"skipWebFetchPreflight": true}' >"$WORK/home/.claude/settings.json"
+echo '{"hasCompletedOnboarding": true}' >"$WORK/home/.claude.json"
+cd "$WORK"
+set +e
+HOME="$WORK/home" ANTHROPIC_BASE_URL="http://127.0.0.1:$PORT" ANTHROPIC_API_KEY=local-test \
+  CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1 DISABLE_TELEMETRY=1 DISABLE_ERROR_REPORTING=1 \
+  DISABLE_AUTOUPDATER=1 CLAUDE_CODE_MAX_RETRIES=0 API_TIMEOUT_MS=300000 \
+  timeout 400 node "$CLI" -p "Say hello." --output-format json --max-turns 1 >"$WORK/claude.json" 2>"$WORK/claude.err"
+RC=$?
+set -e
+echo "claude exit: $RC"
+cat "$WORK/claude.json"; echo
+echo "--- claude stderr"; tail -20 "$WORK/claude.err"
+echo "--- server log"; cat "$WORK/serve.err"
+exit $RC

@@ -1,0 +1,123 @@
+// The integer dot products of the decode mat-vec (src/backend/cuda/vecdot_q8.cuh) run here on
+// the host (no GPU needed): per weight type, the sum over all blocks and parts of VecDot::dot
+// must equal the dot of dequantize_row(weights) with the dequantized 8-bit activations.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+#include <vector>
+
+#include "backend/cuda/vecdot_q8.cuh"
+#include "quant/quant.h"
+
+namespace pensieve::testing {
+namespace {
+
+namespace q8 = cuda::q8;
+
+std::vector<float> normal_floats(size_t n, uint32_t seed, float scale) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> dist(0.0f, scale);
+  std::vector<float> v(n);
+  for (float& x : v) x = dist(rng);
+  return v;
+}
+
+struct QuantActs {
+  std::vector<int8_t> q;
+  std::vector<float> ds;
+  std::vector<float> deq;  // q * d
+};
+
+QuantActs quantize_acts(const std::vector<float>& x) {
+  QuantActs a{std::vector<int8_t>(x.size()), std::vector<float>(x.size() / 16), std::vector<float>(x.size())};
+  for (size_t b = 0; b < x.size() / 32; ++b) {
+    q8::quantize_block_ref(x.data() + 32 * b, a.q.data() + 32 * b, a.ds.data() + 2 * b);
+    for (size_t i = 0; i < 32; ++i) a.deq[32 * b + i] = float(a.q[32 * b + i]) * a.ds[2 * b];
+  }
+  return a;
+}
+
+TEST(VecDotHost, PrimitivesMatchTheirDefinition) {
+  for (uint32_t v = 0; v < 128; v += 3)
+    for (uint32_t k : {0u, 16u, 32u, 127u}) {
+      const uint32_t word = v | ((127 - v) << 8) | ((v / 2) << 16) | (v % 7) << 24;
+      const uint32_t got = q8::sub_bytes(word, k * 0x01010101u);
+      for (int i = 0; i < 4; ++i)
+        EXPECT_EQ(int(int8_t(got >> (8 * i))), int(int8_t(((word >> (8 * i)) & 0xFF) - k)));
+    }
+  for (uint32_t bits = 0; bits < 16; ++bits) {
+    const uint32_t got = q8::spread4_to_bit4(bits | 0xFFF0u);  // bits above the low 4 are ignored
+    for (int i = 0; i < 4; ++i) EXPECT_EQ((got >> (8 * i)) & 0xFF, ((bits >> i) & 1) << 4);
+  }
+  EXPECT_EQ(q8::dp4a(int(0x80FF017Fu), int(0x7F02FF80u), 5), 5 + 127 * -128 + 1 * -1 + -1 * 2 + -128 * 127);
+}
+
+TEST(VecDotHost, ActivationQuantizationIsWithinHalfAStep) {
+  std::vector<float> x = normal_floats(32 * 8, 3, 2.0f);
+  for (int i = 32; i < 64; ++i) x[size_t(i)] = 0.0f;  // an all-zero block: d = 0, no NaN
+  const QuantActs a = quantize_acts(x);
+  for (size_t b = 0; b < 8; ++b) {
+    const float d = a.ds[2 * b];
+    int sum = 0;
+    for (size_t i = 32 * b; i < 32 * b + 32; ++i) {
+      EXPECT_LE(std::fabs(a.deq[i] - x[i]), 0.5f * d * 1.0001f + 1e-30f);
+      sum += a.q[i];
+    }
+    EXPECT_FLOAT_EQ(a.ds[2 * b + 1], d * float(sum));
+  }
+  EXPECT_EQ(a.ds[2], 0.0f);
+}
+
+template <GgmlType T>
+void check_type(int64_t n_cols, uint32_t seed) {
+  using V = q8::VecDot<T>;
+  const int64_t n_rows = 5;
+  const std::vector<float> w = normal_floats(size_t(n_cols * n_rows), seed, 0.3f);
+  const size_t row_bytes = ggml_row_size(T, uint64_t(n_cols));
+  std::vector<uint8_t> wq(row_bytes * size_t(n_rows));
+  std::vector<float> wd(w.size());
+  for (int64_t r = 0; r < n_rows; ++r) {
+    quantize_row(T, w.data() + r * n_cols, wq.data() + r * row_bytes, n_cols);
+    dequantize_row(T, wq.data() + r * row_bytes, wd.data() + r * n_cols, n_cols);
+  }
+  std::vector<float> x = normal_floats(size_t(n_cols), seed + 1, 1.0f);
+  for (int64_t i = 0; i < n_cols; i += 37) x[size_t(i)] *= 20.0f;  // outliers: uneven block scales
+  const QuantActs a = quantize_acts(x);
+  for (int64_t r = 0; r < n_rows; ++r) {
+    double ref = 0, mag = 0;
+    for (int64_t k = 0; k < n_cols; ++k) {
+      ref += double(wd[size_t(r * n_cols + k)]) * a.deq[size_t(k)];
+      mag += std::fabs(double(wd[size_t(r * n_cols + k)]) * a.deq[size_t(k)]);
+    }
+    double got = 0;
+    for (int64_t blk = 0; blk < n_cols / V::kBlockElems; ++blk) {
+      const uint8_t* b = wq.data() + size_t(r) * row_bytes + size_t(blk) * V::kBytes;
+      for (int p = 0; p < V::kParts; ++p) {
+        const typename V::Frag f = V::load(b, p);
+        got += V::dot(f, p, a.q.data() + blk * V::kBlockElems, a.ds.data() + blk * V::kBlockElems / 16);
+      }
+    }
+    EXPECT_NEAR(got, ref, 2e-6 * mag + 1e-9) << ggml_type_name(T) << " row " << r << " n_cols " << n_cols;
+  }
+}
+
+TEST(VecDotHost, Q8_0) {
+  check_type<GgmlType::Q8_0>(96, 1);
+  check_type<GgmlType::Q8_0>(4096, 2);
+}
+TEST(VecDotHost, Q5_0) {
+  check_type<GgmlType::Q5_0>(96, 3);
+  check_type<GgmlType::Q5_0>(896, 4);
+}
+TEST(VecDotHost, Q4_K) {
+  check_type<GgmlType::Q4_K>(256, 5);
+  check_type<GgmlType::Q4_K>(4864, 6);
+}
+TEST(VecDotHost, Q6_K) {
+  check_type<GgmlType::Q6_K>(256, 7);
+  check_type<GgmlType::Q6_K>(4096, 8);
+}
+
+}  // namespace
+}  // namespace pensieve::testing
