@@ -51,7 +51,7 @@ void add_options(CLI::App& app, ServeArgs& a) {
   app.add_flag("--quiet", [&a](int64_t) { a.config.log_requests = false; }, "no per-request log lines");
 }
 
-std::atomic<int> g_load_failed{0};
+std::atomic<int> g_load_failed{0};  // the exit code once loading failed (0: not failed)
 
 void load_model(ServeArgs& a, server::Server& srv) {
   auto backend = std::make_shared<engine::InferenceBackend>();
@@ -65,7 +65,9 @@ void load_model(ServeArgs& a, server::Server& srv) {
   if (!st.ok()) {
     std::fprintf(stderr, "pensieve: cannot load %s: %s\n", a.model_path.c_str(), st.error().message.c_str());
     srv.set_model(nullptr, st.error().message);
-    g_load_failed = 1;
+    // --device cuda without a GPU (or a malformed option) is a usage problem: exit 2.
+    const ErrorKind k = st.error().kind;
+    g_load_failed = k == ErrorKind::platform_unsupported || k == ErrorKind::invalid_request ? 2 : 1;
     return;
   }
   std::string id = a.aliases.empty() ? std::filesystem::path(a.model_path).stem().string() : a.aliases[0];
@@ -136,7 +138,7 @@ int run_serve(int argc, char** argv) {
       break;
     }
     if (g_load_failed.load()) {
-      exit_code = 1;
+      exit_code = g_load_failed.load();
       break;
     }
   }

@@ -84,12 +84,12 @@ struct TypeQ4_1 {
 template <class B>
 inline __m512i add_high_bits2(__m512i u, const B* b) {
   const __mmask64 k = static_cast<__mmask64>(load_u32(b[0].qh)) | (static_cast<__mmask64>(load_u32(b[1].qh)) << 32);
-  return _mm512_or_si512(u, _mm512_maskz_mov_epi8(k, _mm512_set1_epi8(0x10)));
+  return _mm512_mask_add_epi8(u, k, u, _mm512_set1_epi8(0x10));  // nibbles < 16: add = or
 }
 template <class B>
 inline __m512i add_high_bits1(__m512i u, const B* b) {
   const __mmask64 k = static_cast<__mmask64>(load_u32(b[0].qh));
-  return _mm512_or_si512(u, _mm512_maskz_mov_epi8(k, _mm512_set1_epi8(0x10)));
+  return _mm512_mask_add_epi8(u, k, u, _mm512_set1_epi8(0x10));
 }
 
 struct TypeQ5_0 {
@@ -159,7 +159,7 @@ void legacy_micro(int64_t n, const uint8_t* w, size_t ws, const uint8_t* x, size
     // Prefetch the same columns of the next R rows (the next microkernel's): rows are short
     // streams (often < 1 KiB) that the hardware prefetchers do not ramp up on in time.
     for (int r = 0; r < R; ++r) {
-      const char* next = reinterpret_cast<const char*>(wblock<Ty>(w, ws, r + 2 * R, b));
+      const char* next = reinterpret_cast<const char*>(wblock<Ty>(w, ws, r + R, b));
       _mm_prefetch(next, _MM_HINT_T0);
       _mm_prefetch(next + 2 * sizeof(typename Ty::Block) - 1, _MM_HINT_T0);
     }
