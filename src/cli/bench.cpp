@@ -95,8 +95,10 @@ int run_bench(int argc, char** argv) {
   engine::GenerateOptions go;
   go.sampling.temperature = 0;  // greedy: sampling cost stays out of the numbers
   go.ignore_eos = true;
-  // Warm-up (page in the weights, wake the threads).
-  if (auto w = be.infer(random_prompt(std::min(n_prompt, 16) + 1, n_vocab, 999), go); !w) {
+  // Warm-up, as llama-bench does: one full-size prompt pass and a few decode steps (pages in the
+  // weights, wakes the threads, lets a GPU pick its GEMM kernels and capture its graphs).
+  go.max_tokens = 4;
+  if (auto w = be.infer(random_prompt(std::max(n_prompt, 16), n_vocab, 999), go); !w) {
     std::fprintf(stderr, "pensieve: %s\n", w.error().message.c_str());
     return 1;
   }

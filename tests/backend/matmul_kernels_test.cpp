@@ -144,6 +144,24 @@ TEST(MatmulKernels, TilesMatchReferenceOverShapes) {
     }
 }
 
+// The many-token (GEMM) tiles repack 32-row panels (16-row halves) and serve tokens in groups
+// of 4-6: panel edges (exactly 16 rows, a lone short half, 32 + a few rows), token tails and
+// several super-blocks / odd block counts along K.
+TEST(MatmulKernels, GemmTilesMatchReferenceOverPanelShapes) {
+  std::mt19937 rng(1234);
+  const std::pair<int, int> shapes[] = {{16, 6}, {40, 13}, {33, 7}, {64, 25}, {5, 9}};
+  for (CpuIsa isa : available_isas())
+    for (GgmlType type : kAllTypes) {
+      const int64_t blk = block_of(type);
+      if (blk == 16) continue;  // float types have no GEMM path
+      const int64_t n = blk == 256 ? 3 * 256 : 9 * 32;
+      for (auto [nr, nt] : shapes) {
+        check_tile(isa, type, n, nr, nt, nr % 4, rng);
+        if (HasFatalFailure()) return;
+      }
+    }
+}
+
 TEST(MatmulKernels, ActivationQuantizersAreBitExact) {
   std::mt19937 rng(7);
   for (CpuIsa isa : available_isas())
