@@ -11,65 +11,20 @@
 
 #include <nlohmann/json.hpp>
 
-#include "test_util.h"
+#include "cli/cli_test_util.h"
 
 namespace pensieve::testing {
 namespace {
 
 namespace fs = std::filesystem;
 
-struct RunResult {
-  int exit_code = -1;
-  std::string out, err;
-};
-
-std::string slurp(const fs::path& p) {
-  std::ifstream f(p, std::ios::binary);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
-
-std::string shell_quote(const std::string& s) {
-  std::string q = "'";
-  for (char c : s) {
-    if (c == '\'') {
-      q += "'\\''";
-    } else {
-      q += c;
-    }
-  }
-  return q + "'";
-}
-
-class ChatTemplateCli : public ::testing::Test {
+class ChatTemplateCli : public CliTest {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("pensieve_chat_template_test_" + std::to_string(getpid()));
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
-  RunResult run(const std::vector<std::string>& args) {
-    std::string cmd = shell_quote(pensieve_binary()) + " chat-template";
-    for (const std::string& a : args) cmd += " " + shell_quote(a);
-    cmd += " >" + shell_quote((dir_ / "out").string()) + " 2>" + shell_quote((dir_ / "err").string());
-    RunResult r;
-    const int status = std::system(cmd.c_str());
-    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    r.out = slurp(dir_ / "out");
-    r.err = slurp(dir_ / "err");
-    return r;
-  }
-  std::string write(const std::string& name, const std::string& content) {
-    fs::path p = dir_ / name;
-    std::ofstream(p, std::ios::binary) << content;
-    return p.string();
-  }
+  ChatTemplateCli() : CliTest("chat-template") {}
+  std::string write(const std::string& name, const std::string& content) { return CliTest::write(name, content).string(); }
   static fs::path templates() { return fs::path(fixtures_dir()) / "chat-templates"; }
   nlohmann::ordered_json cases() { return nlohmann::ordered_json::parse(slurp(templates() / "expected" / "cases.json")); }
 
-  fs::path dir_;
 };
 
 TEST_F(ChatTemplateCli, RendersATemplateFileLikePythonJinja2) {
