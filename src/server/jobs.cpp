@@ -39,8 +39,10 @@ void Job::mark_running() {
 
 void Job::add_token(const std::string& text) {
   std::lock_guard<std::mutex> lock(mu_);
+  ++n_tokens_;  // every generated token counts, also those with no text yet (held-back bytes, control tokens)
+  if (text.empty()) return;
   text_ += text;
-  append_locked("token", {{"index", n_tokens_++}, {"text", text}});
+  append_locked("token", {{"index", n_events_++}, {"text", text}});
 }
 
 void Job::succeed(nlohmann::json result, nlohmann::json timings) {

@@ -35,6 +35,7 @@ class Job {
   std::shared_ptr<std::atomic<bool>> cancel_flag() const { return cancel_; }
 
   void mark_running();
+  // One generated token; an event is appended only when it produced text (empty = held back).
   void add_token(const std::string& text);
   // Terminal transitions; each appends the final event. `result`/`error` become part of to_json().
   void succeed(nlohmann::json result, nlohmann::json timings);
@@ -59,7 +60,8 @@ class Job {
   std::condition_variable cv_;
   JobState state_ = JobState::queued;
   std::vector<JobEvent> events_;
-  int n_tokens_ = 0;
+  int n_tokens_ = 0;  // generated tokens
+  int n_events_ = 0;  // token events (tokens that produced text)
   std::string text_;
   nlohmann::json result_, error_, timings_;
   std::chrono::steady_clock::time_point finished_at_{};

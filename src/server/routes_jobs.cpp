@@ -74,7 +74,7 @@ static void handle_create(ServerState& s, const httplib::Request& req, httplib::
     job->mark_running();
   };
   q.on_token = [job](std::string_view text, token_id) {
-    if (!text.empty()) job->add_token(std::string(text));
+    job->add_token(std::string(text));
     return !job->cancel_flag()->load();
   };
   ServerState* sp = &s;

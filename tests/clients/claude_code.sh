@@ -19,11 +19,11 @@ echo '{"skipWebFetchPreflight": true}' >"$WORK/home/.claude/settings.json"
 echo '{"hasCompletedOnboarding": true}' >"$WORK/home/.claude.json"
 cd "$WORK"
 set +e
-# Claude Code asks for 32000 output tokens and a random-weight model seldom says EOS: cap it.
+# Claude Code asks for 32000 output tokens; a cap bounds the turn even if EOS never comes.
 HOME="$WORK/home" ANTHROPIC_BASE_URL="http://127.0.0.1:$PORT" ANTHROPIC_API_KEY=local-test \
   CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1 DISABLE_TELEMETRY=1 DISABLE_ERROR_REPORTING=1 \
   DISABLE_AUTOUPDATER=1 CLAUDE_CODE_MAX_RETRIES=0 API_TIMEOUT_MS=300000 \
-  CLAUDE_CODE_MAX_OUTPUT_TOKENS=256 \
+  CLAUDE_CODE_MAX_OUTPUT_TOKENS=4096 \
   timeout 400 node "$CLI" -p "Say hello." --output-format json --max-turns 1 >"$WORK/claude.json" 2>"$WORK/claude.err"
 RC=$?
 set -e

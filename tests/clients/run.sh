@@ -23,6 +23,10 @@ trap 'rm -rf "$WORK"' EXIT
   --chat-template "$SHARED/fixtures/chat-templates/Qwen-Qwen2.5-7B-Instruct.jinja" \
   --out "$WORK/tiny-qwen2.gguf" --quiet || skip "could not generate the test model (python3-numpy?)"
 
+# Claude Code's turn needs a model that ends its answers (see make_ending_model.py).
+/usr/bin/python3 "$HERE/make_ending_model.py" "$WORK/tiny-qwen2.gguf" "$WORK/tiny-qwen2-ending.gguf" \
+  && export PENSIEVE_ENDING_MODEL="$WORK/tiny-qwen2-ending.gguf"
+
 export PENSIEVE_BIN="$BIN"
 export PENSIEVE_TEST_MODEL="$WORK/tiny-qwen2.gguf"
 export PENSIEVE_TEST_WORK="$WORK"

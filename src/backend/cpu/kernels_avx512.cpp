@@ -240,15 +240,16 @@ inline __m512 halves_fp16_mem(const fp16_t* a, const fp16_t* b) {
   return _mm512_cvtph_ps(_mm256_inserti128_si256(_mm256_castsi128_si256(lo), hi, 1));
 }
 
-// R rows of Q8_0 weights against one Q8_0 token. Per two-block step the token's bytes, scales
-// and the -128 * sum(x) correction are computed once and shared by the R rows; each row then
-// costs two loads, a sign flip, one vpdpbusd, its scales and one conversion + multiply + FMA.
 // How far ahead each row stream is prefetched. A pass's R rows are read in lockstep, so when
 // the distance runs past a row's end it continues in the row R below (the same slot of the
 // next pass). Same-column-next-pass prefetching (legacy_micro's) lands R rows ahead, which
-// for long rows is further than L1 holds; 1 KiB per stream measured best on Zen 5 (512, 1536
-// and 2048 were slower).
+// for long rows is further than L1 holds; 1 KiB per stream measured best on Zen 5 (512 and 1536
+// were slower).
 constexpr int64_t kDecodePrefetchBytes = 1024;
+
+// R rows of Q8_0 weights against one Q8_0 token. Per two-block step the token's bytes, scales
+// and the -128 * sum(x) correction are computed once and shared by the R rows; each row then
+// costs two loads, a sign flip, one vpdpbusd, its scales and one conversion + multiply + FMA.
 template <int R>
 void q8_0_decode_rows(int64_t nb, const uint8_t* w, size_t ws, const block_q8_0* xb, float* y) {
   __m512 acc[R];

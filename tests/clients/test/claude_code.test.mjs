@@ -22,7 +22,7 @@ function skipReason() {
 
 test('claude -p completes a turn with pensieve as ANTHROPIC_BASE_URL', { skip: skipReason(), timeout: 600000 }, () => {
   const work = mkdtempSync(join(tmpdir(), 'pensieve-cc-'));
-  const r = spawnSync('unshare', ['-n', 'bash', join(here, '..', 'claude_code.sh'), BIN, MODEL, cli, work], {
+  const r = spawnSync('unshare', ['-n', 'bash', join(here, '..', 'claude_code.sh'), BIN, process.env.PENSIEVE_ENDING_MODEL || MODEL, cli, work], {
     encoding: 'utf8',
     timeout: 580000,
   });
