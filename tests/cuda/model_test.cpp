@@ -11,54 +11,15 @@
 #include "gguf/gguf.h"
 #include "model/context.h"
 #include "model/model.h"
+#include "model/model_test_util.h"
 
 namespace pensieve::testing {
 namespace {
 
-struct Loaded {
-  std::unique_ptr<GgufFile> file;
-  std::unique_ptr<backend::Ops> ops;
-  std::unique_ptr<model::Model> model;
-  std::unique_ptr<model::Context> ctx;
-  std::unique_ptr<model::SequenceKv> seq;
-  int n_vocab() const { return model->hp.n_vocab; }
-  std::vector<float> run(const std::vector<int32_t>& tokens, bool all = false) {
-    std::vector<float> logits((all ? tokens.size() : 1) * size_t(n_vocab()));
-    Status st = ctx->decode(*seq, tokens, all, logits.data());
-    EXPECT_TRUE(st.ok()) << (st.ok() ? "" : st.error().message);
-    return logits;
-  }
-};
+using Loaded = LoadedModel;
 
-std::unique_ptr<Loaded> load(const std::string& path, std::unique_ptr<backend::Ops> ops, backend::KvType kv,
-                             int n_ctx = 512, int max_tokens = 64) {
-  auto lm = std::make_unique<Loaded>();
-  auto file = GgufFile::open(path);
-  if (!file.ok()) {
-    ADD_FAILURE() << file.error().message;
-    return nullptr;
-  }
-  lm->file = std::move(*file);
-  lm->ops = std::move(ops);
-  auto m = model::load_model(*lm->file, *lm->ops);
-  if (!m.ok()) {
-    ADD_FAILURE() << m.error().message;
-    return nullptr;
-  }
-  lm->model = std::move(*m);
-  model::ContextOptions co;
-  co.n_ctx = n_ctx;
-  co.max_tokens = max_tokens;
-  co.max_outputs = 32;
-  co.kv_type = kv;
-  auto ctx = model::Context::create(*lm->model, *lm->ops, co);
-  if (!ctx.ok()) {
-    ADD_FAILURE() << ctx.error().message;
-    return nullptr;
-  }
-  lm->ctx = std::move(*ctx);
-  lm->seq = std::make_unique<model::SequenceKv>(lm->ctx->pool());
-  return lm;
+std::unique_ptr<Loaded> load(const std::string& path, std::unique_ptr<backend::Ops> ops, backend::KvType kv) {
+  return load_with_ops(path, std::move(ops), kv);
 }
 
 std::unique_ptr<Loaded> load_cuda(const std::string& path, backend::KvType kv) {
@@ -91,16 +52,6 @@ std::vector<std::string> lines_of(const std::string& path) {
 }
 
 int argmax(const std::vector<float>& x) { return int(std::max_element(x.begin(), x.end()) - x.begin()); }
-
-std::vector<int32_t> greedy(Loaded& lm, const std::vector<int32_t>& prompt, int n) {
-  std::vector<int32_t> out;
-  std::vector<float> logits = lm.run(prompt);
-  for (int i = 0; i < n; ++i) {
-    out.push_back(argmax(logits));
-    if (i + 1 < n) logits = lm.run({out.back()});
-  }
-  return out;
-}
 
 TEST(CudaModel, Stories260KGreedyEqualsGolden) {
   PS_REQUIRE_CUDA();

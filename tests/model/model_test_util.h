@@ -33,8 +33,9 @@ struct LoadedModel {
   }
 };
 
-inline std::unique_ptr<LoadedModel> load_for_test(const std::string& path, backend::KvType kv = backend::KvType::f32,
-                                                  int threads = 1, int max_outputs = 32, int n_ctx = 512,
+// Loads `path` on the given op set (CPU or a device) with a fresh context and sequence.
+inline std::unique_ptr<LoadedModel> load_with_ops(const std::string& path, std::unique_ptr<backend::Ops> ops,
+                                                  backend::KvType kv, int max_outputs = 32, int n_ctx = 512,
                                                   int max_tokens = 64) {
   auto lm = std::make_unique<LoadedModel>();
   auto file = GgufFile::open(path);
@@ -43,7 +44,7 @@ inline std::unique_ptr<LoadedModel> load_for_test(const std::string& path, backe
     return nullptr;
   }
   lm->file = std::move(*file);
-  lm->ops = cpu::make_cpu_ops(threads);
+  lm->ops = std::move(ops);
   auto m = model::load_model(*lm->file, *lm->ops);
   if (!m.ok()) {
     ADD_FAILURE() << m.error().message;
@@ -63,6 +64,12 @@ inline std::unique_ptr<LoadedModel> load_for_test(const std::string& path, backe
   lm->ctx = std::move(*ctx);
   lm->seq = std::make_unique<model::SequenceKv>(lm->ctx->pool());
   return lm;
+}
+
+inline std::unique_ptr<LoadedModel> load_for_test(const std::string& path, backend::KvType kv = backend::KvType::f32,
+                                                  int threads = 1, int max_outputs = 32, int n_ctx = 512,
+                                                  int max_tokens = 64) {
+  return load_with_ops(path, cpu::make_cpu_ops(threads), kv, max_outputs, n_ctx, max_tokens);
 }
 
 inline std::vector<int32_t> parse_ids(const std::string& line) {
