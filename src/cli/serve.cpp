@@ -10,6 +10,7 @@
 #include <pthread.h>
 
 #include "cli/command.h"
+#include "cli/engine_args.h"
 #include "engine/inference.h"
 #include "server/model_binding.h"
 #include "server/server.h"
@@ -65,9 +66,7 @@ void load_model(ServeArgs& a, server::Server& srv) {
   if (!st.ok()) {
     std::fprintf(stderr, "pensieve: cannot load %s: %s\n", a.model_path.c_str(), st.error().message.c_str());
     srv.set_model(nullptr, st.error().message);
-    // --device cuda without a GPU (or a malformed option) is a usage problem: exit 2.
-    const ErrorKind k = st.error().kind;
-    g_load_failed = k == ErrorKind::platform_unsupported || k == ErrorKind::invalid_request ? 2 : 1;
+    g_load_failed = load_failure_exit_code(st.error());
     return;
   }
   std::string id = a.aliases.empty() ? std::filesystem::path(a.model_path).stem().string() : a.aliases[0];
