@@ -43,16 +43,23 @@ Result<Generation> InferenceBackend::Impl::generate(const std::vector<token_id>&
   gen.n_cached = n_cached;
 
   const model::Observer* obs = dump ? &*dump : nullptr;
+  Sampler sampler(options.sampling);
+  // Greedy without penalties: the argmax is taken on the device, and only the token comes back.
+  const bool greedy = sampler.plain_argmax();
+  token_id next = -1;
+  auto step = [&](std::span<const int32_t> tokens) {
+    return greedy ? context->decode_greedy(*seq, tokens, &next, obs)
+                  : context->decode(*seq, tokens, false, logits.data(), obs);
+  };
   const int chunk = context->options().max_tokens;
   for (int pos = n_cached; pos < n_prompt; pos += chunk) {
     const int n = std::min(chunk, n_prompt - pos);
     const std::span<const int32_t> part(prompt.data() + pos, n);
-    if (Status st = context->decode(*seq, part, false, logits.data(), obs); !st.ok()) return st.error();
+    if (Status st = step(part); !st.ok()) return st.error();
     seq_tokens.insert(seq_tokens.end(), part.begin(), part.end());
   }
   gen.prefill_ms = ms_since(t_start);
 
-  Sampler sampler(options.sampling);
   text::StreamDecoder decoder(*tokenizer, /*special=*/false, /*strip_leading_space=*/false);  // continues the prompt
   StopMatcher stop(options.stop);
   std::vector<token_id> history = prompt;
@@ -65,7 +72,7 @@ Result<Generation> InferenceBackend::Impl::generate(const std::vector<token_id>&
   gen.finish = FinishReason::max_tokens;
   bool done = options.max_tokens == 0;
   while (!done) {
-    const token_id tok = sampler.sample(logits, history);
+    const token_id tok = greedy ? next : sampler.sample(logits, history);
     if (gen.tokens.empty()) gen.ttft_ms = ms_since(t_start);
     if (!options.ignore_eos && tokenizer->is_eog(tok)) {
       gen.finish = FinishReason::eos;
@@ -93,7 +100,7 @@ Result<Generation> InferenceBackend::Impl::generate(const std::vector<token_id>&
       break;
     }
     const int32_t one[1] = {tok};
-    if (Status st = context->decode(*seq, one, false, logits.data(), obs); !st.ok()) return st.error();
+    if (Status st = step(one); !st.ok()) return st.error();
     seq_tokens.push_back(tok);
   }
   // Whatever the decoder or the stop matcher still holds belongs to the output, unless a stop

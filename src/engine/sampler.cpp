@@ -49,6 +49,12 @@ static uint64_t random_seed() {
 Sampler::Sampler(const SamplingParams& params)
     : p_(params), seed_(params.seed ? *params.seed : random_seed()), rng_(seed_) {}
 
+bool Sampler::plain_argmax() const {
+  const bool repeat = p_.repeat_penalty != 1.0f && p_.repeat_penalty > 0;
+  const bool freq = p_.frequency_penalty != 0.0f || p_.presence_penalty != 0.0f;
+  return p_.temperature <= 0 && ((!repeat && !freq) || p_.repeat_last_n == 0);
+}
+
 void Sampler::apply_penalties(std::span<float> logits, std::span<const token_id> history) {
   const bool repeat = p_.repeat_penalty != 1.0f && p_.repeat_penalty > 0;
   const bool freq = p_.frequency_penalty != 0.0f || p_.presence_penalty != 0.0f;

@@ -35,6 +35,9 @@ class Sampler {
   token_id sample(std::span<float> logits, std::span<const token_id> history);
 
   uint64_t seed() const { return seed_; }
+  // Whether sample() is a plain argmax of the logits (greedy, no penalty active): then the
+  // argmax can be taken where the logits are (model::Context::decode_greedy).
+  bool plain_argmax() const;
 
  private:
   void apply_penalties(std::span<float> logits, std::span<const token_id> history);

@@ -21,8 +21,8 @@ Result<std::unique_ptr<Context>> Context::create(const Model& model, backend::Op
   return ctx;
 }
 
-Status Context::decode(SequenceKv& seq, std::span<const int32_t> tokens, bool all_logits, float* logits,
-                       const Observer* obs) {
+Status Context::run_step(SequenceKv& seq, std::span<const int32_t> tokens, bool all_logits, int* n_out,
+                         const Observer* obs) {
   const int n = static_cast<int>(tokens.size());
   const int start = seq.n_tokens();
   if (n <= 0 || n > opt_.max_tokens)
@@ -58,10 +58,30 @@ Status Context::decode(SequenceKv& seq, std::span<const int32_t> tokens, bool al
   in.seq_lens = seq_lens_;
   in.output_rows = out_rows_;
   ops_.begin_step(in);
-  const int n_out = static_cast<int>(out_rows_.size());
-  model_.family->forward(model_, ops_, scratch_, n, n_out, obs);
+  *n_out = static_cast<int>(out_rows_.size());
+  model_.family->forward(model_, ops_, scratch_, n, *n_out, obs);
+  return ok_status();
+}
+
+Status Context::decode(SequenceKv& seq, std::span<const int32_t> tokens, bool all_logits, float* logits,
+                       const Observer* obs) {
+  int n_out = 0;
+  PS_TRY(run_step(seq, tokens, all_logits, &n_out, obs));
   ops_.read(scratch_.logits, static_cast<int64_t>(n_out) * model_.hp.n_vocab, logits);
-  seq.set_n_tokens(start + n);
+  PS_TRY(ops_.status());
+  seq.set_n_tokens(seq.n_tokens() + static_cast<int>(tokens.size()));
+  return ok_status();
+}
+
+Status Context::decode_greedy(SequenceKv& seq, std::span<const int32_t> tokens, int32_t* next_token,
+                              const Observer* obs) {
+  int n_out = 0;
+  PS_TRY(run_step(seq, tokens, false, &n_out, obs));
+  ops_.read_argmax(scratch_.logits, 1, model_.hp.n_vocab, next_token);
+  PS_TRY(ops_.status());
+  if (*next_token < 0 || *next_token >= model_.hp.n_vocab)
+    return make_error(ErrorKind::internal, "the device returned token id " + std::to_string(*next_token));
+  seq.set_n_tokens(seq.n_tokens() + static_cast<int>(tokens.size()));
   return ok_status();
 }
 

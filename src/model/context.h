@@ -41,9 +41,17 @@ class Context {
   // invalid_request when they would pass n_ctx; seq is unchanged then.
   Status decode(SequenceKv& seq, std::span<const int32_t> tokens, bool all_logits, float* logits,
                 const Observer* obs = nullptr);
+  // The same step, but only the greedy choice after its last token comes back (argmax where the
+  // logits are: on a GPU, 4 bytes cross the bus instead of n_vocab floats).
+  Status decode_greedy(SequenceKv& seq, std::span<const int32_t> tokens, int32_t* next_token,
+                       const Observer* obs = nullptr);
 
  private:
   Context(const Model& model, backend::Ops& ops, const ContextOptions& opt, int n_blocks);
+  // Checks the step, reserves its KV blocks and issues the forward pass; the caller reads the
+  // output rows (n_out of them) and then marks the tokens valid.
+  Status run_step(SequenceKv& seq, std::span<const int32_t> tokens, bool all_logits, int* n_out,
+                  const Observer* obs);
 
   const Model& model_;
   backend::Ops& ops_;

@@ -1,12 +1,14 @@
 // GPU benchmark (runs only when PENSIEVE_CUDA_BENCH names GGUF files, comma-separated):
 // prompt processing of 512 tokens (pp512) and generation of 128 tokens (tg128) through the
 // same model::Context::decode path the engine uses, like llama-bench's tests. One JSON line
-// per measurement on stdout. scripts/gpu-check.sh runs it.
+// per measurement on stdout, then where the GPU time of a decode step and of one 512-token prefill
+// step goes (op by op). scripts/gpu-check.sh runs it.
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <sstream>
 
+#include "backend/cuda/gemm.h"
 #include "backend/cuda/matvec.cuh"
 #include "backend/cuda/matvec_q8.cuh"
 #include "cuda_test_util.h"
@@ -77,6 +79,22 @@ void bench_model(const std::string& path) {
   const auto profile = ops.op_profile();
   ops.set_profiling(false);
   ASSERT_TRUE(ops.status().ok()) << ops.status().error().message;
+  // Where a 512-token prefill step's GPU time goes: one step op by op (prefill steps never replay
+  // graphs), and inside the gemm op the split between conversion, dequantize and cuBLAS GEMM.
+  ops.set_profiling(true);
+  cuda::gemm_timing_enable(true);
+  double prefill_wall_ms = 0;
+  {
+    model::SequenceKv seq((*ctx)->pool());
+    const double t0 = now_s();
+    ASSERT_TRUE((*ctx)->decode(seq, prompt, false, logits.data()).ok());
+    prefill_wall_ms = 1000 * (now_s() - t0);
+  }
+  cuda::gemm_timing_enable(false);
+  const auto gemm_split = cuda::gemm_timing_collect();
+  const auto prefill_profile = ops.op_profile();
+  ops.set_profiling(false);
+  ASSERT_TRUE(ops.status().ok()) << ops.status().error().message;
   auto median = [](std::vector<double> v) {
     std::sort(v.begin(), v.end());
     return v[v.size() / 2];
@@ -94,6 +112,23 @@ void bench_model(const std::string& path) {
             std::to_string(double(t.count) / 33) + "]";
   std::printf("{\"bench\":\"cuda-profile\",\"model\":\"%s\",\"int8\":%d,\"us_and_launches_per_token\":{%s}}\n",
               name.c_str(), int(options.int8_matvec), prof.c_str());
+  std::string pprof, split;
+  double gpu_ms = 0;
+  for (const auto& [kind, t] : prefill_profile) {
+    pprof += (pprof.empty() ? "" : ",") + std::string("\"") + kind + "\":[" + std::to_string(t.ms) + "," +
+             std::to_string(t.count) + "]";
+    gpu_ms += t.ms;
+  }
+  for (const auto& [kind, t] : gemm_split)
+    split += (split.empty() ? "" : ",") + std::string("\"") + kind + "\":[" + std::to_string(t.first) + "," +
+             std::to_string(t.second) + "]";
+  const char* chunk_env = std::getenv("PENSIEVE_GEMM_CHUNK_MB");
+  const char* overlap_env = std::getenv("PENSIEVE_GEMM_OVERLAP");
+  std::printf("{\"bench\":\"cuda-prefill-profile\",\"model\":\"%s\",\"tokens\":512,\"wall_ms\":%.2f,"
+              "\"gpu_ms\":%.2f,\"ms_and_launches\":{%s},\"gemm_split_ms_and_launches\":{%s},"
+              "\"gemm_chunk_mb\":\"%s\",\"gemm_overlap\":\"%s\"}\n",
+              name.c_str(), prefill_wall_ms, gpu_ms, pprof.c_str(), split.c_str(), chunk_env ? chunk_env : "default",
+              overlap_env ? overlap_env : "default");
   std::fflush(stdout);
 }
 
@@ -113,7 +148,9 @@ TEST(CudaBench, Models) {
 namespace pensieve::testing {
 namespace {
 
-// Mat-vec bandwidth per weight type on decode-sized shapes (PENSIEVE_CUDA_BENCH_KERNELS=1).
+// Mat-vec bandwidth per weight type on decode-sized shapes (PENSIEVE_CUDA_BENCH_KERNELS=1), one
+// token, back to back (with PDL where enabled, as in a decode step): paths f32 (matvec.cuh),
+// int8 (matvec_q8, the default kernel) and int8_old (matvec_q8 variant 1, the previous kernel).
 TEST(CudaBench, MatvecBandwidth) {
   if (std::getenv("PENSIEVE_CUDA_BENCH_KERNELS") == nullptr) GTEST_SKIP() << "skipped: set PENSIEVE_CUDA_BENCH_KERNELS=1";
   PS_REQUIRE_CUDA();
@@ -146,7 +183,7 @@ TEST(CudaBench, MatvecBandwidth) {
       cudaMalloc(reinterpret_cast<void**>(&x), size_t(n_cols) * 4);
       cudaMalloc(reinterpret_cast<void**>(&y), size_t(n_rows) * 4);
       cudaMemset(x, 0, size_t(n_cols) * 4);
-      for (int path : {0, 1, 2}) {  // float, int8, int8 with twice the loads in flight
+      for (int path : {0, 1, 2}) {  // float, int8 (the row-stream kernel), int8_old (the previous kernel)
         const bool int8 = path > 0;
         if (int8 && !cuda::matvec_q8_supported(type, n_cols)) continue;
         cuda::set_matvec_q8_variant(path == 2 ? 1 : 0);
@@ -165,7 +202,7 @@ TEST(CudaBench, MatvecBandwidth) {
         const double us = 1000.0 * ms / iters;
         std::printf("{\"bench\":\"cuda-matvec\",\"type\":\"%s\",\"path\":\"%s\",\"n_cols\":%lld,\"n_rows\":%lld,"
                     "\"us\":%.2f,\"GBps\":%.0f}\n",
-                    std::string(ggml_type_name(type)).c_str(), path == 0 ? "f32" : path == 1 ? "int8" : "int8x2", (long long)n_cols,
+                    std::string(ggml_type_name(type)).c_str(), path == 0 ? "f32" : path == 1 ? "int8" : "int8_old", (long long)n_cols,
                     (long long)n_rows, us, double(bytes) / (us * 1e3));
       }
       for (auto p : w) cudaFree(p);

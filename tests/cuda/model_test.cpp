@@ -12,6 +12,7 @@
 #include "model/context.h"
 #include "model/model.h"
 #include "model/model_test_util.h"
+#include "quant/quantize_model.h"
 
 namespace pensieve::testing {
 namespace {
@@ -130,6 +131,39 @@ TEST_P(CudaReference, GreedyMatchesCpuAndReference48Steps) {
   const auto c = greedy(*cpu, prompt, 48), g = greedy(*gpu, prompt, 48);
   EXPECT_EQ(g, c) << GetParam();
   EXPECT_EQ(g, expected) << GetParam();
+}
+
+// The reference models quantized to Q8_0 run the decode path the benchmarks run: integer mat-vecs
+// on 8-bit activations and the fused ops (add + norm, rope + KV write, attention with its 8-bit
+// output). Logits stay near the CPU's (which rounds its activations to 8 bits its own way), and
+// the device argmax (decode_greedy, what the engine uses for greedy requests) picks exactly the
+// argmax of the same step's logits.
+TEST_P(CudaReference, QuantizedQ8DecodeNearCpuAndDeviceArgmaxExact) {
+  PS_REQUIRE_CUDA();
+  PS_REQUIRE_FIXTURES();
+  const std::string base = fixtures_dir() + "/reference/" + GetParam();
+  const std::string q8 = ::testing::TempDir() + "/" + GetParam() + "-q8_0.gguf";
+  ASSERT_TRUE(quantize_model(base + ".gguf", q8, QuantizeTarget::Q8_0, 2).ok());
+  const auto prompt = ids_of(lines_of(base + ".greedy.txt").at(0));
+  auto cpu = load_cpu(q8, backend::KvType::f16);
+  auto gpu = load_cuda(q8, backend::KvType::f16);
+  auto gpu_greedy = load_cuda(q8, backend::KvType::f16);
+  ASSERT_TRUE(cpu && gpu && gpu_greedy);
+  auto c = cpu->run(prompt), g = gpu->run(prompt);
+  int32_t dev_tok = -1;
+  ASSERT_TRUE(gpu_greedy->ctx->decode_greedy(*gpu_greedy->seq, prompt, &dev_tok).ok());
+  for (int i = 0; i < 40; ++i) {
+    EXPECT_LT(nmse(g, c), 1e-3) << GetParam() << " step " << i;
+    ASSERT_EQ(dev_tok, argmax(g)) << GetParam() << " step " << i;
+    const int32_t next = argmax(c);  // both follow the CPU's choice
+    c = cpu->run({next});
+    g = gpu->run({next});
+    ASSERT_TRUE(gpu_greedy->ctx->decode_greedy(*gpu_greedy->seq, std::vector<int32_t>{next}, &dev_tok).ok());
+  }
+  auto* ops = dynamic_cast<cuda::CudaOps*>(gpu->ops.get());
+  EXPECT_TRUE(ops->status().ok());
+  EXPECT_GT(ops->graph_stats().replayed, 30) << "decode steps should replay a CUDA graph";
+  std::remove(q8.c_str());
 }
 
 INSTANTIATE_TEST_SUITE_P(Families, CudaReference, ::testing::Values("ref-llama", "ref-qwen2", "ref-qwen3"));

@@ -4,6 +4,7 @@
 #include <numeric>
 
 #include "cuda_test_util.h"
+#include "quant/quant.h"
 
 namespace pensieve::testing {
 namespace {
@@ -202,6 +203,108 @@ TEST(CudaVsCpu, OutputRowsAndArgmax) {
   }
   EXPECT_EQ(ids[2], 17);
   EXPECT_EQ(ids[5], 4999);
+  int32_t cpu_ids[6];
+  float* cx = upload_activation(*b.cpu, x);
+  b.cpu->read_argmax(cx, 6, width, cpu_ids);
+  EXPECT_TRUE(std::equal(ids, ids + 6, cpu_ids));
+}
+
+// The op sequence of a decoder layer, where the CUDA Ops fuses what the model issues one by one:
+// add + rms_norm (+ the 8-bit copy for the next mat-vec), rope q + rope k + kv_write, attention
+// with its split merge and the 8-bit copy of its output. Run three ways: on the CPU, fused on
+// the GPU, and unfused on the GPU (a read right after begin_step ends the step, and outside a
+// step every op is issued as it comes). Fused equals unfused (same arithmetic), both near the CPU (8-bit activations rounded differently, which attention
+// amplifies). A prefill step, then decode steps of 1 and 3 tokens deep enough in the context
+// to split the attention; Q8_0 projections so that the integer mat-vec is used.
+TEST(CudaVsCpu, FusedLayerOpsMatchCpu) {
+  PS_REQUIRE_CUDA();
+  const int n_embd = 256, n_heads = 4, n_kv = 2, hd = 64, block_size = 16, max_blocks = 16;
+  Both b = make_both(128);
+  ASSERT_TRUE(b.gpu);
+  std::unique_ptr<cuda::CudaOps> plain = make_cuda_ops();
+  ASSERT_TRUE(plain && plain->init(128).ok());
+  const std::vector<backend::Ops*> runs = {b.cpu.get(), b.gpu.get(), plain.get()};
+  backend::KvCacheShape shape{1, n_kv, hd, block_size, max_blocks + 3, backend::KvType::f16};
+  std::vector<int32_t> perm(size_t(shape.n_blocks));
+  std::iota(perm.begin(), perm.end(), 0);
+  std::reverse(perm.begin(), perm.end());
+  backend::RopeTable rope;
+  rope.style = backend::RopeStyle::neox;
+  rope.n_rot = hd;
+  for (int i = 0; i < hd / 2; ++i) rope.inv_freq.push_back(std::pow(10000.0f, -2.0f * i / hd));
+  auto q8_matrix = [](int rows, int cols, uint32_t seed) {
+    const auto f = random_floats(size_t(rows) * cols, seed, 0.1f);
+    std::vector<uint8_t> bytes(size_t(rows) * ggml_row_size(GgmlType::Q8_0, uint64_t(cols)));
+    for (int r = 0; r < rows; ++r)
+      quantize_row(GgmlType::Q8_0, f.data() + size_t(r) * cols,
+                   bytes.data() + size_t(r) * ggml_row_size(GgmlType::Q8_0, uint64_t(cols)), cols);
+    return bytes;
+  };
+  const auto wq = q8_matrix(n_heads * hd, n_embd, 1), wk = q8_matrix(n_kv * hd, n_embd, 2),
+             wv = q8_matrix(n_kv * hd, n_embd, 3), wo = q8_matrix(n_embd, n_heads * hd, 4);
+  const auto norm_w = random_floats(size_t(n_embd), 5);
+  struct Bound {
+    Weight q, k, v, o, norm;
+  };
+  std::vector<Bound> bound;
+  for (backend::Ops* ops : runs) {
+    ASSERT_TRUE(ops->init_kv_cache(shape).ok());
+    ops->set_rope(rope);
+    Bound w;
+    w.q = *ops->bind_weight(Weight{GgmlType::Q8_0, wq.data(), n_embd, n_heads * hd}, "wq");
+    w.k = *ops->bind_weight(Weight{GgmlType::Q8_0, wk.data(), n_embd, n_kv * hd}, "wk");
+    w.v = *ops->bind_weight(Weight{GgmlType::Q8_0, wv.data(), n_embd, n_kv * hd}, "wv");
+    w.o = *ops->bind_weight(Weight{GgmlType::Q8_0, wo.data(), n_heads * hd, n_embd}, "wo");
+    w.norm = *ops->bind_weight(Weight{GgmlType::F32, norm_w.data(), n_embd, 1}, "norm");
+    bound.push_back(w);
+  }
+  const backend::AttentionShape ash{n_heads, n_kv, hd, 1.0f / std::sqrt(float(hd))};
+  int pos = 0;
+  uint32_t seed = 50;
+  for (int nt : {100, 1, 3, 1}) {
+    const Step st = make_step({{pos, nt}}, block_size, max_blocks, perm);
+    pos += nt;
+    const auto x0 = random_floats(size_t(nt) * n_embd, seed++), r0 = random_floats(size_t(nt) * n_embd, seed++);
+    std::vector<std::vector<float>> xs, qs, ks, atts, ys;
+    for (size_t i = 0; i < runs.size(); ++i) {
+      backend::Ops* ops = runs[i];
+      const Bound& w = bound[i];
+      float* x = upload_activation(*ops, x0);
+      float* r = upload_activation(*ops, r0);
+      float* xb = ops->alloc(int64_t(nt) * n_embd);
+      float* q = ops->alloc(int64_t(nt) * n_heads * hd);
+      float* k = ops->alloc(int64_t(nt) * n_kv * hd);
+      float* v = ops->alloc(int64_t(nt) * n_kv * hd);
+      float* att = ops->alloc(int64_t(nt) * n_heads * hd);
+      ops->begin_step(st.inputs());
+      if (i == 2) read_back(*ops, x, 1);  // ends the step: nothing below is fused
+      ops->add(x, r, int64_t(nt) * n_embd);
+      ops->rms_norm(x, w.norm, 1e-5f, nt, n_embd, xb);
+      ops->matmul(w.q, xb, nt, q);
+      ops->matmul(w.k, xb, nt, k);
+      ops->matmul(w.v, xb, nt, v);
+      ops->rope(q, n_heads, hd);
+      ops->rope(k, n_kv, hd);
+      ops->kv_write(0, k, v);
+      ops->attention(0, q, ash, att);
+      ops->matmul(w.o, att, nt, xb);
+      ops->add(x, xb, int64_t(nt) * n_embd);
+      ops->rms_norm(x, w.norm, 1e-5f, nt, n_embd, xb);
+      xs.push_back(read_back(*ops, x, size_t(nt) * n_embd));
+      qs.push_back(read_back(*ops, q, size_t(nt) * n_heads * hd));
+      ks.push_back(read_back(*ops, k, size_t(nt) * n_kv * hd));
+      atts.push_back(read_back(*ops, att, size_t(nt) * n_heads * hd));
+      ys.push_back(read_back(*ops, xb, size_t(nt) * n_embd));
+    }
+    for (auto* v : {&qs, &ks, &atts, &xs, &ys}) {
+      // Same arithmetic; a last-bit difference can still flip one 8-bit rounding downstream.
+      EXPECT_LT(nmse((*v)[1], (*v)[2]), 1e-6) << "fused vs unfused, step of " << nt;
+      // Measured ~1e-5 (q, k) to ~3e-4 (attention output) against the CPU.
+      EXPECT_LT(nmse((*v)[1], (*v)[0]), 1e-3) << "GPU vs CPU, step of " << nt;
+    }
+  }
+  EXPECT_TRUE(b.gpu->status().ok()) << b.gpu->status().error().message;
+  EXPECT_TRUE(plain->status().ok()) << plain->status().error().message;
 }
 
 }  // namespace

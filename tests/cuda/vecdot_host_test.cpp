@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <random>
 #include <vector>
 
@@ -69,17 +70,21 @@ TEST(VecDotHost, ActivationQuantizationIsWithinHalfAStep) {
   EXPECT_EQ(a.ds[2], 0.0f);
 }
 
+// `offset`: where the weights start in a 16-byte aligned buffer (2 for the 2-byte aligned block
+// types: the loaders' aligned loads and shifts then run with the other shift). The buffer has
+// 16 bytes of padding, as the device weights do (aligned word loads may read past the end).
 template <GgmlType T>
-void check_type(int64_t n_cols, uint32_t seed) {
+void check_type(int64_t n_cols, uint32_t seed, size_t offset = 0) {
   using V = q8::VecDot<T>;
   const int64_t n_rows = 5;
   const std::vector<float> w = normal_floats(size_t(n_cols * n_rows), seed, 0.3f);
   const size_t row_bytes = ggml_row_size(T, uint64_t(n_cols));
-  std::vector<uint8_t> wq(row_bytes * size_t(n_rows));
+  std::vector<uint32_t> storage((offset + row_bytes * size_t(n_rows) + 16 + 3) / 4);  // 4-byte aligned
+  uint8_t* const wq = reinterpret_cast<uint8_t*>(storage.data()) + offset;
   std::vector<float> wd(w.size());
   for (int64_t r = 0; r < n_rows; ++r) {
-    quantize_row(T, w.data() + r * n_cols, wq.data() + r * row_bytes, n_cols);
-    dequantize_row(T, wq.data() + r * row_bytes, wd.data() + r * n_cols, n_cols);
+    quantize_row(T, w.data() + r * n_cols, wq + r * row_bytes, n_cols);
+    dequantize_row(T, wq + r * row_bytes, wd.data() + r * n_cols, n_cols);
   }
   std::vector<float> x = normal_floats(size_t(n_cols), seed + 1, 1.0f);
   for (int64_t i = 0; i < n_cols; i += 37) x[size_t(i)] *= 20.0f;  // outliers: uneven block scales
@@ -92,23 +97,26 @@ void check_type(int64_t n_cols, uint32_t seed) {
     }
     double got = 0;
     for (int64_t blk = 0; blk < n_cols / V::kBlockElems; ++blk) {
-      const uint8_t* b = wq.data() + size_t(r) * row_bytes + size_t(blk) * V::kBytes;
+      const uint8_t* b = wq + size_t(r) * row_bytes + size_t(blk) * V::kBytes;
       for (int p = 0; p < V::kParts; ++p) {
         const typename V::Frag f = V::load(b, p);
         got += V::dot(f, p, a.q.data() + blk * V::kBlockElems, a.ds.data() + blk * V::kBlockElems / 16);
       }
     }
-    EXPECT_NEAR(got, ref, 2e-6 * mag + 1e-9) << ggml_type_name(T) << " row " << r << " n_cols " << n_cols;
+    EXPECT_NEAR(got, ref, 2e-6 * mag + 1e-9) << ggml_type_name(T) << " row " << r << " n_cols " << n_cols
+                                             << " offset " << offset;
   }
 }
 
 TEST(VecDotHost, Q8_0) {
   check_type<GgmlType::Q8_0>(96, 1);
   check_type<GgmlType::Q8_0>(4096, 2);
+  check_type<GgmlType::Q8_0>(896, 9, 2);
 }
 TEST(VecDotHost, Q5_0) {
   check_type<GgmlType::Q5_0>(96, 3);
   check_type<GgmlType::Q5_0>(896, 4);
+  check_type<GgmlType::Q5_0>(160, 10, 2);
 }
 TEST(VecDotHost, Q4_K) {
   check_type<GgmlType::Q4_K>(256, 5);
@@ -117,6 +125,22 @@ TEST(VecDotHost, Q4_K) {
 TEST(VecDotHost, Q6_K) {
   check_type<GgmlType::Q6_K>(256, 7);
   check_type<GgmlType::Q6_K>(4096, 8);
+  check_type<GgmlType::Q6_K>(768, 11, 2);
+}
+
+// The unaligned word loader at every 2-byte alignment: aligned loads and shifts, as on the GPU.
+TEST(VecDotHost, UnalignedWordsAreTheBytesAtTheAddress) {
+  alignas(16) uint8_t buf[48];
+  for (int i = 0; i < 48; ++i) buf[i] = uint8_t(i * 37 + 5);
+  for (int off = 0; off < 16; off += 2) {
+    uint32_t w[4];
+    q8::ld_words_a2<4>(buf + off, w);
+    for (int i = 0; i < 4; ++i) {
+      uint32_t want;
+      std::memcpy(&want, buf + off + 4 * i, 4);
+      EXPECT_EQ(w[i], want) << "offset " << off << " word " << i;
+    }
+  }
 }
 
 }  // namespace

@@ -125,6 +125,10 @@ class CpuOps final : public backend::Ops {
     std::memcpy(host_dst, src, static_cast<size_t>(n) * sizeof(float));
   }
 
+  void read_argmax(const float* logits, int n_rows, int width, int32_t* host_out) override {
+    for (int r = 0; r < n_rows; ++r) host_out[r] = backend::argmax_row(logits + static_cast<int64_t>(r) * width, width);
+  }
+
  private:
   static WeightView view(const Weight& w) { return WeightView{w.type, w.data, w.n_cols, w.n_rows}; }
 

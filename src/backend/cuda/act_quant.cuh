@@ -23,6 +23,10 @@ void quantize_act(const float* x, int64_t n, ActQ8 out, cudaStream_t stream);
 // rms_norm (elementwise.cuh) that also writes quantize(y); width % 32 == 0; y may equal x.
 void rms_norm_quant(const float* x, const float* weight, float eps, int64_t n_rows, int width, float* y, ActQ8 yq,
                     cudaStream_t stream);
+// x += a, then rms_norm_quant of the sum (the residual add fused into the next norm); x keeps
+// the sum. y may equal x; a must not overlap x or y.
+void add_rms_norm_quant(float* x, const float* a, const float* weight, float eps, int64_t n_rows, int width,
+                        float* y, ActQ8 yq, cudaStream_t stream);
 // silu_mul (elementwise.cuh) that also writes quantize(out); n % 32 == 0; out may equal gate.
 void silu_mul_quant(const float* gate, const float* up, int64_t n, float* out, ActQ8 outq, cudaStream_t stream);
 

@@ -1,5 +1,7 @@
+#include "backend/cuda/act_quant_device.cuh"
 #include "backend/cuda/attention.cuh"
 #include "backend/cuda/common.cuh"
+#include "backend/cuda/pdl.cuh"
 
 namespace pensieve::cuda {
 
@@ -14,9 +16,28 @@ __device__ __forceinline__ float load_kv(const void* base, int64_t i) {
   else return static_cast<const float*>(base)[i];
 }
 
+// Writes one warp's output head (lane holds d = lane + 32 i in v[i], already normalized) and,
+// when asked, its 8-bit copy: each i is one 32-value block of the row.
+__device__ __forceinline__ void store_head(const AttentionArgs& a, int t, int h, int D, const float* v) {
+  const int lane = threadIdx.x % kWarp;
+  const int64_t base = int64_t(t) * a.n_heads * D + int64_t(h) * D;
+#pragma unroll
+  for (int i = 0; i < kRegs; ++i) {
+    const int d = lane + kWarp * i;
+    if (d < D) a.out[base + d] = v[i];
+    if (a.out_q != nullptr && kWarp * i < D)  // D % 32 == 0 here: whole warps take part
+      quantize_warp_block(v[i], a.out_q + base + kWarp * i, a.out_ds + (base + kWarp * i) / 16);
+  }
+}
+
 // grid (n_tokens, n_kv_heads, n_splits), block 32 * group (one warp per query head of the group).
+// With splits, every block leaves its (max, sum, acc) per head in a.partial and the last block of
+// a (token, kv head) to finish merges them (a counter per pair, reset by that block), so that a
+// decode step's attention is one launch.
 template <bool F16>
 __global__ void attention_kernel(KvLayout kv, AttentionArgs a) {
+  pdl_trigger();
+  pdl_wait();
   extern __shared__ float smem[];
   const int D = kv.head_dim;
   const int group = a.n_heads / kv.n_kv_heads;
@@ -82,50 +103,62 @@ __global__ void attention_kernel(KvLayout kv, AttentionArgs a) {
   }
 
   if (a.n_splits == 1) {
-    float* o = a.out + int64_t(t) * a.n_heads * D + int64_t(h) * D;
     const float inv = l > 0.0f ? 1.0f / l : 0.0f;
 #pragma unroll
-    for (int i = 0; i < kRegs; ++i) {
-      const int d = lane + kWarp * i;
-      if (d < D) o[d] = acc[i] * inv;
-    }
-  } else {
-    float* part = a.partial + ((int64_t(t) * a.n_heads + h) * a.n_splits + split) * (D + 2);
+    for (int i = 0; i < kRegs; ++i) acc[i] *= inv;
+    store_head(a, t, h, D, acc);
+    return;
+  }
+  float* part = a.partial + ((int64_t(t) * a.n_heads + h) * a.n_splits + split) * (D + 2);
+#pragma unroll
+  for (int i = 0; i < kRegs; ++i) {
+    const int d = lane + kWarp * i;
+    if (d < D) part[2 + d] = acc[i];
+  }
+  if (lane == 0) {
+    part[0] = m;
+    part[1] = l;
+  }
+  // Last block of this (token, kv head) merges: every thread's partial writes are made visible
+  // before the count, and the merging block reads them through L2 (__ldcg), not a stale L1.
+  __shared__ bool last;
+  __threadfence();
+  __syncthreads();
+  int* counter = a.counters + int64_t(t) * kv.n_kv_heads + g;
+  if (threadIdx.x == 0) last = atomicAdd(counter, 1) == a.n_splits - 1;
+  __syncthreads();
+  if (!last) return;
+  __threadfence();
+  const float* ph = a.partial + (int64_t(t) * a.n_heads + h) * a.n_splits * (D + 2);
+  float mx = -INFINITY;
+  for (int sp = 0; sp < a.n_splits; ++sp) mx = fmaxf(mx, __ldcg(ph + sp * (D + 2)));
+  float num[kRegs], den = 0.0f;
+#pragma unroll
+  for (int i = 0; i < kRegs; ++i) num[i] = 0.0f;
+  for (int sp = 0; sp < a.n_splits; ++sp) {
+    const float* ps = ph + sp * (D + 2);
+    const float ls = __ldcg(ps + 1);
+    if (ls == 0.0f) continue;  // a split past the end of this token's keys
+    const float w = __expf(__ldcg(ps) - mx);
+    den += ls * w;
 #pragma unroll
     for (int i = 0; i < kRegs; ++i) {
       const int d = lane + kWarp * i;
-      if (d < D) part[2 + d] = acc[i];
-    }
-    if (lane == 0) {
-      part[0] = m;
-      part[1] = l;
+      if (d < D) num[i] += __ldcg(ps + 2 + d) * w;
     }
   }
-}
-
-// grid (n_tokens, n_heads); merges the splits' (max, sum, acc) into the normalized output.
-__global__ void attention_combine_kernel(AttentionArgs a, int D) {
-  const int t = blockIdx.x, h = blockIdx.y;
-  const float* part = a.partial + (int64_t(t) * a.n_heads + h) * a.n_splits * (D + 2);
-  float mx = -INFINITY;
-  for (int s = 0; s < a.n_splits; ++s) mx = fmaxf(mx, part[s * (D + 2)]);
-  float* o = a.out + int64_t(t) * a.n_heads * D + int64_t(h) * D;
-  for (int d = threadIdx.x; d < D; d += blockDim.x) {
-    float num = 0.0f, den = 0.0f;
-    for (int s = 0; s < a.n_splits; ++s) {
-      const float* ps = part + s * (D + 2);
-      if (ps[1] == 0.0f) continue;  // a split past the end of this token's keys
-      const float w = __expf(ps[0] - mx);
-      num += ps[2 + d] * w;
-      den += ps[1] * w;
-    }
-    o[d] = den > 0.0f ? num / den : 0.0f;
-  }
+  const float inv = den > 0.0f ? 1.0f / den : 0.0f;
+#pragma unroll
+  for (int i = 0; i < kRegs; ++i) num[i] *= inv;
+  store_head(a, t, h, D, num);
+  if (threadIdx.x == 0) *counter = 0;
 }
 
 template <bool F16>
 __global__ void kv_write_kernel(KvLayout kv, const float* __restrict__ k, const float* __restrict__ v,
                                 const int32_t* __restrict__ slots, int n_tokens) {
+  pdl_trigger();
+  pdl_wait();
   const int row = kv.n_kv_heads * kv.head_dim;
   const int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x;
   if (i >= int64_t(n_tokens) * row) return;
@@ -137,6 +170,53 @@ __global__ void kv_write_kernel(KvLayout kv, const float* __restrict__ k, const 
   } else {
     static_cast<float*>(kv.k)[dst] = k[i];
     static_cast<float*>(kv.v)[dst] = v[i];
+  }
+}
+
+template <bool F16>
+__device__ __forceinline__ void store_kv(void* pool, int64_t i, float v) {
+  if constexpr (F16) static_cast<__half*>(pool)[i] = __float2half_rn(v);
+  else static_cast<float*>(pool)[i] = v;
+}
+
+// One block per token: rope on its q and k heads (in place), then its k and v rows into the
+// cache. The rotation is the rope kernel's (elementwise.cu), to the bit.
+template <bool F16>
+__global__ void rope_kv_write_kernel(KvLayout kv, RopeKvArgs r) {
+  pdl_trigger();
+  pdl_wait();
+  __shared__ float cs[kAttnMaxHeadDim / 2], sn[kAttnMaxHeadDim / 2];
+  const int t = blockIdx.x, D = kv.head_dim, half = r.n_rot / 2;
+  for (int p = threadIdx.x; p < half; p += blockDim.x) {
+    const float angle = float(r.positions[t]) * r.inv_freq[p];
+    double s, c;
+    sincos(double(angle), &s, &c);
+    cs[p] = float(c) * r.mscale;
+    sn[p] = float(s) * r.mscale;
+  }
+  __syncthreads();
+  const int row = kv.n_kv_heads * D;
+  const int64_t dst = int64_t(r.slots[t]) * row;
+  float* q = r.q + int64_t(t) * r.n_q_heads * D;
+  float* k = r.k + int64_t(t) * row;
+  const float* v = r.v + int64_t(t) * row;
+  for (int i = threadIdx.x; i < (r.n_q_heads + kv.n_kv_heads) * half; i += blockDim.x) {
+    const int head = i / half, p = i % half;
+    const bool is_k = head >= r.n_q_heads;
+    float* x = is_k ? k + (head - r.n_q_heads) * D : q + head * D;
+    const int ia = r.neox ? p : 2 * p, ib = r.neox ? p + half : 2 * p + 1;
+    const float x0 = x[ia], x1 = x[ib];
+    const float y0 = x0 * cs[p] - x1 * sn[p], y1 = x0 * sn[p] + x1 * cs[p];
+    x[ia] = y0;
+    x[ib] = y1;
+    if (is_k) {
+      store_kv<F16>(kv.k, dst + (x - k) + ia, y0);
+      store_kv<F16>(kv.k, dst + (x - k) + ib, y1);
+    }
+  }
+  for (int e = threadIdx.x; e < row; e += blockDim.x) {
+    store_kv<F16>(kv.v, dst + e, v[e]);
+    if (e % D >= r.n_rot) store_kv<F16>(kv.k, dst + e, k[e]);  // past the rotated dims
   }
 }
 
@@ -164,24 +244,29 @@ void attention(const KvLayout& kv, const AttentionArgs& a, cudaStream_t stream) 
       cudaFuncSetAttribute(attention_kernel<true>, cudaFuncAttributeMaxDynamicSharedMemorySize, 160 * 1024);
       raised = true;
     }
-    attention_kernel<true><<<grid, group * kWarp, smem, stream>>>(kv, a);
+    launch_pdl(attention_kernel<true>, grid, dim3(group * kWarp), smem, stream, kv, a);
   } else {
     static bool raised = false;
     if (!raised) {
       cudaFuncSetAttribute(attention_kernel<false>, cudaFuncAttributeMaxDynamicSharedMemorySize, 160 * 1024);
       raised = true;
     }
-    attention_kernel<false><<<grid, group * kWarp, smem, stream>>>(kv, a);
+    launch_pdl(attention_kernel<false>, grid, dim3(group * kWarp), smem, stream, kv, a);
   }
-  if (a.n_splits > 1) attention_combine_kernel<<<dim3(a.n_tokens, a.n_heads), 128, 0, stream>>>(a, kv.head_dim);
 }
 
 void kv_write(const KvLayout& kv, const float* k, const float* v, const int32_t* slots, int n_tokens,
               cudaStream_t stream) {
   const int64_t n = int64_t(n_tokens) * kv.n_kv_heads * kv.head_dim;
   if (n == 0) return;
-  if (kv.f16) kv_write_kernel<true><<<ceil_div(n, 256), 256, 0, stream>>>(kv, k, v, slots, n_tokens);
-  else kv_write_kernel<false><<<ceil_div(n, 256), 256, 0, stream>>>(kv, k, v, slots, n_tokens);
+  if (kv.f16) launch_pdl(kv_write_kernel<true>, dim3(ceil_div(n, 256)), dim3(256), 0, stream, kv, k, v, slots, n_tokens);
+  else launch_pdl(kv_write_kernel<false>, dim3(ceil_div(n, 256)), dim3(256), 0, stream, kv, k, v, slots, n_tokens);
+}
+
+void rope_kv_write(const KvLayout& kv, const RopeKvArgs& r, int n_tokens, cudaStream_t stream) {
+  if (n_tokens == 0) return;
+  if (kv.f16) launch_pdl(rope_kv_write_kernel<true>, dim3(n_tokens), dim3(256), 0, stream, kv, r);
+  else launch_pdl(rope_kv_write_kernel<false>, dim3(n_tokens), dim3(256), 0, stream, kv, r);
 }
 
 }  // namespace pensieve::cuda

@@ -10,6 +10,7 @@
 #include <limits>
 
 #include "backend/cuda/attention.cuh"
+#include "backend/cuda/attention_prefill.cuh"
 #include "backend/cuda/cuda_error.h"
 #include "backend/cuda/dequant_rows.cuh"
 #include "backend/cuda/elementwise.cuh"
@@ -28,7 +29,7 @@ enum Input { kTokens, kPositions, kSeqIds, kSlots, kOutRows, kSeqLens, kBlockTab
 
 enum OpCode : uint64_t {
   kEmbed = 1, kMatvec, kGemm, kNorm, kRope, kKvWrite, kAttn, kSilu, kAdd, kGather, kArgmax,
-  kQuant, kMatvecQ8, kNormQuant, kSiluQuant
+  kQuant, kMatvecQ8, kNormQuant, kSiluQuant, kAddNorm, kAddNormQuant, kRopeKv
 };
 
 uint64_t mix(uint64_t h, uint64_t v) {
@@ -305,11 +306,35 @@ void CudaOps::begin_step(const backend::StepInputs& in) {
 static const char* op_name(int op) {
   static const char* const names[] = {"?",       "embed",   "matvec_f32", "gemm",      "rms_norm",     "rope",
                                       "kv_write", "attention", "silu_mul", "add",      "gather",       "argmax",
-                                      "quantize", "matvec_q8", "rms_norm+q", "silu_mul+q"};
+                                      "quantize", "matvec_q8", "rms_norm+q", "silu_mul+q", "add+rms_norm",
+                                      "add+rms_norm+q", "rope+kv_write"};
   return op >= 0 && op < int(std::size(names)) ? names[op] : "?";
 }
 
 void CudaOps::flush_pending() {
+  if (flushing_) return;
+  flush_matvec();
+  if (pending_add_) {
+    const PendingAdd p = *pending_add_;
+    pending_add_.reset();
+    issue(kAdd, signature(kAdd, P(p.x), P(p.y), p.n), [=](cudaStream_t s) { cuda::add(p.x, p.y, p.n, s); });
+  }
+  const int n_ropes = n_pending_rope_;
+  n_pending_rope_ = 0;
+  for (int i = 0; i < n_ropes; ++i) {
+    const PendingRope r = pending_rope_[i];
+    const int nt = step_tokens_, n_rot = n_rot_;
+    const bool neox = neox_;
+    const float ms = mscale_;
+    const float* inv = inv_freq_;
+    const int32_t* pos = dev_ints(kPositions);
+    issue(kRope, signature(kRope, P(r.x), r.n_heads, r.head_dim, nt), [=](cudaStream_t s) {
+      cuda::rope(r.x, nt, r.n_heads, r.head_dim, n_rot, neox, pos, inv, ms, s);
+    });
+  }
+}
+
+void CudaOps::flush_matvec() {
   if (!pending_ || flushing_) return;
   const PendingMatvec p = *pending_;
   pending_.reset();
@@ -443,31 +468,61 @@ void CudaOps::matmul(const Weight& w, const float* x, int n_tokens, float* y, co
   });
 }
 
+// Whether [a, a + n) and [b, b + n) are the same range or do not overlap.
+static bool same_or_apart(const float* a, const float* b, int64_t n) { return a == b || a + n <= b || b + n <= a; }
+
 void CudaOps::rms_norm(const float* x, const Weight& weight, float eps, int64_t n_rows, int width, float* y) {
   const float* w = static_cast<const float*>(weight.data);
   const int64_t n = n_rows * width;
+  // The residual add just held back by add() on this x: one kernel does both (it reads a whole
+  // row of the addend before it writes the row of y, so y may be the addend).
+  std::optional<PendingAdd> sum;
+  if (pending_add_ && pending_add_->x == x && pending_add_->n == n && same_or_apart(pending_add_->y, y, n) &&
+      same_or_apart(pending_add_->y, x, n)) {
+    sum = pending_add_;
+    pending_add_.reset();
+  }
+  const uint64_t eps_bits = std::bit_cast<uint32_t>(eps);
   if (n_rows <= options_.matvec_max_tokens && width % 32 == 0 && can_quantize_output(n)) {
     const ActQ8 aq = act_q8_;
-    issue(kNormQuant, signature(kNormQuant, P(x), P(w), P(y), n_rows, width, uint64_t(std::bit_cast<uint32_t>(eps)), P(aq.q)),
+    if (sum) {
+      const PendingAdd p = *sum;
+      issue(kAddNormQuant, signature(kAddNormQuant, P(x), P(p.y), P(w), P(y), n_rows, width, eps_bits, P(aq.q)),
+            [=](cudaStream_t s) { add_rms_norm_quant(p.x, p.y, w, eps, n_rows, width, y, aq, s); });
+      act_src_ = y;
+      act_n_ = n;
+      return;
+    }
+    issue(kNormQuant, signature(kNormQuant, P(x), P(w), P(y), n_rows, width, eps_bits, P(aq.q)),
           [=](cudaStream_t s) { rms_norm_quant(x, w, eps, n_rows, width, y, aq, s); });
     act_src_ = y;
     act_n_ = n;
     return;
   }
-  issue(kNorm, signature(kNorm, P(x), P(w), P(y), n_rows, width, uint64_t(std::bit_cast<uint32_t>(eps))),
+  if (sum) {
+    const PendingAdd p = *sum;
+    issue(kAddNorm, signature(kAddNorm, P(x), P(p.y), P(w), P(y), n_rows, width, eps_bits),
+          [=](cudaStream_t s) { cuda::add_rms_norm(p.x, p.y, w, eps, n_rows, width, y, s); });
+    return;
+  }
+  issue(kNorm, signature(kNorm, P(x), P(w), P(y), n_rows, width, eps_bits),
         [=](cudaStream_t s) { cuda::rms_norm(x, w, eps, n_rows, width, y, s); });
 }
 
 void CudaOps::rope(float* x, int n_heads, int head_dim) {
   if (inv_freq_ == nullptr) return fail(make_error(ErrorKind::internal, "rope before set_rope"));
-  const int nt = step_tokens_, n_rot = n_rot_;
-  const bool neox = neox_;
-  const float ms = mscale_;
-  const float* inv = inv_freq_;
-  const int32_t* pos = dev_ints(kPositions);
-  issue(kRope, signature(kRope, P(x), n_heads, head_dim, nt), [=](cudaStream_t s) {
-    cuda::rope(x, nt, n_heads, head_dim, n_rot, neox, pos, inv, ms, s);
-  });
+  // Held back (as the q rope, then the k rope) for kv_write to do in one kernel; flushed as
+  // plain ropes if something else comes first.
+  if (n_pending_rope_ == 1 && pending_rope_[0].head_dim == head_dim && pending_rope_[0].x != x) {
+    pending_rope_[1] = PendingRope{x, n_heads, head_dim};
+    n_pending_rope_ = 2;
+  } else {
+    flush_pending();
+    pending_rope_[0] = PendingRope{x, n_heads, head_dim};
+    n_pending_rope_ = 1;
+  }
+  act_src_ = nullptr;  // x changes
+  if (!in_step_) flush_pending();
 }
 
 static KvLayout layer_layout(const backend::KvCacheShape& s, void* k_pool, void* v_pool, int layer) {
@@ -489,6 +544,28 @@ void CudaOps::kv_write(int layer, const float* k, const float* v) {
   const KvLayout kv = layer_layout(kv_shape_, k_pool_, v_pool_, layer);
   const int32_t* slots = dev_ints(kSlots);
   const int nt = step_tokens_;
+  const int64_t kv_n = int64_t(nt) * kv_shape_.n_kv_heads * kv_shape_.head_dim;
+  const PendingRope* kr = n_pending_rope_ > 0 ? &pending_rope_[n_pending_rope_ - 1] : nullptr;
+  if (kr && kr->x == k && kr->n_heads == kv_shape_.n_kv_heads && kr->head_dim == kv_shape_.head_dim &&
+      kr->head_dim <= kAttnMaxHeadDim && n_rot_ <= kr->head_dim && (v + kv_n <= k || k + kv_n <= v)) {
+    RopeKvArgs r;
+    if (n_pending_rope_ == 2) {
+      r.q = pending_rope_[0].x;
+      r.n_q_heads = pending_rope_[0].n_heads;
+    }
+    n_pending_rope_ = 0;
+    r.k = const_cast<float*>(k);  // the held-back rope rotates k in place, as rope() would have
+    r.v = v;
+    r.slots = slots;
+    r.positions = dev_ints(kPositions);
+    r.inv_freq = inv_freq_;
+    r.n_rot = n_rot_;
+    r.neox = neox_;
+    r.mscale = mscale_;
+    issue(kRopeKv, signature(kRopeKv, P(kv.k), P(r.q), r.n_q_heads, P(k), P(v), nt),
+          [=](cudaStream_t s) { rope_kv_write(kv, r, nt, s); });
+    return;
+  }
   issue(kKvWrite, signature(kKvWrite, P(kv.k), P(k), P(v), nt),
         [=](cudaStream_t s) { cuda::kv_write(kv, k, v, slots, nt, s); });
 }
@@ -521,9 +598,39 @@ void CudaOps::attention(int layer, const float* q, const backend::AttentionShape
     graphs_.clear();
   }
   a.partial = partial_;
+  if (a.n_splits > 1) {
+    const int64_t n_counters = int64_t(std::max(a.n_tokens, options_.matvec_max_tokens)) * shape.n_kv_heads;
+    if (n_counters > attn_counters_cap_) {
+      if (mode_ != Mode::direct) return fail(make_error(ErrorKind::internal, "attention counters grew during capture"));
+      if (attn_counters_) ctx_->pool().release(attn_counters_);
+      auto p = ctx_->pool().acquire(n_counters * 4);
+      if (!p.ok()) return fail(p.error());
+      attn_counters_ = static_cast<int*>(*p);
+      attn_counters_cap_ = n_counters;
+      if (cudaError_t e = cudaMemsetAsync(attn_counters_, 0, size_t(n_counters) * 4, ctx_->stream()); e != cudaSuccess)
+        return fail_cuda(e, "cudaMemsetAsync (attention counters)");
+      graphs_.clear();
+    }
+    a.counters = attn_counters_;
+  }
+  // The output feeds the o-projection: write its 8-bit copy too (saves a quantize launch).
+  const int64_t n_out = int64_t(a.n_tokens) * a.n_heads * shape.head_dim;
+  const bool quantize = shape.head_dim % 32 == 0 && can_quantize_output(n_out);
+  if (quantize) {
+    a.out_q = act_q8_.q;
+    a.out_ds = act_q8_.ds;
+  }
   const KvLayout kv = layer_layout(kv_shape_, k_pool_, v_pool_, layer);
-  issue(kAttn, signature(kAttn, P(kv.k), P(q), P(out), a.n_tokens, a.n_heads, a.n_splits, P(a.partial)),
-        [=](cudaStream_t s) { cuda::attention(kv, a, s); });
+  // Many tokens: the tensor-core kernel where it takes the shape (attention_prefill.cuh).
+  const bool prefill = a.n_tokens > options_.matvec_max_tokens && !quantize;
+  issue(kAttn, signature(kAttn, P(kv.k), P(q), P(out), a.n_tokens, a.n_heads, a.n_splits, P(a.partial), P(a.out_q)),
+        [=](cudaStream_t s) {
+          if (!prefill || !attention_prefill(kv, a, s)) cuda::attention(kv, a, s);
+        });
+  if (quantize) {
+    act_src_ = out;
+    act_n_ = n_out;
+  }
 }
 
 void CudaOps::silu_mul(const float* gate, const float* up, int64_t n, float* out) {
@@ -539,6 +646,12 @@ void CudaOps::silu_mul(const float* gate, const float* up, int64_t n, float* out
 }
 
 void CudaOps::add(float* x, const float* y, int64_t n) {
+  if (in_step_) {  // held back: the next rms_norm of x takes it in (see rms_norm)
+    flush_pending();
+    pending_add_ = PendingAdd{x, y, n};
+    act_src_ = nullptr;
+    return;
+  }
   issue(kAdd, signature(kAdd, P(x), P(y), n), [=](cudaStream_t s) { cuda::add(x, y, n, s); });
 }
 

@@ -70,13 +70,11 @@ class CudaOps final : public backend::Ops {
   void add(float* x, const float* y, int64_t n) override;
   void copy_output_rows(const float* src, int width, float* dst) override;
   void read(const float* src, int64_t n, float* host_dst) override;
+  // Argmax on the device: only n_rows ints cross the bus instead of the logits.
+  void read_argmax(const float* logits, int n_rows, int width, int32_t* host_out) override;
 
   // ---- CUDA extras (not in backend::Ops) ----
-  // Greedy sampling on the device: host_out[r] = argmax of row r of `logits` (rows of `width`).
-  // Ends the step like read(); only n_rows ints cross the bus instead of the logits.
-  void read_argmax(const float* logits, int n_rows, int width, int32_t* host_out);
-  // The first error any op hit (ok while none did).
-  Status status() const { return status_; }
+  Status status() const override { return status_; }
   Context& context() { return *ctx_; }
   GraphStats graph_stats() const { return graph_stats_; }
   void set_use_graphs(bool on) { options_.use_graphs = on; }
@@ -105,7 +103,8 @@ class CudaOps final : public backend::Ops {
   // Runs or records one op; `sig` identifies it (kind + arguments) for replay checks.
   void issue(int op, uint64_t sig, Launch launch);
   void finish_step();  // ends capture / launches the replayed graph
-  void flush_pending();  // issues the held-back integer mat-vecs
+  void flush_pending();  // issues the held-back ops (mat-vecs, add, ropes) as they are
+  void flush_matvec();
   Status ensure_inputs(int n_tokens, int n_seqs);
   Status ensure_act_scratch(int64_t n_cols);
   // Whether an op writing n floats can also leave them quantized for the next mat-vec.
@@ -159,7 +158,8 @@ class CudaOps final : public backend::Ops {
   int64_t act_n_ = 0;
   bool have_q8_weights_ = false;
   // Integer mat-vecs held back so that the next ones on the same input (q, k, v; gate, up) join
-  // the same launch; any other op issues them first (issue()).
+  // the same launch; any other op issues them first (issue()). At most one kind of op is held
+  // back at a time: each op that holds itself back flushes the others first.
   struct PendingMatvec {
     GgmlType type;
     int64_t n_cols;
@@ -172,6 +172,23 @@ class CudaOps final : public backend::Ops {
   };
   std::optional<PendingMatvec> pending_;
   bool flushing_ = false;
+  // Small ops held back the same way, to fuse with the op that follows them in a layer:
+  // add(x, y) + rms_norm(x) -> one kernel; rope(q) + rope(k) + kv_write(k, v) -> one kernel.
+  // They are issued as they are when anything else comes next.
+  struct PendingAdd {
+    float* x;
+    const float* y;
+    int64_t n;
+  };
+  std::optional<PendingAdd> pending_add_;
+  struct PendingRope {
+    float* x;
+    int n_heads, head_dim;
+  };
+  PendingRope pending_rope_[2] = {};
+  int n_pending_rope_ = 0;
+  int* attn_counters_ = nullptr;  // split attention's per-(token, kv head) counters
+  int64_t attn_counters_cap_ = 0;
 
   // graphs
   Mode mode_ = Mode::direct;

@@ -1,16 +1,29 @@
 #include "backend/cuda/common.cuh"
 #include "backend/cuda/elementwise.cuh"
+#include "backend/cuda/pdl.cuh"
 
 namespace pensieve::cuda {
 
 namespace {
 
-__global__ void rms_norm_kernel(const float* __restrict__ x, const float* __restrict__ w, float eps, int width,
-                                float* y) {
-  const float* xr = x + int64_t(blockIdx.x) * width;
+// One block per row. kAdd: x += a first (the residual add fused into the next norm); each thread
+// reads back only the sums it wrote itself.
+template <bool kAdd>
+__global__ void rms_norm_kernel(float* x, const float* __restrict__ a, const float* __restrict__ w, float eps,
+                                int width, float* y) {
+  pdl_trigger();
+  pdl_wait();
+  float* xr = x + int64_t(blockIdx.x) * width;
   float* yr = y + int64_t(blockIdx.x) * width;
   float ss = 0.0f;
-  for (int i = threadIdx.x; i < width; i += blockDim.x) ss += xr[i] * xr[i];
+  for (int i = threadIdx.x; i < width; i += blockDim.x) {
+    float v = xr[i];
+    if constexpr (kAdd) {
+      v += a[int64_t(blockIdx.x) * width + i];
+      xr[i] = v;
+    }
+    ss += v * v;
+  }
   ss = blockDim.x == kWarp ? warp_sum(ss) : block_sum(ss);
   const float inv = rsqrtf(ss / width + eps);
   for (int i = threadIdx.x; i < width; i += blockDim.x) yr[i] = xr[i] * inv * w[i];
@@ -18,6 +31,8 @@ __global__ void rms_norm_kernel(const float* __restrict__ x, const float* __rest
 
 __global__ void rope_kernel(float* x, int n_tokens, int n_heads, int head_dim, int n_rot, bool neox,
                             const int32_t* __restrict__ positions, const float* __restrict__ inv_freq, float mscale) {
+  pdl_trigger();
+  pdl_wait();
   const int half = n_rot / 2;
   const int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x;
   if (i >= int64_t(n_tokens) * n_heads * half) return;
@@ -38,6 +53,8 @@ __global__ void rope_kernel(float* x, int n_tokens, int n_heads, int head_dim, i
 }
 
 __global__ void silu_mul_kernel(const float* __restrict__ g, const float* __restrict__ u, int64_t n, float* out) {
+  pdl_trigger();
+  pdl_wait();
   const int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x;
   if (i < n) {
     const float v = g[i];
@@ -46,22 +63,30 @@ __global__ void silu_mul_kernel(const float* __restrict__ g, const float* __rest
 }
 
 __global__ void add_kernel(float* x, const float* __restrict__ y, int64_t n) {
+  pdl_trigger();
+  pdl_wait();
   const int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x;
   if (i < n) x[i] += y[i];
 }
 
 __global__ void add_bias_kernel(float* x, const float* __restrict__ b, int64_t n, int64_t width) {
+  pdl_trigger();
+  pdl_wait();
   const int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x;
   if (i < n) x[i] += b[i % width];
 }
 
 __global__ void gather_rows_kernel(const float* __restrict__ src, int width, const int32_t* __restrict__ rows,
                                    float* __restrict__ dst) {
+  pdl_trigger();
+  pdl_wait();
   const int64_t r = rows[blockIdx.x];
   for (int i = threadIdx.x; i < width; i += blockDim.x) dst[int64_t(blockIdx.x) * width + i] = src[r * width + i];
 }
 
 __global__ void argmax_kernel(const float* __restrict__ x, int width, int32_t* out) {
+  pdl_trigger();
+  pdl_wait();
   const float* row = x + int64_t(blockIdx.x) * width;
   float best = -INFINITY;
   int best_i = 0x7fffffff;
@@ -108,46 +133,56 @@ __global__ void argmax_kernel(const float* __restrict__ x, int width, int32_t* o
 
 constexpr int kThreads = 256;
 
+int norm_threads(int width) { return width >= 1024 ? 512 : (width >= 256 ? 128 : kWarp); }
+
 }  // namespace
 
 void rms_norm(const float* x, const float* weight, float eps, int64_t n_rows, int width, float* y, cudaStream_t stream) {
   if (n_rows == 0) return;
-  const int threads = width >= 1024 ? 512 : (width >= 256 ? 128 : kWarp);
-  rms_norm_kernel<<<static_cast<unsigned>(n_rows), threads, 0, stream>>>(x, weight, eps, width, y);
+  // x is only read (kAdd false): the cast lets both variants share one kernel.
+  launch_pdl(rms_norm_kernel<false>, dim3(unsigned(n_rows)), dim3(norm_threads(width)), 0, stream,
+             const_cast<float*>(x), static_cast<const float*>(nullptr), weight, eps, width, y);
+}
+
+void add_rms_norm(float* x, const float* a, const float* weight, float eps, int64_t n_rows, int width, float* y,
+                  cudaStream_t stream) {
+  if (n_rows == 0) return;
+  launch_pdl(rms_norm_kernel<true>, dim3(unsigned(n_rows)), dim3(norm_threads(width)), 0, stream, x, a, weight, eps,
+             width, y);
 }
 
 void rope(float* x, int n_tokens, int n_heads, int head_dim, int n_rot, bool neox, const int32_t* positions,
           const float* inv_freq, float mscale, cudaStream_t stream) {
   const int64_t n = int64_t(n_tokens) * n_heads * (n_rot / 2);
   if (n == 0) return;
-  rope_kernel<<<ceil_div(n, kThreads), kThreads, 0, stream>>>(x, n_tokens, n_heads, head_dim, n_rot, neox, positions,
-                                                              inv_freq, mscale);
+  launch_pdl(rope_kernel, dim3(ceil_div(n, kThreads)), dim3(kThreads), 0, stream, x, n_tokens, n_heads, head_dim,
+             n_rot, neox, positions, inv_freq, mscale);
 }
 
 void silu_mul(const float* gate, const float* up, int64_t n, float* out, cudaStream_t stream) {
   if (n == 0) return;
-  silu_mul_kernel<<<ceil_div(n, kThreads), kThreads, 0, stream>>>(gate, up, n, out);
+  launch_pdl(silu_mul_kernel, dim3(ceil_div(n, kThreads)), dim3(kThreads), 0, stream, gate, up, n, out);
 }
 
 void add(float* x, const float* y, int64_t n, cudaStream_t stream) {
   if (n == 0) return;
-  add_kernel<<<ceil_div(n, kThreads), kThreads, 0, stream>>>(x, y, n);
+  launch_pdl(add_kernel, dim3(ceil_div(n, kThreads)), dim3(kThreads), 0, stream, x, y, n);
 }
 
 void add_bias(float* x, const float* bias, int64_t n_rows, int64_t width, cudaStream_t stream) {
   const int64_t n = n_rows * width;
   if (n == 0) return;
-  add_bias_kernel<<<ceil_div(n, kThreads), kThreads, 0, stream>>>(x, bias, n, width);
+  launch_pdl(add_bias_kernel, dim3(ceil_div(n, kThreads)), dim3(kThreads), 0, stream, x, bias, n, width);
 }
 
 void gather_rows(const float* src, int width, const int32_t* rows, int n, float* dst, cudaStream_t stream) {
   if (n == 0) return;
-  gather_rows_kernel<<<n, kThreads, 0, stream>>>(src, width, rows, dst);
+  launch_pdl(gather_rows_kernel, dim3(n), dim3(kThreads), 0, stream, src, width, rows, dst);
 }
 
 void argmax_rows(const float* x, int n_rows, int width, int32_t* out, cudaStream_t stream) {
   if (n_rows == 0) return;
-  argmax_kernel<<<n_rows, 1024, 0, stream>>>(x, width, out);
+  launch_pdl(argmax_kernel, dim3(n_rows), dim3(1024), 0, stream, x, width, out);
 }
 
 }  // namespace pensieve::cuda

@@ -1,5 +1,5 @@
 // Small per-element and per-row kernels of the forward pass: rms_norm, rope, silu*mul, add,
-// row gather (output rows), greedy argmax. Pointers are device pointers; all launches are
+// row gather (output rows), greedy argmax. All are launched with PDL (pdl.cuh). Pointers are device pointers; all launches are
 // asynchronous on `stream`.
 #pragma once
 
@@ -11,6 +11,10 @@ namespace pensieve::cuda {
 
 // y[r] = x[r] / sqrt(mean(x[r]^2) + eps) * weight, rows of `width`; y may equal x.
 void rms_norm(const float* x, const float* weight, float eps, int64_t n_rows, int width, float* y, cudaStream_t stream);
+// x += a, then rms_norm of the sum into y (the residual add fused into the next norm); x keeps
+// the sum. y may equal x; a must not overlap x or y.
+void add_rms_norm(float* x, const float* a, const float* weight, float eps, int64_t n_rows, int width, float* y,
+                  cudaStream_t stream);
 
 // In place over x[n_tokens][n_heads][head_dim]: rotate the first n_rot dims of each head by
 // positions[t] * inv_freq[i], times mscale. neox: pairs (i, i + n_rot/2); else (2i, 2i+1).

@@ -1,12 +1,19 @@
 // Prefill matmul: y[t] = W x[t] for many tokens through cuBLAS tensor-core GEMMs.
-// Quantized weights are dequantized to F16 in row chunks (bounded scratch) and multiplied with
-// the activations converted to F16, accumulating in F32; F16 / BF16 weights are used as they
-// are; F32 weights use plain SGEMM (no TF32) so the small F32 fixture models stay exact.
+// Quantized weights are dequantized to F16 in row chunks and multiplied with the activations
+// converted to F16, accumulating in F32; F16 / BF16 weights are used as they are; F32 weights use
+// plain SGEMM (no TF32) so the small F32 fixture models stay exact.
+//
+// Chunks are 128 MiB of F16 by default (kDefaultChunkBytes in gemm.cpp says why). For A/B runs,
+// PENSIEVE_GEMM_CHUNK_MB sets the chunk size and PENSIEVE_GEMM_OVERLAP=1 makes two chunk buffers
+// alternate, a side stream dequantizing chunk i+1 while the main stream multiplies chunk i
+// (measured: no gain on the H100).
 #pragma once
 
 #include <cuda_runtime_api.h>
 
 #include <cstdint>
+#include <map>
+#include <string>
 
 #include "backend/cuda/context.h"
 #include "gguf/types.h"
@@ -24,23 +31,40 @@ class Gemm {
   Gemm& operator=(const Gemm&) = delete;
 
   Status init(cudaStream_t stream, BufferPool* pool);
+  // Overrides the environment's chunking (tests, benchmarks); call before reserve().
+  void set_chunking(int64_t chunk_bytes, bool overlap);
   // Grows the scratch buffers for a call of this shape (must run outside graph capture).
   Status reserve(GgmlType type, int64_t n_cols, int64_t n_rows, int n_tokens);
   // Issues the product on the stream. reserve() must have been called for this shape.
   Status matmul(GgmlType type, const void* w, int64_t n_cols, int64_t n_rows, const float* x, int n_tokens,
                 float* y);
-  // Rows of W dequantized per GEMM call, for a weight of this width.
-  static int64_t chunk_rows(int64_t n_cols, int64_t n_rows);
+  // Rows of W dequantized per GEMM call, for a weight of this shape.
+  int64_t chunk_rows(int64_t n_cols, int64_t n_rows) const;
 
  private:
   Status grow(void** buf, int64_t* cap, int64_t bytes);
+  bool overlapped(int64_t n_cols, int64_t n_rows) const { return overlap_ && chunk_rows(n_cols, n_rows) < n_rows; }
   cublasHandle_t handle_ = nullptr;
   BufferPool* pool_ = nullptr;
   void* workspace_ = nullptr;
   void* x16_ = nullptr;
   int64_t x16_cap_ = 0;
-  void* w16_ = nullptr;
+  void* w16_ = nullptr;  // one chunk, or two (alternating) when overlapped
   int64_t w16_cap_ = 0;
+  int64_t chunk_bytes_ = 0;
+  bool overlap_ = false;
+  cudaStream_t side_ = nullptr;        // dequantizes while the main stream multiplies
+  cudaEvent_t start_ = nullptr;        // main stream's work before this call (buffer readers)
+  cudaEvent_t ready_[2] = {};          // chunk buffer b dequantized
+  cudaEvent_t free_[2] = {};           // chunk buffer b's GEMM done
 };
+
+// Benchmark instrumentation (process-wide, off by default): while on, every Gemm records the GPU
+// time of its activation conversions, dequantizations and GEMM calls. With overlap the dequantize
+// and GEMM intervals run concurrently, so their sum exceeds the wall time.
+void gemm_timing_enable(bool on);
+// ms and launches per kind ("gemm.convert", "gemm.dequant", "gemm.f16") since the last call;
+// the streams must have been synchronized.
+std::map<std::string, std::pair<double, int64_t>> gemm_timing_collect();
 
 }  // namespace pensieve::cuda

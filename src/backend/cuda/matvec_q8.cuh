@@ -4,6 +4,13 @@
 // all tokens, and multiplied with dp4a (vecdot_q8.cuh). Compared with the float mat-vec
 // (matvec.cuh) this trades an 8-bit rounding of the activations (nmse ~1e-5) for 2-4x the speed
 // on the K-quants.
+//
+// The default kernel (matvec_q8.cu) is a row stream: one wave of blocks whose warp groups walk
+// rows, with the next chunks of each group's rows prefetched to L2 ahead of the loads, and PDL
+// (pdl.cuh): it may start while the previous kernel finishes, touching only weights until its
+// pdl_wait(). Aliasing: y may overlap anything the kernel does not read (in particular the float
+// activations x was quantized from); it must not overlap x.q, x.ds, any w, any bias or another
+// output's y.
 #pragma once
 
 #include <cuda_runtime_api.h>
@@ -18,8 +25,12 @@ namespace pensieve::cuda {
 // Whether matvec_q8 takes this weight type and width.
 bool matvec_q8_supported(GgmlType type, int64_t n_cols);
 
-// w: device rows of ggml_row_size(type, n_cols) bytes (16-byte aligned); x: the quantized
-// [n_tokens][n_cols] activations; y: [n_tokens][n_rows]; bias: n_rows floats or nullptr.
+// Tokens per launch; more are done in several launches.
+inline constexpr int kMatvecQ8MaxTokens = 8;
+
+// w: device rows of ggml_row_size(type, n_cols) bytes laid end to end, starting 16-byte aligned
+// and readable 16 bytes past the last row (the weights carry 64 bytes of padding); x: the
+// quantized [n_tokens][n_cols] activations; y: [n_tokens][n_rows]; bias: n_rows floats or nullptr.
 // Returns false when the type / width is not supported.
 bool matvec_q8(GgmlType type, const void* w, int64_t n_cols, int64_t n_rows, ActQ8 x, int n_tokens, float* y,
                const float* bias, cudaStream_t stream);
@@ -38,7 +49,8 @@ inline constexpr int kMatvecQ8MaxOutputs = 3;
 bool matvec_q8_multi(GgmlType type, int64_t n_cols, const MatvecQ8Output* outs, int count, ActQ8 x, int n_tokens,
                      cudaStream_t stream);
 
-// Tuning hook for the kernel benchmark: 0 = default, 1 = twice the loads in flight per lane.
+// For A/B measurements and tests (process-wide, not thread-safe): 0 = the row-stream kernel
+// (default), 1 = the previous kernel (one block per 1-4 rows, one round of loads per lane).
 void set_matvec_q8_variant(int variant);
 
 }  // namespace pensieve::cuda

@@ -97,20 +97,25 @@ PS_HD void ld_words(const uint8_t* p, uint32_t* w) {
 }
 
 // N 32-bit words at a 2-byte aligned address: N + 1 aligned loads and funnel shifts on the GPU
-// (instead of 2N 16-bit loads). May read 2 bytes past the N words (weights carry padding).
+// (instead of 2N 16-bit loads). May read up to 4 bytes past the N words (weights carry padding).
+// The host runs the same aligned loads and shifts (memcpy of aligned words), so the host test
+// checks this arithmetic too; there it also reads up to 2 bytes before p (inside the buffer when
+// the buffer is 4-byte aligned).
 template <int N>
 PS_HD void ld_words_a2(const uint8_t* p, uint32_t* w) {
-#ifdef __CUDA_ARCH__
   const uintptr_t a = reinterpret_cast<uintptr_t>(p);
-  const uint32_t* base = reinterpret_cast<const uint32_t*>(a & ~uintptr_t(3));
   const uint32_t shift = uint32_t(a & 3) * 8;
   uint32_t raw[N + 1];
+#ifdef __CUDA_ARCH__
+  const uint32_t* base = reinterpret_cast<const uint32_t*>(a & ~uintptr_t(3));
 #pragma unroll
   for (int i = 0; i <= N; ++i) raw[i] = __ldg(base + i);
 #pragma unroll
   for (int i = 0; i < N; ++i) w[i] = __funnelshift_r(raw[i], raw[i + 1], shift);
 #else
-  std::memcpy(w, p, 4 * N);
+  const uint8_t* base = p - (a & 3);
+  for (int i = 0; i <= N; ++i) std::memcpy(&raw[i], base + 4 * i, 4);
+  for (int i = 0; i < N; ++i) w[i] = uint32_t(((uint64_t(raw[i + 1]) << 32) | raw[i]) >> shift);
 #endif
 }
 
@@ -180,8 +185,10 @@ struct VecDot<GgmlType::Q5_0> {
     Frag f;
     f.d = half_to_float(ld16(b));
     const uint32_t qh = ld32_a2(b + 2) >> (8 * part);
+    uint32_t qs2[2];
+    ld_words_a2<2>(b + 6 + 8 * part, qs2);
     for (int k = 0; k < 2; ++k) {
-      const uint32_t qs = ld32_a2(b + 6 + 8 * part + 4 * k);
+      const uint32_t qs = qs2[k];
       const uint32_t lo = (qs & 0x0F0F0F0Fu) | spread4_to_bit4(qh >> (4 * k));
       const uint32_t hi = ((qs >> 4) & 0x0F0F0F0Fu) | spread4_to_bit4(qh >> (16 + 4 * k));
       f.lo[k] = int(sub_bytes(lo, 0x10101010u));
@@ -276,12 +283,12 @@ struct VecDot<GgmlType::Q6_K> {
   PS_HD static Frag load(const uint8_t* b, int part) {
     Frag f;
     const int n = part / 4, l0 = (part % 4) * 8;
-    uint32_t qa[2], qb[2], qh[2];
-    for (int i = 0; i < 2; ++i) {
-      qa[i] = ld32_a2(b + 64 * n + l0 + 4 * i);
-      qb[i] = ld32_a2(b + 64 * n + 32 + l0 + 4 * i);
-      qh[i] = ld32_a2(b + 128 + 32 * n + l0 + 4 * i);
-    }
+    // 3 aligned words and funnel shifts per 8 bytes (the block is 2-byte aligned), not 4 halves.
+    uint32_t qa[2], qb[2], qh[2], sc[2];
+    ld_words_a2<2>(b + 64 * n + l0, qa);
+    ld_words_a2<2>(b + 64 * n + 32 + l0, qb);
+    ld_words_a2<2>(b + 128 + 32 * n + l0, qh);
+    ld_words_a2<2>(b + 192 + 8 * n, sc);
     for (int i = 0; i < 2; ++i) {
       const uint32_t v0 = (qa[i] & 0x0F0F0F0Fu) | ((qh[i] << 4) & 0x30303030u);
       const uint32_t v1 = (qb[i] & 0x0F0F0F0Fu) | ((qh[i] << 2) & 0x30303030u);
@@ -294,7 +301,7 @@ struct VecDot<GgmlType::Q6_K> {
     }
     const float d = half_to_float(ld16(b + 208));
     // Quarter k uses scales[8n + 2k + l0 / 16]: bytes 2k + l0 / 16 of the 8 scales of half n.
-    const uint32_t s03 = ld32_a2(b + 192 + 8 * n), s47 = ld32_a2(b + 196 + 8 * n);
+    const uint32_t s03 = sc[0], s47 = sc[1];
     const int sh = 8 * (l0 / 16);
     f.d[0] = d * float(int8_t(s03 >> sh));
     f.d[1] = d * float(int8_t(s03 >> (16 + sh)));
