@@ -16,6 +16,65 @@ __device__ __forceinline__ float load_kv(const void* base, int64_t i) {
   else return static_cast<const float*>(base)[i];
 }
 
+// Stages keys/values [k0, k0 + kTile) of kv head g as floats: ks [kTile][D + 1], vs [kTile][D],
+// zeros past k_end. Any cache type, one element per thread and iteration.
+template <bool F16>
+__device__ __forceinline__ void load_tile(const KvLayout& kv, const int32_t* bt, int g, int D, int k0, int k_end,
+                                          float* ks, float* vs) {
+  const int row_stride = kv.n_kv_heads * D;
+  for (int i = threadIdx.x; i < kTile * D; i += blockDim.x) {
+    const int j = i / D, d = i % D;
+    const int pos = k0 + j;
+    float kval = 0.0f, vval = 0.0f;
+    if (pos < k_end) {
+      const int64_t slot = int64_t(bt[pos / kv.block_size]) * kv.block_size + pos % kv.block_size;
+      const int64_t e = slot * row_stride + int64_t(g) * D + d;
+      kval = load_kv<F16>(kv.k, e);
+      vval = load_kv<F16>(kv.v, e);
+    }
+    ks[j * (D + 1) + d] = kval;
+    vs[j * D + d] = vval;
+  }
+}
+
+// The same for an F16 cache with D % 8 == 0: 16-byte loads (8 halves), all of a thread's loads
+// issued before any is used, so the tile costs one memory round trip instead of one per element.
+__device__ __forceinline__ void load_tile_f16x8(const KvLayout& kv, const int32_t* bt, int g, int D, int k0,
+                                                int k_end, float* ks, float* vs) {
+  constexpr int kBatch = 4;
+  const int row_stride = kv.n_kv_heads * D, per_row = D / 8;
+  for (int i0 = threadIdx.x; i0 < kTile * per_row; i0 += kBatch * blockDim.x) {
+    uint4 kr[kBatch], vr[kBatch];
+#pragma unroll
+    for (int b = 0; b < kBatch; ++b) {
+      const int i = i0 + b * blockDim.x, j = i / per_row, d = (i % per_row) * 8;
+      kr[b] = vr[b] = make_uint4(0, 0, 0, 0);
+      if (i < kTile * per_row && k0 + j < k_end) {
+        const int pos = k0 + j;
+        const int64_t slot = int64_t(bt[pos / kv.block_size]) * kv.block_size + pos % kv.block_size;
+        const int64_t e = slot * row_stride + int64_t(g) * D + d;
+        kr[b] = *reinterpret_cast<const uint4*>(static_cast<const __half*>(kv.k) + e);
+        vr[b] = *reinterpret_cast<const uint4*>(static_cast<const __half*>(kv.v) + e);
+      }
+    }
+#pragma unroll
+    for (int b = 0; b < kBatch; ++b) {
+      const int i = i0 + b * blockDim.x, j = i / per_row, d = (i % per_row) * 8;
+      if (i >= kTile * per_row) break;
+      const __half2* kh = reinterpret_cast<const __half2*>(&kr[b]);
+      const __half2* vh = reinterpret_cast<const __half2*>(&vr[b]);
+#pragma unroll
+      for (int c = 0; c < 4; ++c) {
+        const float2 kf = __half22float2(kh[c]), vf = __half22float2(vh[c]);
+        ks[j * (D + 1) + d + 2 * c] = kf.x;
+        ks[j * (D + 1) + d + 2 * c + 1] = kf.y;
+        vs[j * D + d + 2 * c] = vf.x;
+        vs[j * D + d + 2 * c + 1] = vf.y;
+      }
+    }
+  }
+}
+
 // Writes one warp's output head (lane holds d = lane + 32 i in v[i], already normalized) and,
 // when asked, its 8-bit copy: each i is one 32-value block of the row.
 __device__ __forceinline__ void store_head(const AttentionArgs& a, int t, int h, int D, const float* v) {
@@ -61,22 +120,13 @@ __global__ void attention_kernel(KvLayout kv, AttentionArgs a) {
   float acc[kRegs];
 #pragma unroll
   for (int i = 0; i < kRegs; ++i) acc[i] = 0.0f;
-  const int row_stride = kv.n_kv_heads * D;
 
   for (int k0 = k_begin; k0 < k_end; k0 += kTile) {
     __syncthreads();  // previous tile fully consumed (and qs written, on the first pass)
-    for (int i = threadIdx.x; i < kTile * D; i += blockDim.x) {
-      const int j = i / D, d = i % D;
-      const int pos = k0 + j;
-      float kval = 0.0f, vval = 0.0f;
-      if (pos < k_end) {
-        const int64_t slot = int64_t(bt[pos / kv.block_size]) * kv.block_size + pos % kv.block_size;
-        const int64_t e = slot * row_stride + int64_t(g) * D + d;
-        kval = load_kv<F16>(kv.k, e);
-        vval = load_kv<F16>(kv.v, e);
-      }
-      ks[j * (D + 1) + d] = kval;
-      vs[j * D + d] = vval;
+    if (F16 && D % 8 == 0) {
+      load_tile_f16x8(kv, bt, g, D, k0, k_end, ks, vs);
+    } else {
+      load_tile<F16>(kv, bt, g, D, k0, k_end, ks, vs);
     }
     __syncthreads();
     // Lane j scores key k0 + j against this warp's query head.
@@ -179,44 +229,59 @@ __device__ __forceinline__ void store_kv(void* pool, int64_t i, float v) {
   else static_cast<float*>(pool)[i] = v;
 }
 
-// One block per token: rope on its q and k heads (in place), then its k and v rows into the
-// cache. The rotation is the rope kernel's (elementwise.cu), to the bit.
+// Heads handled by one block of rope_kv_write_kernel: the q heads, then the k heads, then the v
+// heads of the token, 8 at a time; one thread per (head, pair of dims).
+constexpr int kRopeHeadsPerBlock = 8;
+
+// grid (n_tokens, ceil((n_q + 2 n_kv) / 8)), block 8 * head_dim / 2: rope on the token's q and k
+// heads (in place), the rotated k and the v rows into the cache. Each thread does one pair with
+// its loads issued together: one memory round trip, where a loop per token took ~10 per step.
+// The rotation is the rope kernel's (elementwise.cu), to the bit.
 template <bool F16>
 __global__ void rope_kv_write_kernel(KvLayout kv, RopeKvArgs r) {
   pdl_trigger();
-  pdl_wait();
-  __shared__ float cs[kAttnMaxHeadDim / 2], sn[kAttnMaxHeadDim / 2];
   const int t = blockIdx.x, D = kv.head_dim, half = r.n_rot / 2;
-  for (int p = threadIdx.x; p < half; p += blockDim.x) {
-    const float angle = float(r.positions[t]) * r.inv_freq[p];
-    double s, c;
-    sincos(double(angle), &s, &c);
-    cs[p] = float(c) * r.mscale;
-    sn[p] = float(s) * r.mscale;
-  }
-  __syncthreads();
-  const int row = kv.n_kv_heads * D;
+  const int head = blockIdx.y * kRopeHeadsPerBlock + threadIdx.x / (D / 2);
+  const int p = threadIdx.x % (D / 2);
+  const int n_kv = kv.n_kv_heads;
+  if (head >= r.n_q_heads + 2 * n_kv) return;
+  // The angle only needs the position (written before the step by the host copy, but read after
+  // the wait like everything else) and the rope table (constant).
+  const float freq = p < half ? r.inv_freq[p] : 0.0f;
+  pdl_wait();
+  const int row = n_kv * D;
   const int64_t dst = int64_t(r.slots[t]) * row;
-  float* q = r.q + int64_t(t) * r.n_q_heads * D;
-  float* k = r.k + int64_t(t) * row;
-  const float* v = r.v + int64_t(t) * row;
-  for (int i = threadIdx.x; i < (r.n_q_heads + kv.n_kv_heads) * half; i += blockDim.x) {
-    const int head = i / half, p = i % half;
-    const bool is_k = head >= r.n_q_heads;
-    float* x = is_k ? k + (head - r.n_q_heads) * D : q + head * D;
-    const int ia = r.neox ? p : 2 * p, ib = r.neox ? p + half : 2 * p + 1;
-    const float x0 = x[ia], x1 = x[ib];
-    const float y0 = x0 * cs[p] - x1 * sn[p], y1 = x0 * sn[p] + x1 * cs[p];
-    x[ia] = y0;
-    x[ib] = y1;
-    if (is_k) {
-      store_kv<F16>(kv.k, dst + (x - k) + ia, y0);
-      store_kv<F16>(kv.k, dst + (x - k) + ib, y1);
-    }
+  if (head >= r.n_q_heads + n_kv) {  // a v head: copy two values
+    const int h = head - r.n_q_heads - n_kv;
+    const float* v = r.v + int64_t(t) * row + h * D;
+    const float2 val = reinterpret_cast<const float2*>(v)[p];
+    store_kv<F16>(kv.v, dst + h * D + 2 * p, val.x);
+    store_kv<F16>(kv.v, dst + h * D + 2 * p + 1, val.y);
+    return;
   }
-  for (int e = threadIdx.x; e < row; e += blockDim.x) {
-    store_kv<F16>(kv.v, dst + e, v[e]);
-    if (e % D >= r.n_rot) store_kv<F16>(kv.k, dst + e, k[e]);  // past the rotated dims
+  const bool is_k = head >= r.n_q_heads;
+  const int h = is_k ? head - r.n_q_heads : head;
+  float* x = is_k ? r.k + int64_t(t) * row + h * D : r.q + (int64_t(t) * r.n_q_heads + h) * D;
+  if (p >= half) {  // past the rotated dims (partial rope): k is cached as it is
+    if (is_k) {
+      const int e = r.n_rot + 2 * (p - half);
+      store_kv<F16>(kv.k, dst + h * D + e, x[e]);
+      store_kv<F16>(kv.k, dst + h * D + e + 1, x[e + 1]);
+    }
+    return;
+  }
+  const float angle = float(r.positions[t]) * freq;
+  double sd, cd;
+  sincos(double(angle), &sd, &cd);
+  const float cs = float(cd) * r.mscale, sn = float(sd) * r.mscale;
+  const int ia = r.neox ? p : 2 * p, ib = r.neox ? p + half : 2 * p + 1;
+  const float x0 = x[ia], x1 = x[ib];
+  const float y0 = x0 * cs - x1 * sn, y1 = x0 * sn + x1 * cs;
+  x[ia] = y0;
+  x[ib] = y1;
+  if (is_k) {
+    store_kv<F16>(kv.k, dst + h * D + ia, y0);
+    store_kv<F16>(kv.k, dst + h * D + ib, y1);
   }
 }
 
@@ -265,8 +330,10 @@ void kv_write(const KvLayout& kv, const float* k, const float* v, const int32_t*
 
 void rope_kv_write(const KvLayout& kv, const RopeKvArgs& r, int n_tokens, cudaStream_t stream) {
   if (n_tokens == 0) return;
-  if (kv.f16) launch_pdl(rope_kv_write_kernel<true>, dim3(n_tokens), dim3(256), 0, stream, kv, r);
-  else launch_pdl(rope_kv_write_kernel<false>, dim3(n_tokens), dim3(256), 0, stream, kv, r);
+  const int heads = r.n_q_heads + 2 * kv.n_kv_heads;
+  const dim3 grid(n_tokens, ceil_div(heads, kRopeHeadsPerBlock)), block(kRopeHeadsPerBlock * kv.head_dim / 2);
+  if (kv.f16) launch_pdl(rope_kv_write_kernel<true>, grid, block, 0, stream, kv, r);
+  else launch_pdl(rope_kv_write_kernel<false>, grid, block, 0, stream, kv, r);
 }
 
 }  // namespace pensieve::cuda

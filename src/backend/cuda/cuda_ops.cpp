@@ -547,7 +547,7 @@ void CudaOps::kv_write(int layer, const float* k, const float* v) {
   const int64_t kv_n = int64_t(nt) * kv_shape_.n_kv_heads * kv_shape_.head_dim;
   const PendingRope* kr = n_pending_rope_ > 0 ? &pending_rope_[n_pending_rope_ - 1] : nullptr;
   if (kr && kr->x == k && kr->n_heads == kv_shape_.n_kv_heads && kr->head_dim == kv_shape_.head_dim &&
-      kr->head_dim <= kAttnMaxHeadDim && n_rot_ <= kr->head_dim && (v + kv_n <= k || k + kv_n <= v)) {
+      kr->head_dim <= kAttnMaxHeadDim && kr->head_dim % 2 == 0 && n_rot_ <= kr->head_dim && (v + kv_n <= k || k + kv_n <= v)) {
     RopeKvArgs r;
     if (n_pending_rope_ == 2) {
       r.q = pending_rope_[0].x;
