@@ -696,17 +696,25 @@ void CudaOps::read_argmax(const float* logits, int n_rows, int width, int32_t* h
     if (mode_ != Mode::direct) graphs_[key_].broken = true;
     if (argmax_dev_) ctx_->pool().release(argmax_dev_);
     if (argmax_host_) cudaFreeHost(argmax_host_);
+    argmax_dev_ = nullptr;
+    argmax_host_ = nullptr;
+    argmax_cap_ = 0;
+    // One block: the output ids, then the kernel's scratch (counters and per-block partials).
     const int cap = std::max(n_rows, std::max(max_tokens_, 1));
-    auto p = ctx_->pool().acquire(int64_t(cap) * 4);
+    const int64_t ints = cap + argmax_scratch_ints(cap);
+    auto p = ctx_->pool().acquire(ints * 4);
     if (!p.ok()) return fail(p.error());
     argmax_dev_ = static_cast<int32_t*>(*p);
+    if (cudaError_t e = cudaMemsetAsync(argmax_dev_, 0, size_t(ints) * 4, ctx_->stream()); e != cudaSuccess)
+      return fail_cuda(e, "cudaMemsetAsync (argmax)");
     if (cudaError_t e = cudaMallocHost(reinterpret_cast<void**>(&argmax_host_), size_t(cap) * 4); e != cudaSuccess)
       return fail_cuda(e, "cudaMallocHost (argmax)");
     argmax_cap_ = cap;
   }
   int32_t* out = argmax_dev_;
+  int32_t* scratch = argmax_dev_ + argmax_cap_;
   issue(kArgmax, signature(kArgmax, P(logits), n_rows, width, P(out)),
-        [=](cudaStream_t s) { argmax_rows(logits, n_rows, width, out, s); });
+        [=](cudaStream_t s) { argmax_rows(logits, n_rows, width, out, scratch, s); });
   finish_step();
   std::fill(host_out, host_out + n_rows, -1);
   if (!status_.ok()) return;

@@ -84,50 +84,87 @@ __global__ void gather_rows_kernel(const float* __restrict__ src, int width, con
   for (int i = threadIdx.x; i < width; i += blockDim.x) dst[int64_t(blockIdx.x) * width + i] = src[r * width + i];
 }
 
-__global__ void argmax_kernel(const float* __restrict__ x, int width, int32_t* out) {
-  pdl_trigger();
-  pdl_wait();
-  const float* row = x + int64_t(blockIdx.x) * width;
-  float best = -INFINITY;
-  int best_i = 0x7fffffff;
-  for (int i = threadIdx.x; i < width; i += blockDim.x) {
-    const float v = row[i];
-    if (v > best) {  // strided scan: the first hit of a value is its lowest index in this thread
-      best = v;
-      best_i = i;
-    }
+// (v, i) pairs: the larger value wins, the lower index among equals.
+__device__ __forceinline__ void argmax_merge(float& v, int& i, float ov, int oi) {
+  if (ov > v || (ov == v && oi < i)) {
+    v = ov;
+    i = oi;
   }
+}
+
+// Reduces every thread's (v, i) to thread 0's (blockDim.x a multiple of 32, <= 1024).
+__device__ __forceinline__ void argmax_block(float& v, int& i) {
   __shared__ float sv[32];
   __shared__ int si[32];
 #pragma unroll
-  for (int o = 16; o > 0; o >>= 1) {
-    const float ov = __shfl_xor_sync(0xffffffffu, best, o);
-    const int oi = __shfl_xor_sync(0xffffffffu, best_i, o);
-    if (ov > best || (ov == best && oi < best_i)) {
-      best = ov;
-      best_i = oi;
-    }
-  }
+  for (int o = 16; o > 0; o >>= 1)
+    argmax_merge(v, i, __shfl_xor_sync(0xffffffffu, v, o), __shfl_xor_sync(0xffffffffu, i, o));
   const int lane = threadIdx.x % kWarp, warp = threadIdx.x / kWarp;
+  __syncthreads();  // sv / si may still be read by a previous call
   if (lane == 0) {
-    sv[warp] = best;
-    si[warp] = best_i;
+    sv[warp] = v;
+    si[warp] = i;
   }
   __syncthreads();
   if (warp == 0) {
     const int n_warps = blockDim.x / kWarp;
-    best = lane < n_warps ? sv[lane] : -INFINITY;
-    best_i = lane < n_warps ? si[lane] : 0x7fffffff;
+    v = lane < n_warps ? sv[lane] : -INFINITY;
+    i = lane < n_warps ? si[lane] : 0x7fffffff;
 #pragma unroll
-    for (int o = 16; o > 0; o >>= 1) {
-      const float ov = __shfl_xor_sync(0xffffffffu, best, o);
-      const int oi = __shfl_xor_sync(0xffffffffu, best_i, o);
-      if (ov > best || (ov == best && oi < best_i)) {
-        best = ov;
-        best_i = oi;
-      }
+    for (int o = 16; o > 0; o >>= 1)
+      argmax_merge(v, i, __shfl_xor_sync(0xffffffffu, v, o), __shfl_xor_sync(0xffffffffu, i, o));
+  }
+}
+
+// grid (kArgmaxBlocks, n_rows): each block scans a slice of its row with 8 loads in flight per
+// thread and leaves its (max, index) in the scratch; the last block of a row to finish (a
+// counter per row, reset by that block) merges them. One block per row took ~20-40 us on a
+// 150k vocabulary, every decode step.
+__global__ void argmax_kernel(const float* __restrict__ x, int width, int32_t* out, int32_t* scratch) {
+  pdl_trigger();
+  pdl_wait();
+  constexpr int kUnroll = 8;
+  const int row = blockIdx.y, nb = gridDim.x;
+  const float* r = x + int64_t(row) * width;
+  const int chunk = (width + nb - 1) / nb;
+  const int begin = blockIdx.x * chunk, end = min(width, begin + chunk);
+  float best = -INFINITY;
+  int best_i = 0x7fffffff;
+  for (int i0 = begin + threadIdx.x; i0 < end; i0 += kUnroll * blockDim.x) {
+    float v[kUnroll];
+#pragma unroll
+    for (int k = 0; k < kUnroll; ++k) {
+      const int i = i0 + k * blockDim.x;
+      v[k] = i < end ? r[i] : -INFINITY;
     }
-    if (lane == 0) out[blockIdx.x] = best_i == 0x7fffffff ? 0 : best_i;
+#pragma unroll
+    for (int k = 0; k < kUnroll; ++k)  // increasing index: a strict > keeps the first of equals
+      if (v[k] > best) {
+        best = v[k];
+        best_i = i0 + k * blockDim.x;
+      }
+  }
+  argmax_block(best, best_i);
+  // This row's scratch: {counter, nb partial values, nb partial indices}.
+  int32_t* counter = scratch + int64_t(row) * (1 + 2 * nb);
+  float* part_v = reinterpret_cast<float*>(counter + 1);
+  int32_t* part_i = counter + 1 + nb;
+  __shared__ bool last;
+  if (threadIdx.x == 0) {
+    part_v[blockIdx.x] = best;
+    part_i[blockIdx.x] = best_i;
+    __threadfence();
+    last = atomicAdd(counter, 1) == nb - 1;
+  }
+  __syncthreads();
+  if (!last) return;
+  __threadfence();
+  best = threadIdx.x < nb ? __ldcg(part_v + threadIdx.x) : -INFINITY;
+  best_i = threadIdx.x < nb ? __ldcg(part_i + threadIdx.x) : 0x7fffffff;
+  argmax_block(best, best_i);
+  if (threadIdx.x == 0) {
+    out[row] = best_i == 0x7fffffff ? 0 : best_i;  // all -inf / NaN: token 0
+    *counter = 0;
   }
 }
 
@@ -180,9 +217,9 @@ void gather_rows(const float* src, int width, const int32_t* rows, int n, float*
   launch_pdl(gather_rows_kernel, dim3(n), dim3(kThreads), 0, stream, src, width, rows, dst);
 }
 
-void argmax_rows(const float* x, int n_rows, int width, int32_t* out, cudaStream_t stream) {
+void argmax_rows(const float* x, int n_rows, int width, int32_t* out, int32_t* scratch, cudaStream_t stream) {
   if (n_rows == 0) return;
-  launch_pdl(argmax_kernel, dim3(n_rows), dim3(1024), 0, stream, x, width, out);
+  launch_pdl(argmax_kernel, dim3(kArgmaxBlocks, n_rows), dim3(256), 0, stream, x, width, out, scratch);
 }
 
 }  // namespace pensieve::cuda

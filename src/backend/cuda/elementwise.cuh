@@ -28,6 +28,10 @@ void add_bias(float* x, const float* bias, int64_t n_rows, int64_t width, cudaSt
 // dst[i] = src[rows[i]], rows of `width` floats; rows on the device.
 void gather_rows(const float* src, int width, const int32_t* rows, int n, float* dst, cudaStream_t stream);
 // out[r] = index of the largest value of row r (lowest index on ties), rows of `width`.
-void argmax_rows(const float* x, int n_rows, int width, int32_t* out, cudaStream_t stream);
+// `scratch`: argmax_scratch_ints(n_rows) device ints, zero before the first call (calls leave
+// them zero again).
+inline constexpr int kArgmaxBlocks = 64;  // blocks per row (<= 256)
+inline int64_t argmax_scratch_ints(int n_rows) { return int64_t(n_rows) * (1 + 2 * kArgmaxBlocks); }
+void argmax_rows(const float* x, int n_rows, int width, int32_t* out, int32_t* scratch, cudaStream_t stream);
 
 }  // namespace pensieve::cuda
