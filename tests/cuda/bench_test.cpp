@@ -150,7 +150,9 @@ namespace {
 
 // Mat-vec bandwidth per weight type on decode-sized shapes (PENSIEVE_CUDA_BENCH_KERNELS=1), one
 // token, back to back (with PDL where enabled, as in a decode step): paths f32 (matvec.cuh),
-// int8 (matvec_q8, the default kernel) and int8_old (matvec_q8 variant 1, the previous kernel).
+// int8 (matvec_q8, default kernel choice), int8_old (variant 1: the row stream, the previous
+// default) and int8_staged (variant 2: the staged kernel); then the multi-output launches of a
+// llama-8b layer on the same three int8 paths.
 TEST(CudaBench, MatvecBandwidth) {
   if (std::getenv("PENSIEVE_CUDA_BENCH_KERNELS") == nullptr) GTEST_SKIP() << "skipped: set PENSIEVE_CUDA_BENCH_KERNELS=1";
   PS_REQUIRE_CUDA();
@@ -183,10 +185,10 @@ TEST(CudaBench, MatvecBandwidth) {
       cudaMalloc(reinterpret_cast<void**>(&x), size_t(n_cols) * 4);
       cudaMalloc(reinterpret_cast<void**>(&y), size_t(n_rows) * 4);
       cudaMemset(x, 0, size_t(n_cols) * 4);
-      for (int path : {0, 1, 2}) {  // float, int8 (the row-stream kernel), int8_old (the previous kernel)
+      for (int path : {0, 1, 2, 3}) {  // float, int8 (default), int8_old (row stream), int8_staged
         const bool int8 = path > 0;
         if (int8 && !cuda::matvec_q8_supported(type, n_cols)) continue;
-        cuda::set_matvec_q8_variant(path == 2 ? 1 : 0);
+        cuda::set_matvec_q8_variant(path == 2 ? 1 : path == 3 ? 2 : 0);
         auto run = [&](int i) {
           if (int8) cuda::matvec_q8(type, w[size_t(i % copies)], n_cols, n_rows, act, 1, y, nullptr, s);
           else cuda::matvec(type, w[size_t(i % copies)], n_cols, n_rows, x, 1, y, nullptr, s);
@@ -202,12 +204,62 @@ TEST(CudaBench, MatvecBandwidth) {
         const double us = 1000.0 * ms / iters;
         std::printf("{\"bench\":\"cuda-matvec\",\"type\":\"%s\",\"path\":\"%s\",\"n_cols\":%lld,\"n_rows\":%lld,"
                     "\"us\":%.2f,\"GBps\":%.0f}\n",
-                    std::string(ggml_type_name(type)).c_str(), path == 0 ? "f32" : path == 1 ? "int8" : "int8_old", (long long)n_cols,
+                    std::string(ggml_type_name(type)).c_str(), path == 0 ? "f32" : path == 1 ? "int8" : path == 2 ? "int8_old" : "int8_staged", (long long)n_cols,
                     (long long)n_rows, us, double(bytes) / (us * 1e3));
       }
       for (auto p : w) cudaFree(p);
       cudaFree(x);
       cudaFree(y);
+    }
+  }
+  // The launches of a llama-8b layer that batch several outputs: q / k / v (4096 -> 4096 + 1024
+  // + 1024) and gate / up (4096 -> 2 x 14336), through matvec_q8_multi.
+  struct Multi {
+    const char* name;
+    int64_t n_cols;
+    std::vector<int64_t> rows;
+  };
+  const Multi multis[] = {{"qkv", 4096, {4096, 1024, 1024}}, {"gate_up", 4096, {14336, 14336}}};
+  for (GgmlType type : {GgmlType::Q4_K, GgmlType::Q6_K, GgmlType::Q8_0}) {
+    for (const Multi& mu : multis) {
+      const int64_t row_bytes = int64_t(ggml_row_size(type, uint64_t(mu.n_cols)));
+      int64_t bytes = 0, max_rows = 0;
+      for (int64_t r : mu.rows) bytes += row_bytes * r, max_rows = std::max(max_rows, r);
+      const int copies = int(std::max<int64_t>(4, (int64_t(512) << 20) / bytes));
+      const size_t n_out = mu.rows.size();
+      std::vector<void*> w(size_t(copies) * n_out);
+      for (size_t i = 0; i < w.size(); ++i) {
+        const size_t b = size_t(row_bytes * mu.rows[i % n_out]);
+        ASSERT_EQ(cudaMalloc(&w[i], b + 64), cudaSuccess);
+        cudaMemset(w[i], 0x11, b);
+      }
+      std::vector<float*> y(n_out);
+      for (auto& p : y) ASSERT_EQ(cudaMalloc(reinterpret_cast<void**>(&p), size_t(max_rows) * 4), cudaSuccess);
+      for (int variant : {0, 1, 2}) {
+        cuda::set_matvec_q8_variant(variant);
+        auto run = [&](int i) {
+          cuda::MatvecQ8Output outs[cuda::kMatvecQ8MaxOutputs];
+          for (size_t m = 0; m < n_out; ++m)
+            outs[m] = {w[size_t(i % copies) * n_out + m], y[m], nullptr, mu.rows[m]};
+          cuda::matvec_q8_multi(type, mu.n_cols, outs, int(n_out), act, 1, s);
+        };
+        for (int i = 0; i < copies; ++i) run(i);
+        const int iters = copies * 4;
+        cudaEventRecord(e0, s);
+        for (int i = 0; i < iters; ++i) run(i);
+        cudaEventRecord(e1, s);
+        cudaEventSynchronize(e1);
+        float ms = 0;
+        cudaEventElapsedTime(&ms, e0, e1);
+        const double us = 1000.0 * ms / iters;
+        std::printf("{\"bench\":\"cuda-matvec\",\"type\":\"%s\",\"path\":\"%s\",\"n_cols\":%lld,\"shape\":\"%s\","
+                    "\"us\":%.2f,\"GBps\":%.0f}\n",
+                    std::string(ggml_type_name(type)).c_str(), variant == 0 ? "int8" : variant == 1 ? "int8_old" : "int8_staged",
+                    (long long)mu.n_cols, mu.name, us, double(bytes) / (us * 1e3));
+      }
+      ASSERT_EQ(cudaGetLastError(), cudaSuccess);
+      for (auto p : w) cudaFree(p);
+      for (auto p : y) cudaFree(p);
     }
   }
   cuda::set_matvec_q8_variant(0);

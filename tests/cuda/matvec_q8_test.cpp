@@ -2,8 +2,8 @@
 // reference: dequantize_row(weights) . (the 8-bit activations, dequantized) in double. Row counts
 // that are not multiples of anything the kernel groups by, up to 4097 rows of 14336 columns (more
 // rows than one wave of warp groups: every group walks several rows), 1..8 tokens, biases,
-// three outputs in one launch, y over the float activations x was quantized from, PDL off, and
-// the previous kernel (variant 1) on the same data.
+// three outputs in one launch, y over the float activations x was quantized from, PDL off, the
+// row-stream kernel (variant 1) on the same data, and rows too wide for the staged kernel's ring.
 #include <cuda_runtime_api.h>
 
 #include "backend/cuda/act_quant.cuh"
@@ -158,7 +158,8 @@ TEST_P(MatvecQ8, RowsTokensWidthsMatchReference) {
   }
 }
 
-// The previous kernel (kept for A/B benchmarks) and the default one with PDL off.
+// Each kernel on its own (variant 1: the row stream, 2: the staged kernel) and the default
+// choice, also with PDL off.
 TEST_P(MatvecQ8, PreviousKernelAndPlainLaunchMatchReference) {
   PS_REQUIRE_CUDA();
   const GgmlType type = GetParam();
@@ -167,7 +168,7 @@ TEST_P(MatvecQ8, PreviousKernelAndPlainLaunchMatchReference) {
   const DeviceBuf w(m.bytes.data(), m.bytes.size());
   const Acts a = make_acts(n_cols, 8, 9);
   const DeviceBuf xq(a.q.data(), a.q.size()), xds(a.ds.data(), a.ds.size() * 4);
-  for (int variant : {1, 0}) {
+  for (int variant : {1, 2, 0}) {
     cuda::set_matvec_q8_variant(variant);
     for (int n_tokens : {1, 5, 8})
       check_one(m, w, a, xq, xds, n_tokens, n_rows, nullptr, nullptr,
@@ -180,7 +181,23 @@ TEST_P(MatvecQ8, PreviousKernelAndPlainLaunchMatchReference) {
   cuda::set_pdl_enabled(pdl);
 }
 
-// Three outputs of different row counts (q, k, v shapes) and biases (one without) in one launch.
+// Rows wider than the staged kernel's shared-memory ring fall back to the row stream (Q8_0 at
+// 49152 columns: 52 KB rows); the other types at that width still fit it (Q6_K: 40 KB rows).
+TEST_P(MatvecQ8, WideRowsMatchReference) {
+  PS_REQUIRE_CUDA();
+  const GgmlType type = GetParam();
+  const int64_t n_cols = 49152, n_rows = 19;
+  const Matrix m = make_matrix(type, n_cols, n_rows, 61 + uint32_t(type));
+  const DeviceBuf w(m.bytes.data(), m.bytes.size());
+  const Acts a = make_acts(n_cols, 8, 63);
+  const DeviceBuf xq(a.q.data(), a.q.size()), xds(a.ds.data(), a.ds.size() * 4);
+  for (int n_tokens : {1, 3, 8})
+    check_one(m, w, a, xq, xds, n_tokens, n_rows, nullptr, nullptr,
+              std::string(ggml_type_name(type)) + " wide rows, tokens " + std::to_string(n_tokens));
+}
+
+// Three outputs of different row counts (q, k, v shapes) and biases (one without) in one launch,
+// with the staged kernel (tiles must not straddle outputs) and the default choice.
 TEST_P(MatvecQ8, ThreeOutputsInOneLaunch) {
   PS_REQUIRE_CUDA();
   const GgmlType type = GetParam();
@@ -198,7 +215,9 @@ TEST_P(MatvecQ8, ThreeOutputsInOneLaunch) {
       bs.push_back(std::make_unique<DeviceBuf>(biases.back().data(), biases.back().size() * 4));
       ys.push_back(std::make_unique<DeviceBuf>(size_t(rows[i]) * 8 * 4));
     }
+    for (int variant : {2, 0})
     for (int n_tokens : {1, 2, 5, 8}) {
+      cuda::set_matvec_q8_variant(variant);
       cuda::MatvecQ8Output outs[3];
       for (int i = 0; i < 3; ++i) {
         cudaMemset(ys[size_t(i)]->p, 0xFF, size_t(rows[i]) * 8 * 4);

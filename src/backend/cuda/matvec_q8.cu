@@ -1,7 +1,7 @@
 #include <atomic>
+#include <cstdlib>
 
 #include "backend/cuda/common.cuh"
-#include "backend/cuda/matvec.cuh"
 #include "backend/cuda/matvec_q8.cuh"
 #include "backend/cuda/pdl.cuh"
 #include "backend/cuda/vecdot_q8.cuh"
@@ -41,7 +41,7 @@ __device__ __forceinline__ RowRef locate(const Batch& b, int64_t v, int64_t row_
   return r;
 }
 
-// ---------------------------------------------------------------- the row-stream kernel (default)
+// ---------------------------------------------------------------- the row-stream kernel (variant 1)
 //
 // A block of 4 warps; `wpr` warps (1, 2 or 4) form a group that computes one row at a time. The
 // grid is at most one wave (blocks_per_sm blocks per SM) and each group walks its rows
@@ -51,7 +51,8 @@ __device__ __forceinline__ RowRef locate(const Batch& b, int64_t v, int64_t row_
 // vecdot_q8.cuh, and lane l of the group takes units l, l + 32 wpr, ... so the lanes of a warp
 // read consecutive bytes.
 //
-// Why it reaches the bandwidth: the group's chunks form one stream, and the group's first lane
+// Used for rows too wide for the staged kernel's ring, and for A/B measurements (variant 1).
+// How it streams: the group's chunks form one stream, and the group's first lane
 // asks L2 (one bulk prefetch, no registers) for the chunk `lookahead` chunks ahead of the one
 // it loads, so DRAM always has the next chunks of every group requested while the lanes' own
 // loads hit L2. lookahead is sized so the whole grid keeps ~kPrefetchBudget bytes requested
@@ -212,99 +213,255 @@ void launch_stream(const Batch& b, int64_t n_cols, ActQ8 x, int n_tokens, int64_
                    n_tokens, t0, s.wpr, s.lookahead);
 }
 
-template <GgmlType T>
-void launch_stream_tokens(const Batch& b, int64_t n_cols, ActQ8 x, int n_tokens, cudaStream_t stream) {
-  static_assert(kMatvecQ8MaxTokens == 8);
-  for (int t0 = 0; t0 < n_tokens; t0 += kMatvecQ8MaxTokens) {
-    const int nt = n_tokens - t0 < kMatvecQ8MaxTokens ? n_tokens - t0 : kMatvecQ8MaxTokens;
-    if (nt == 1) launch_stream<T, 1>(b, n_cols, x, nt, t0, stream);
-    else if (nt == 2) launch_stream<T, 2>(b, n_cols, x, nt, t0, stream);
-    else if (nt <= 4) launch_stream<T, 4>(b, n_cols, x, nt, t0, stream);
-    else launch_stream<T, 8>(b, n_cols, x, nt, t0, stream);
-  }
+// ---------------------------------------------------------------- the staged kernel (default)
+//
+// The rows of an output matrix lie end to end, so k consecutive rows are one contiguous byte
+// range: a tile. Each block (8 warps, up to 3 per SM, one wave) takes tiles blockIdx.x,
+// blockIdx.x + gridDim.x, ... and streams them through a ring of kStages shared-memory stages
+// with 1-D bulk copies (cp.async.bulk, the TMA engine) that complete on one mbarrier per stage;
+// the warps decode from shared memory. Why: one thread keeps kStages - 1 tiles (~100-150 KB
+// per SM) requested with a handful of instructions, as long 16-byte aligned transfers whatever the
+// 34- / 210-byte block layout, and the lanes spend their instructions on dp4a instead of address
+// arithmetic and narrow unaligned global loads. The first tiles are requested before pdl_wait()
+// (weights only), while the previous kernel finishes.
+//
+// Measured (H100, one token): tiles of ~16 KB, 4 stages, 3 blocks per SM did best; smaller
+// tiles or fewer stages were much slower (4 KB tiles: about half the bandwidth), which points at
+// a per-copy cost (latency) rather than DRAM; not yet understood, see launch() for where it wins.
+//
+// In a tile of k rows, wpr = 8 / k warps share a row; their partial sums meet in shared memory
+// at the barrier that also frees the stage. A copy starts at the 16-byte boundary at or below
+// the tile (inside the matrix: it starts 16-byte aligned) and ends at the one at or above it
+// (inside the weights' padding); `head` is the tile's offset in its stage, so shared addresses
+// keep the global alignment mod 16 and the loads of vecdot_q8.cuh stay aligned.
+
+constexpr int kStagedWarps = 8;
+constexpr int kStages = 4;
+constexpr int kMaxStages = 8;
+constexpr int kStagedMaxSmem = 200 << 10;  // ring bytes per block; wider rows take the row stream
+constexpr int kSmemPerSm = 228 << 10;      // sm_90, including 1 KB reserved per block
+
+struct Tiles {
+  int first[kMatvecQ8MaxOutputs + 1];  // output m owns tiles [first[m], first[m + 1]); the last: all
+  int rows;                            // k, rows per tile
+  int wpr;                             // warps per row: kStagedWarps / k
+  int stage_bytes;                     // stride of the ring's stages (a multiple of 128)
+  int n_stages;                        // stages in the ring
+};
+
+__device__ __forceinline__ uint32_t smem_u32(const void* p) { return uint32_t(__cvta_generic_to_shared(p)); }
+
+// Arms `bar` for `bytes` and copies [src, src + bytes) to dst (both 16-byte aligned, bytes a
+// multiple of 16); the barrier's phase completes when the bytes have landed.
+__device__ __forceinline__ void bulk_load(void* dst, const void* src, uint32_t bytes, uint64_t* bar) {
+  asm volatile("mbarrier.arrive.expect_tx.shared::cta.b64 _, [%0], %1;" ::"r"(smem_u32(bar)), "r"(bytes) : "memory");
+  asm volatile("cp.async.bulk.shared::cluster.global.mbarrier::complete_tx::bytes [%0], [%1], %2, [%3];" ::"r"(
+                   smem_u32(dst)),
+               "l"(src), "r"(bytes), "r"(smem_u32(bar))
+               : "memory");
 }
 
-// ---------------------------------------------------------------- the previous kernel (variant 1)
-//
-// Kept for A/B measurements: `wpr` warps share one row, each lane does about one round of U
-// loads, then the block reduces and exits (one block per 4 / wpr rows, plain launch).
+__device__ __forceinline__ void mbar_wait(uint64_t* bar, uint32_t parity) {
+  uint32_t done = 0;
+  do {
+    asm volatile(
+        "{\n\t.reg .pred p;\n\tmbarrier.try_wait.parity.shared::cta.b64 p, [%1], %2;\n\tselp.u32 %0, 1, 0, p;\n\t}"
+        : "=r"(done)
+        : "r"(smem_u32(bar)), "r"(parity)
+        : "memory");
+  } while (!done);
+}
 
-template <GgmlType T, int U>
-__global__ void __launch_bounds__(kWarpsPerBlock * kWarp)
-    matvec_q8_legacy_kernel(const Batch batch, int64_t row_bytes, int n_units, const int8_t* __restrict__ xq,
-                            const float* __restrict__ xds, int64_t n_cols, int n_tokens, int64_t y_token_offset,
-                            int wpr) {
+// Tile t: its output, first row, row count and the aligned byte range that is copied.
+struct TileRef {
+  MatvecQ8Output o;
+  int64_t row0;
+  int rows;
+  const uint8_t* src;  // 16-byte aligned, at or below the tile's first byte
+  int head;            // tile start - src
+  uint32_t bytes;      // copy size, a multiple of 16
+};
+
+__device__ __forceinline__ TileRef locate_tile(const Batch& b, const Tiles& tl, int t, int64_t row_bytes) {
+  const int m = (b.count > 1 && t >= tl.first[1]) + (b.count > 2 && t >= tl.first[2]);
+  TileRef r;
+  r.o = m == 0 ? b.out[0] : m == 1 ? b.out[1] : b.out[2];
+  r.row0 = int64_t(t - (m == 0 ? 0 : m == 1 ? tl.first[1] : tl.first[2])) * tl.rows;
+  const int64_t left = r.o.n_rows - r.row0;
+  r.rows = left < tl.rows ? int(left) : tl.rows;
+  const uintptr_t begin = reinterpret_cast<uintptr_t>(r.o.w) + uintptr_t(r.row0 * row_bytes);
+  const uintptr_t lo = begin & ~uintptr_t(15);
+  r.src = reinterpret_cast<const uint8_t*>(lo);
+  r.head = int(begin - lo);
+  r.bytes = uint32_t((r.head + r.rows * row_bytes + 15) & ~int64_t(15));
+  return r;
+}
+
+template <GgmlType T, int U, int NT>
+__global__ void __launch_bounds__(kStagedWarps * kWarp, 3)
+    matvec_q8_staged_kernel(const Batch batch, const Tiles tiles, int64_t row_bytes, int n_units,
+                            const int8_t* __restrict__ xq, const float* __restrict__ xds, int64_t n_cols,
+                            int n_tokens, int64_t y_token_offset) {
   using V = q8::VecDot<T>;
-  __shared__ float partial[kWarpsPerBlock][kMatvecMaxTokens];
-  const int bid = int(blockIdx.x);
-  const int rows_per_block = kWarpsPerBlock / wpr;
-  // Block ranges per output, from the virtual rows (output m starts at a whole block).
-  const int fb1 = int((batch.first_row[1] + rows_per_block - 1) / rows_per_block);
-  const int fb2 = batch.count > 2 ? fb1 + int((batch.first_row[2] - batch.first_row[1] + rows_per_block - 1) /
-                                              rows_per_block)
-                                  : 0;
-  const int m = (batch.count > 1 && bid >= fb1) + (batch.count > 2 && bid >= fb2);
-  const MatvecQ8Output o = m == 0 ? batch.out[0] : m == 1 ? batch.out[1] : batch.out[2];
-  const int first = m == 0 ? 0 : m == 1 ? fb1 : fb2;
-  const int64_t n_rows = o.n_rows;
+  pdl_trigger();
+  extern __shared__ __align__(128) uint8_t ring[];
+  __shared__ uint64_t full[kMaxStages];
+  __shared__ float partial[2][kStagedWarps][NT];  // by tile parity: one barrier per tile
   const int lane = threadIdx.x % kWarp, warp = threadIdx.x / kWarp;
-  const int64_t r = int64_t(bid - first) * rows_per_block + warp / wpr;
-  const int group_part = warp % wpr;
-  const bool valid = r < n_rows;
-  const uint8_t* wr = static_cast<const uint8_t*>(o.w) + (valid ? r : 0) * row_bytes;
-  const int part = lane % V::kParts;
-  const int stride = wpr * kWarp;
-  float acc[kMatvecMaxTokens] = {};
-  if (valid) {
-    for (int u0 = group_part * kWarp + lane; u0 < n_units; u0 += U * stride) {
-      typename V::Frag f[U];
+  const int n_tiles = tiles.first[kMatvecQ8MaxOutputs];  // all (a constant index keeps the struct in registers)
+  const int n_mine = (n_tiles - int(blockIdx.x) + int(gridDim.x) - 1) / int(gridDim.x);
+  auto tile_of = [&](int i) { return int(blockIdx.x) + i * int(gridDim.x); };
+  if (threadIdx.x == 0) {
+    for (int s = 0; s < tiles.n_stages; ++s)
+      asm volatile("mbarrier.init.shared::cta.b64 [%0], 1;" ::"r"(smem_u32(&full[s])) : "memory");
+    asm volatile("fence.mbarrier_init.release.cluster;" ::: "memory");
+    for (int i = 0; i < tiles.n_stages && i < n_mine; ++i) {
+      const TileRef r = locate_tile(batch, tiles, tile_of(i), row_bytes);
+      bulk_load(ring + i * tiles.stage_bytes, r.src, r.bytes, &full[i]);
+    }
+  }
+  __syncthreads();  // the barriers are initialized
+  pdl_wait();       // activations and y below
+
+  const int row = warp / tiles.wpr, gpart = warp % tiles.wpr;
+  const int part = lane % V::kParts;  // (u % kParts: the other terms of u are multiples of 32)
+  const int step = kWarp * tiles.wpr;
+  for (int i = 0; i < n_mine; ++i) {
+    const int s = i % tiles.n_stages;
+    const TileRef r = locate_tile(batch, tiles, tile_of(i), row_bytes);
+    float acc[NT] = {};
+    mbar_wait(&full[s], uint32_t(i / tiles.n_stages) & 1);
+    if (row < r.rows) {
+      const uint8_t* w = ring + s * tiles.stage_bytes + r.head + row * row_bytes;
+      for (int u0 = gpart * kWarp + lane; u0 < n_units; u0 += U * step) {
+        typename V::Frag f[U];
 #pragma unroll
-      for (int i = 0; i < U; ++i) {
-        const int u = u0 + i * stride;
-        if (u < n_units) f[i] = V::load(wr + int64_t(u / V::kParts) * V::kBytes, part);
-      }
+        for (int j = 0; j < U; ++j) {
+          const int u = u0 + j * step;
+          if (u < n_units) f[j] = V::template load<false>(w + (u / V::kParts) * V::kBytes, part);
+        }
 #pragma unroll
-      for (int i = 0; i < U; ++i) {
-        const int u = u0 + i * stride;
-        const int64_t e = int64_t(u / V::kParts) * V::kBlockElems;
+        for (int j = 0; j < U; ++j) {
+          const int u = u0 + j * step;
+          if (u >= n_units) continue;
+          const int64_t e = int64_t(u / V::kParts) * V::kBlockElems;  // first element of the block
 #pragma unroll
-        for (int t = 0; t < kMatvecMaxTokens; ++t) {
-          if (u < n_units && t < n_tokens) {
-            const int64_t off = t * n_cols + e;
-            acc[t] += V::dot(f[i], part, xq + off, xds + off / 16);
+          for (int t = 0; t < NT; ++t) {
+            if (t < n_tokens) {
+              const int64_t off = t * n_cols + e;
+              acc[t] += V::dot(f[j], part, xq + off, xds + off / 16);
+            }
           }
         }
       }
     }
-  }
+    float sum = 0.0f;  // lane t: token t's sum over this warp's units
 #pragma unroll
-  for (int t = 0; t < kMatvecMaxTokens; ++t) {
-    acc[t] = warp_sum(acc[t]);
-    if (lane == 0) partial[warp][t] = acc[t];
-  }
-  if (wpr > 1) __syncthreads();
-  else __syncwarp();
-  if (valid && group_part == 0 && lane < n_tokens) {
-    float s = 0.0f;
-    for (int p = 0; p < wpr; ++p) s += partial[warp + p][lane];
-    o.y[y_token_offset * n_rows + lane * n_rows + r] = s + (o.bias ? o.bias[r] : 0.0f);
+    for (int t = 0; t < NT; ++t) {
+      const float v = warp_sum(acc[t]);
+      if (lane == t) sum = v;
+    }
+    if (lane < NT) partial[i & 1][warp][lane] = sum;
+    __syncthreads();  // stage s is read and the partial sums are in
+    if (threadIdx.x == 0 && i + tiles.n_stages < n_mine) {
+      const TileRef n = locate_tile(batch, tiles, tile_of(i + tiles.n_stages), row_bytes);
+      asm volatile("fence.proxy.async.shared::cta;" ::: "memory");  // generic reads before the async write
+      bulk_load(ring + s * tiles.stage_bytes, n.src, n.bytes, &full[s]);
+    }
+    if (gpart == 0 && row < r.rows && lane < n_tokens) {
+      for (int p = 1; p < tiles.wpr; ++p) sum += partial[i & 1][warp + p][lane];
+      const int64_t y_row = r.row0 + row;
+      r.o.y[(y_token_offset + lane) * r.o.n_rows + y_row] = sum + (r.o.bias ? r.o.bias[y_row] : 0.0f);
+    }
   }
 }
 
-template <GgmlType T, int U>
-void launch_legacy(const Batch& b, int64_t n_cols, ActQ8 x, int n_tokens, cudaStream_t stream) {
+// Lets kernel<T, U, NT> take kStagedMaxSmem bytes of dynamic shared memory, once per device.
+template <GgmlType T, int U, int NT>
+bool allow_staged_smem() {
+  static std::atomic<uint64_t> done_mask{0};  // one per kernel
+  int dev = 0;
+  if (cudaGetDevice(&dev) != cudaSuccess || dev >= 64) return false;
+  const uint64_t bit = uint64_t(1) << dev;
+  if (done_mask.load(std::memory_order_relaxed) & bit) return true;
+  if (cudaFuncSetAttribute(matvec_q8_staged_kernel<T, U, NT>, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                           kStagedMaxSmem) != cudaSuccess)
+    return false;
+  done_mask.fetch_or(bit, std::memory_order_relaxed);
+  return true;
+}
+
+// Tuning knobs for measurements (read once per kernel): PENSIEVE_MV_STAGE_KB (tile bytes aimed
+// at, default 16 KB), PENSIEVE_MV_STAGES (4), PENSIEVE_MV_PER_SM (blocks per SM, 3).
+int knob(const char* name, int def, int lo, int hi) {
+  const char* v = std::getenv(name);
+  const int x = v && *v ? std::atoi(v) : def;
+  return x < lo ? lo : x > hi ? hi : x;
+}
+
+// Launches the staged kernel; false when the rows are too wide for its ring (nothing launched).
+template <GgmlType T, int NT>
+bool launch_staged(const Batch& b, int64_t n_cols, ActQ8 x, int n_tokens, int64_t t0, cudaStream_t stream) {
   using V = q8::VecDot<T>;
+  constexpr int U = units_per_lane<T>();
   const int64_t row_bytes = static_cast<int64_t>(ggml_row_size(T, uint64_t(n_cols)));
+  Tiles tl{};
+  static const int64_t stage_cap = int64_t(knob("PENSIEVE_MV_STAGE_KB", 16, 1, 100)) << 10;
+  static const int n_stages = knob("PENSIEVE_MV_STAGES", kStages, 2, kMaxStages);
+  static const int max_per_sm = knob("PENSIEVE_MV_PER_SM", 3, 1, 4);
+  tl.rows = kStagedWarps;
+  while (tl.rows > 1 && tl.rows * row_bytes > stage_cap) tl.rows /= 2;
+  tl.n_stages = n_stages;
+  tl.wpr = kStagedWarps / tl.rows;
+  // + 15: the head; + 16: the last unit's loads may run a few bytes past the tile.
+  const int64_t stage = (tl.rows * row_bytes + 15 + 16 + 127) / 128 * 128;
+  if (n_stages * stage > kStagedMaxSmem) return false;
+  tl.stage_bytes = int(stage);
+  int64_t n_tiles = 0;
+  for (int m = 0; m < b.count; ++m) {
+    tl.first[m] = int(n_tiles);
+    n_tiles += (b.out[m].n_rows + tl.rows - 1) / tl.rows;
+  }
+  if (n_tiles >= (int64_t(1) << 30)) return false;
+  for (int m = b.count; m <= kMatvecQ8MaxOutputs; ++m) tl.first[m] = int(n_tiles);
+  auto kernel = matvec_q8_staged_kernel<T, U, NT>;
+  if (!allow_staged_smem<T, U, NT>()) return false;
+  const int smem = n_stages * tl.stage_bytes;
+  int per_sm = max_per_sm;
+  while (per_sm > 1 && per_sm * (smem + 2048) > kSmemPerSm) --per_sm;
+  const int64_t cap = int64_t(sm_count()) * per_sm;
+  const int blocks = int(n_tiles < cap ? n_tiles : cap);
   const int n_units = int(n_cols / V::kBlockElems) * V::kParts;
-  const int lanes = (n_units + U - 1) / U;
-  const int wpr = lanes >= 3 * kWarp ? 4 : lanes >= 3 * kWarp / 2 ? 2 : 1;
-  const int rows_per_block = kWarpsPerBlock / wpr;
-  int blocks = 0;
-  for (int i = 0; i < b.count; ++i) blocks += ceil_div(b.out[i].n_rows, rows_per_block);
-  for (int t0 = 0; t0 < n_tokens; t0 += kMatvecMaxTokens) {
-    const int nt = n_tokens - t0 < kMatvecMaxTokens ? n_tokens - t0 : kMatvecMaxTokens;
-    matvec_q8_legacy_kernel<T, U><<<blocks, kWarpsPerBlock * kWarp, 0, stream>>>(
-        b, row_bytes, n_units, x.q + int64_t(t0) * n_cols, x.ds + int64_t(t0) * n_cols / 16, n_cols, nt, t0, wpr);
+  (void)launch_pdl(kernel, dim3(unsigned(blocks)), dim3(kStagedWarps * kWarp), size_t(smem), stream, b, tl,
+                   row_bytes, n_units, x.q + t0 * n_cols, x.ds + t0 * n_cols / 16, n_cols, n_tokens, t0);
+  return true;
+}
+// Variant 0 (default): the staged kernel where it measured faster on an H100 in every run
+// (one token): wide rows of the K-quants and Q8_0 (>= 7 KB: the 14336-column down projection,
+// +15-30%) and very large launches (>= 100 MB: Q8_0 gate / up, +12%); the row stream for the
+// rest, where the staged kernel measured from 25% slower to as fast, with a large run-to-run
+// spread on some shapes (Q8_0 4096 -> 14336, Q5_0 14336 -> 4096: 1.0-2.3 TB/s) that is not
+// understood yet. Variant 1: always the row stream; variant 2: always the staged kernel (where
+// the rows fit its ring).
+template <GgmlType T, int NT>
+void launch(const Batch& b, int64_t n_cols, ActQ8 x, int n_tokens, int64_t t0, cudaStream_t stream) {
+  const int64_t row_bytes = static_cast<int64_t>(ggml_row_size(T, uint64_t(n_cols)));
+  const bool wide = T != GgmlType::Q5_0 && row_bytes >= (7 << 10);  // Q4_K at 14336: 7.9 KB
+  const bool large = row_bytes * b.first_row[b.count] >= (int64_t(100) << 20);
+  const bool staged = g_variant == 2 || (g_variant == 0 && (wide || large));
+  if (staged && launch_staged<T, NT>(b, n_cols, x, n_tokens, t0, stream)) return;
+  launch_stream<T, NT>(b, n_cols, x, n_tokens, t0, stream);
+}
+
+template <GgmlType T>
+void launch_tokens(const Batch& b, int64_t n_cols, ActQ8 x, int n_tokens, cudaStream_t stream) {
+  static_assert(kMatvecQ8MaxTokens == 8);
+  for (int t0 = 0; t0 < n_tokens; t0 += kMatvecQ8MaxTokens) {
+    const int nt = n_tokens - t0 < kMatvecQ8MaxTokens ? n_tokens - t0 : kMatvecQ8MaxTokens;
+    if (nt == 1) launch<T, 1>(b, n_cols, x, nt, t0, stream);
+    else if (nt == 2) launch<T, 2>(b, n_cols, x, nt, t0, stream);
+    else if (nt <= 4) launch<T, 4>(b, n_cols, x, nt, t0, stream);
+    else launch<T, 8>(b, n_cols, x, nt, t0, stream);
   }
 }
 
@@ -342,20 +499,11 @@ bool matvec_q8_multi(GgmlType type, int64_t n_cols, const MatvecQ8Output* outs, 
     b.first_row[i + 1] = b.first_row[i] + outs[i].n_rows;
   }
   for (int i = count + 1; i <= kMatvecQ8MaxOutputs; ++i) b.first_row[i] = b.first_row[count];
-  if (g_variant == 1) {
-    switch (type) {
-      case GgmlType::Q8_0: launch_legacy<GgmlType::Q8_0, 4>(b, n_cols, x, n_tokens, stream); break;
-      case GgmlType::Q5_0: launch_legacy<GgmlType::Q5_0, 4>(b, n_cols, x, n_tokens, stream); break;
-      case GgmlType::Q4_K: launch_legacy<GgmlType::Q4_K, 2>(b, n_cols, x, n_tokens, stream); break;
-      default: launch_legacy<GgmlType::Q6_K, 2>(b, n_cols, x, n_tokens, stream); break;
-    }
-    return true;
-  }
   switch (type) {
-    case GgmlType::Q8_0: launch_stream_tokens<GgmlType::Q8_0>(b, n_cols, x, n_tokens, stream); break;
-    case GgmlType::Q5_0: launch_stream_tokens<GgmlType::Q5_0>(b, n_cols, x, n_tokens, stream); break;
-    case GgmlType::Q4_K: launch_stream_tokens<GgmlType::Q4_K>(b, n_cols, x, n_tokens, stream); break;
-    default: launch_stream_tokens<GgmlType::Q6_K>(b, n_cols, x, n_tokens, stream); break;
+    case GgmlType::Q8_0: launch_tokens<GgmlType::Q8_0>(b, n_cols, x, n_tokens, stream); break;
+    case GgmlType::Q5_0: launch_tokens<GgmlType::Q5_0>(b, n_cols, x, n_tokens, stream); break;
+    case GgmlType::Q4_K: launch_tokens<GgmlType::Q4_K>(b, n_cols, x, n_tokens, stream); break;
+    default: launch_tokens<GgmlType::Q6_K>(b, n_cols, x, n_tokens, stream); break;
   }
   return true;
 }

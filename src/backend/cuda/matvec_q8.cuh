@@ -5,10 +5,12 @@
 // (matvec.cuh) this trades an 8-bit rounding of the activations (nmse ~1e-5) for 2-4x the speed
 // on the K-quants.
 //
-// The default kernel (matvec_q8.cu) is a row stream: one wave of blocks whose warp groups walk
-// rows, with the next chunks of each group's rows prefetched to L2 ahead of the loads, and PDL
-// (pdl.cuh): it may start while the previous kernel finishes, touching only weights until its
-// pdl_wait(). Aliasing: y may overlap anything the kernel does not read (in particular the float
+// Two kernels (matvec_q8.cu), chosen by shape: a staged one (one wave of blocks streams tiles of
+// whole rows into a shared-memory ring with TMA bulk copies and decodes them from there) for wide
+// rows and large launches, and a row stream (warp groups walk rows, prefetching them to L2 ahead
+// of the loads) for the rest.
+// Both use PDL (pdl.cuh): they may start while the previous kernel finishes, touching only
+// weights until their pdl_wait(). Aliasing: y may overlap anything the kernel does not read (in particular the float
 // activations x was quantized from); it must not overlap x.q, x.ds, any w, any bias or another
 // output's y.
 #pragma once
@@ -49,8 +51,9 @@ inline constexpr int kMatvecQ8MaxOutputs = 3;
 bool matvec_q8_multi(GgmlType type, int64_t n_cols, const MatvecQ8Output* outs, int count, ActQ8 x, int n_tokens,
                      cudaStream_t stream);
 
-// For A/B measurements and tests (process-wide, not thread-safe): 0 = the row-stream kernel
-// (default), 1 = the previous kernel (one block per 1-4 rows, one round of loads per lane).
+// For A/B measurements and tests (process-wide, not thread-safe): 0 = by shape (default: the
+// staged kernel for wide rows and large launches, else the row stream), 1 = always the row
+// stream (the previous default), 2 = always the staged kernel where the rows fit its ring.
 void set_matvec_q8_variant(int variant);
 
 }  // namespace pensieve::cuda

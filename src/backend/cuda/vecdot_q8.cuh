@@ -9,6 +9,7 @@
 //   kBlockElems, kBytes      elements and bytes of one weight block (GGUF layout, ggml-common.h)
 //   kParts                   threads sharing one block (each takes a fixed slice of it)
 //   Frag load(blk, part)     that slice's quantized weights and scales, decoded once
+//                            (load<false>: from shared memory, see ld16)
 //   float dot(f, part, xq, xds)  the slice's dot with one token's activations, where xq / xds
 //                            point at the activations of this block (kBlockElems int8 values,
 //                            kBlockElems / 32 (d, d * sum) pairs)
@@ -65,9 +66,13 @@ PS_HD uint32_t sub_bytes(uint32_t v, uint32_t k) { return ((v | 0x80808080u) - k
 // The low 4 bits of `bits` spread to bit 4 of each byte: bit i -> bit 8i + 4.
 PS_HD uint32_t spread4_to_bit4(uint32_t bits) { return ((bits & 0xFu) * 0x00204081u & 0x01010101u) << 4; }
 
+// The weight loads below take kLdg: true reads read-only global memory through the
+// non-coherent cache (__ldg); false uses plain loads (weights staged in shared memory).
+template <bool kLdg = true>
 PS_HD uint16_t ld16(const uint8_t* p) {
 #ifdef __CUDA_ARCH__
-  return __ldg(reinterpret_cast<const unsigned short*>(p));
+  if constexpr (kLdg) return __ldg(reinterpret_cast<const unsigned short*>(p));
+  else return *reinterpret_cast<const unsigned short*>(p);
 #else
   uint16_t v;
   std::memcpy(&v, p, 2);
@@ -76,20 +81,22 @@ PS_HD uint16_t ld16(const uint8_t* p) {
 }
 
 // A 32-bit word at a 2-byte aligned address.
-PS_HD uint32_t ld32_a2(const uint8_t* p) { return uint32_t(ld16(p)) | (uint32_t(ld16(p + 2)) << 16); }
+template <bool kLdg = true>
+PS_HD uint32_t ld32_a2(const uint8_t* p) { return uint32_t(ld16<kLdg>(p)) | (uint32_t(ld16<kLdg>(p + 2)) << 16); }
 
 // n 32-bit words at a 4-byte aligned address (n = 2 or 4 with matching alignment: 8 or 16 bytes).
-template <int N>
+template <int N, bool kLdg = true>
 PS_HD void ld_words(const uint8_t* p, uint32_t* w) {
 #ifdef __CUDA_ARCH__
   if constexpr (N == 4) {
-    const uint4 v = __ldg(reinterpret_cast<const uint4*>(p));
+    const uint4 v = kLdg ? __ldg(reinterpret_cast<const uint4*>(p)) : *reinterpret_cast<const uint4*>(p);
     w[0] = v.x, w[1] = v.y, w[2] = v.z, w[3] = v.w;
   } else if constexpr (N == 2) {
-    const uint2 v = __ldg(reinterpret_cast<const uint2*>(p));
+    const uint2 v = kLdg ? __ldg(reinterpret_cast<const uint2*>(p)) : *reinterpret_cast<const uint2*>(p);
     w[0] = v.x, w[1] = v.y;
   } else {
-    for (int i = 0; i < N; ++i) w[i] = __ldg(reinterpret_cast<const uint32_t*>(p) + i);
+    for (int i = 0; i < N; ++i)
+      w[i] = kLdg ? __ldg(reinterpret_cast<const uint32_t*>(p) + i) : reinterpret_cast<const uint32_t*>(p)[i];
   }
 #else
   std::memcpy(w, p, 4 * N);
@@ -101,7 +108,7 @@ PS_HD void ld_words(const uint8_t* p, uint32_t* w) {
 // The host runs the same aligned loads and shifts (memcpy of aligned words), so the host test
 // checks this arithmetic too; there it also reads up to 2 bytes before p (inside the buffer when
 // the buffer is 4-byte aligned).
-template <int N>
+template <int N, bool kLdg = true>
 PS_HD void ld_words_a2(const uint8_t* p, uint32_t* w) {
   const uintptr_t a = reinterpret_cast<uintptr_t>(p);
   const uint32_t shift = uint32_t(a & 3) * 8;
@@ -109,7 +116,7 @@ PS_HD void ld_words_a2(const uint8_t* p, uint32_t* w) {
 #ifdef __CUDA_ARCH__
   const uint32_t* base = reinterpret_cast<const uint32_t*>(a & ~uintptr_t(3));
 #pragma unroll
-  for (int i = 0; i <= N; ++i) raw[i] = __ldg(base + i);
+  for (int i = 0; i <= N; ++i) raw[i] = kLdg ? __ldg(base + i) : base[i];
 #pragma unroll
   for (int i = 0; i < N; ++i) w[i] = __funnelshift_r(raw[i], raw[i + 1], shift);
 #else
@@ -156,10 +163,11 @@ struct VecDot<GgmlType::Q8_0> {
     uint32_t q[4];
     float d;
   };
+  template <bool kLdg = true>
   PS_HD static Frag load(const uint8_t* b, int part) {
     Frag f;
-    f.d = half_to_float(ld16(b));
-    ld_words_a2<4>(b + 2 + 16 * part, f.q);
+    f.d = half_to_float(ld16<kLdg>(b));
+    ld_words_a2<4, kLdg>(b + 2 + 16 * part, f.q);
     return f;
   }
   PS_HD static float dot(const Frag& f, int part, const int8_t* xq, const float* xds) {
@@ -181,12 +189,13 @@ struct VecDot<GgmlType::Q5_0> {
     int lo[2], hi[2];
     float d;
   };
+  template <bool kLdg = true>
   PS_HD static Frag load(const uint8_t* b, int part) {
     Frag f;
-    f.d = half_to_float(ld16(b));
-    const uint32_t qh = ld32_a2(b + 2) >> (8 * part);
+    f.d = half_to_float(ld16<kLdg>(b));
+    const uint32_t qh = ld32_a2<kLdg>(b + 2) >> (8 * part);
     uint32_t qs2[2];
-    ld_words_a2<2>(b + 6 + 8 * part, qs2);
+    ld_words_a2<2, kLdg>(b + 6 + 8 * part, qs2);
     for (int k = 0; k < 2; ++k) {
       const uint32_t qs = qs2[k];
       const uint32_t lo = (qs & 0x0F0F0F0Fu) | spread4_to_bit4(qh >> (4 * k));
@@ -233,10 +242,11 @@ struct VecDot<GgmlType::Q4_K> {
     uint32_t q[4];
     float d_lo, d_hi, m_lo, m_hi;  // d * sc and dmin * m of the two sub-blocks (m: part 2g only)
   };
+  template <bool kLdg = true>
   PS_HD static Frag load(const uint8_t* b, int part) {
     Frag f;
     uint32_t head[4];
-    ld_words<4>(b, head);
+    ld_words<4, kLdg>(b, head);
     const float d = half_to_float(uint16_t(head[0])), dmin = half_to_float(uint16_t(head[0] >> 16));
     const int g = part / 2;
     int s0, m0, s1, m1;
@@ -249,7 +259,7 @@ struct VecDot<GgmlType::Q4_K> {
     const bool first = (part & 1) == 0;
     f.m_lo = first ? dmin * float(m0) : 0.0f;
     f.m_hi = first ? dmin * float(m1) : 0.0f;
-    ld_words<4>(b + 16 + 16 * part, f.q);
+    ld_words<4, kLdg>(b + 16 + 16 * part, f.q);
     return f;
   }
   PS_HD static float dot(const Frag& f, int part, const int8_t* xq, const float* xds) {
@@ -280,15 +290,16 @@ struct VecDot<GgmlType::Q6_K> {
     int q[4][2];  // per quarter: 8 values (q - 32) as int8
     float d[4];   // d * scale per quarter
   };
+  template <bool kLdg = true>
   PS_HD static Frag load(const uint8_t* b, int part) {
     Frag f;
     const int n = part / 4, l0 = (part % 4) * 8;
     // 3 aligned words and funnel shifts per 8 bytes (the block is 2-byte aligned), not 4 halves.
     uint32_t qa[2], qb[2], qh[2], sc[2];
-    ld_words_a2<2>(b + 64 * n + l0, qa);
-    ld_words_a2<2>(b + 64 * n + 32 + l0, qb);
-    ld_words_a2<2>(b + 128 + 32 * n + l0, qh);
-    ld_words_a2<2>(b + 192 + 8 * n, sc);
+    ld_words_a2<2, kLdg>(b + 64 * n + l0, qa);
+    ld_words_a2<2, kLdg>(b + 64 * n + 32 + l0, qb);
+    ld_words_a2<2, kLdg>(b + 128 + 32 * n + l0, qh);
+    ld_words_a2<2, kLdg>(b + 192 + 8 * n, sc);
     for (int i = 0; i < 2; ++i) {
       const uint32_t v0 = (qa[i] & 0x0F0F0F0Fu) | ((qh[i] << 4) & 0x30303030u);
       const uint32_t v1 = (qb[i] & 0x0F0F0F0Fu) | ((qh[i] << 2) & 0x30303030u);
@@ -299,7 +310,7 @@ struct VecDot<GgmlType::Q6_K> {
       f.q[2][i] = int(sub_bytes(v2, 0x20202020u));
       f.q[3][i] = int(sub_bytes(v3, 0x20202020u));
     }
-    const float d = half_to_float(ld16(b + 208));
+    const float d = half_to_float(ld16<kLdg>(b + 208));
     // Quarter k uses scales[8n + 2k + l0 / 16]: bytes 2k + l0 / 16 of the 8 scales of half n.
     const uint32_t s03 = sc[0], s47 = sc[1];
     const int sh = 8 * (l0 / 16);
