@@ -11,8 +11,8 @@ constexpr int kThreads = 256;
 
 __global__ void quantize_act_kernel(const float* __restrict__ x, int64_t n_blocks, int8_t* __restrict__ q,
                                     float* __restrict__ ds) {
-  pdl_trigger();
   pdl_wait();
+  pdl_trigger();
   const int64_t b = (int64_t(blockIdx.x) * blockDim.x + threadIdx.x) / kWarp;
   if (b >= n_blocks) return;  // whole warps exit together
   quantize_warp_block(x[32 * b + threadIdx.x % kWarp], q + 32 * b, ds + 2 * b);
@@ -24,8 +24,8 @@ __global__ void quantize_act_kernel(const float* __restrict__ x, int64_t n_block
 template <bool kAdd>
 __global__ void rms_norm_quant_kernel(float* x, const float* __restrict__ a, const float* __restrict__ w, float eps,
                                       int width, float* y, int8_t* __restrict__ q, float* __restrict__ ds) {
-  pdl_trigger();
   pdl_wait();
+  pdl_trigger();
   const int64_t row = blockIdx.x;
   float* xr = x + row * width;
   float* yr = y + row * width;
@@ -61,7 +61,6 @@ template <bool kAdd, int VPT>
 __global__ void __launch_bounds__(1024)
     rms_norm_quant_v4_kernel(float* x, const float* __restrict__ a, const float* __restrict__ w, float eps, int width,
                              float* y, int8_t* __restrict__ q, float* __restrict__ ds) {
-  pdl_trigger();
   const int n4 = width / 4;
   const int64_t row = blockIdx.x;
   float4 wv[VPT], v[VPT];
@@ -71,6 +70,7 @@ __global__ void __launch_bounds__(1024)
     wv[k] = j < n4 ? reinterpret_cast<const float4*>(w)[j] : make_float4(0, 0, 0, 0);
   }
   pdl_wait();
+  pdl_trigger();
   float4* xr = reinterpret_cast<float4*>(x + row * width);
   float ss = 0.0f;
 #pragma unroll
@@ -155,8 +155,8 @@ void launch_norm_quant(float* x, const float* a, const float* w, float eps, int6
 
 __global__ void silu_mul_quant_kernel(const float* g, const float* __restrict__ u, int64_t n_blocks, float* out,
                                       int8_t* __restrict__ q, float* __restrict__ ds) {
-  pdl_trigger();
   pdl_wait();
+  pdl_trigger();
   const int64_t b = (int64_t(blockIdx.x) * blockDim.x + threadIdx.x) / kWarp;
   if (b >= n_blocks) return;
   const int64_t i = 32 * b + threadIdx.x % kWarp;

@@ -95,8 +95,8 @@ __device__ __forceinline__ void store_head(const AttentionArgs& a, int t, int h,
 // decode step's attention is one launch.
 template <bool F16>
 __global__ void attention_kernel(KvLayout kv, AttentionArgs a) {
-  pdl_trigger();
   pdl_wait();
+  pdl_trigger();
   extern __shared__ float smem[];
   const int D = kv.head_dim;
   const int group = a.n_heads / kv.n_kv_heads;
@@ -207,8 +207,8 @@ __global__ void attention_kernel(KvLayout kv, AttentionArgs a) {
 template <bool F16>
 __global__ void kv_write_kernel(KvLayout kv, const float* __restrict__ k, const float* __restrict__ v,
                                 const int32_t* __restrict__ slots, int n_tokens) {
-  pdl_trigger();
   pdl_wait();
+  pdl_trigger();
   const int row = kv.n_kv_heads * kv.head_dim;
   const int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x;
   if (i >= int64_t(n_tokens) * row) return;
@@ -239,7 +239,6 @@ constexpr int kRopeHeadsPerBlock = 8;
 // The rotation is the rope kernel's (elementwise.cu), to the bit.
 template <bool F16>
 __global__ void rope_kv_write_kernel(KvLayout kv, RopeKvArgs r) {
-  pdl_trigger();
   const int t = blockIdx.x, D = kv.head_dim, half = r.n_rot / 2;
   const int head = blockIdx.y * kRopeHeadsPerBlock + threadIdx.x / (D / 2);
   const int p = threadIdx.x % (D / 2);
@@ -249,6 +248,7 @@ __global__ void rope_kv_write_kernel(KvLayout kv, RopeKvArgs r) {
   // the wait like everything else) and the rope table (constant).
   const float freq = p < half ? r.inv_freq[p] : 0.0f;
   pdl_wait();
+  pdl_trigger();
   const int row = n_kv * D;
   const int64_t dst = int64_t(r.slots[t]) * row;
   if (head >= r.n_q_heads + n_kv) {  // a v head: copy two values

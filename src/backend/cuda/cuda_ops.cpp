@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <bit>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <iterator>
 #include <limits>
@@ -62,6 +63,8 @@ Result<std::unique_ptr<CudaOps>> CudaOps::create(int device, const CudaOpsOption
   std::unique_ptr<CudaOps> ops(new CudaOps());
   ops->ctx_ = std::move(*ctx);
   ops->options_ = options;
+  // A/B runs of the mat-vec kernels without a rebuild (matvec_q8.cuh: 0 = default choice).
+  if (const char* v = std::getenv("PENSIEVE_CUDA_MATVEC_VARIANT"); v && *v) set_matvec_q8_variant(std::atoi(v));
   PS_TRY(ops->gemm_.init(ops->ctx_->stream(), &ops->ctx_->pool()));
   PS_CUDA_TRY(cudaEventCreateWithFlags(&ops->inputs_copied_, cudaEventDisableTiming));
   return ops;

@@ -11,8 +11,8 @@ namespace {
 template <bool kAdd>
 __global__ void rms_norm_kernel(float* x, const float* __restrict__ a, const float* __restrict__ w, float eps,
                                 int width, float* y) {
-  pdl_trigger();
   pdl_wait();
+  pdl_trigger();
   float* xr = x + int64_t(blockIdx.x) * width;
   float* yr = y + int64_t(blockIdx.x) * width;
   float ss = 0.0f;
@@ -31,8 +31,8 @@ __global__ void rms_norm_kernel(float* x, const float* __restrict__ a, const flo
 
 __global__ void rope_kernel(float* x, int n_tokens, int n_heads, int head_dim, int n_rot, bool neox,
                             const int32_t* __restrict__ positions, const float* __restrict__ inv_freq, float mscale) {
-  pdl_trigger();
   pdl_wait();
+  pdl_trigger();
   const int half = n_rot / 2;
   const int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x;
   if (i >= int64_t(n_tokens) * n_heads * half) return;
@@ -53,8 +53,8 @@ __global__ void rope_kernel(float* x, int n_tokens, int n_heads, int head_dim, i
 }
 
 __global__ void silu_mul_kernel(const float* __restrict__ g, const float* __restrict__ u, int64_t n, float* out) {
-  pdl_trigger();
   pdl_wait();
+  pdl_trigger();
   const int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x;
   if (i < n) {
     const float v = g[i];
@@ -63,23 +63,23 @@ __global__ void silu_mul_kernel(const float* __restrict__ g, const float* __rest
 }
 
 __global__ void add_kernel(float* x, const float* __restrict__ y, int64_t n) {
-  pdl_trigger();
   pdl_wait();
+  pdl_trigger();
   const int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x;
   if (i < n) x[i] += y[i];
 }
 
 __global__ void add_bias_kernel(float* x, const float* __restrict__ b, int64_t n, int64_t width) {
-  pdl_trigger();
   pdl_wait();
+  pdl_trigger();
   const int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x;
   if (i < n) x[i] += b[i % width];
 }
 
 __global__ void gather_rows_kernel(const float* __restrict__ src, int width, const int32_t* __restrict__ rows,
                                    float* __restrict__ dst) {
-  pdl_trigger();
   pdl_wait();
+  pdl_trigger();
   const int64_t r = rows[blockIdx.x];
   for (int i = threadIdx.x; i < width; i += blockDim.x) dst[int64_t(blockIdx.x) * width + i] = src[r * width + i];
 }
@@ -121,8 +121,8 @@ __device__ __forceinline__ void argmax_block(float& v, int& i) {
 // counter per row, reset by that block) merges them. One block per row took ~20-40 us on a
 // 150k vocabulary, every decode step.
 __global__ void argmax_kernel(const float* __restrict__ x, int width, int32_t* out, int32_t* scratch) {
-  pdl_trigger();
   pdl_wait();
+  pdl_trigger();
   constexpr int kUnroll = 8;
   const int row = blockIdx.y, nb = gridDim.x;
   const float* r = x + int64_t(row) * width;

@@ -68,11 +68,11 @@ constexpr int blocks_per_sm() {
 constexpr int64_t kPrefetchBudget = int64_t(20) << 20;  // bytes the grid keeps requested ahead (L2: 50 MB)
 constexpr int kMaxLookahead = 8;
 
-// Units per lane per chunk: ~64 bytes of weights per lane for the 32-element types, 2 K-quant
-// parts (register budget: a Q6_K fragment is 12 registers).
+// Units per lane per chunk: ~64 bytes of weights per lane for the 32-element types and Q4_K
+// (2 parts of 32 quant bytes), one Q6_K part (48 bytes; its fragment is 20 registers).
 template <GgmlType T>
 constexpr int units_per_lane() {
-  return T == GgmlType::Q8_0 || T == GgmlType::Q5_0 ? 4 : 2;
+  return T == GgmlType::Q8_0 || T == GgmlType::Q5_0 ? 4 : T == GgmlType::Q4_K ? 2 : 1;
 }
 
 // Asks L2 for chunk c of virtual row v (a hint: nothing waits for it). The range is widened to
@@ -93,7 +93,6 @@ __global__ void __launch_bounds__(kWarpsPerBlock * kWarp, blocks_per_sm<NT>())
                             const int8_t* __restrict__ xq, const float* __restrict__ xds, int64_t n_cols,
                             int n_tokens, int64_t y_token_offset, int wpr, int lookahead) {
   using V = q8::VecDot<T>;
-  pdl_trigger();
   __shared__ float partial[2][kWarpsPerBlock][NT];  // by round parity: one barrier per round
   const int lane = threadIdx.x % kWarp, warp = threadIdx.x / kWarp;
   const int groups = kWarpsPerBlock / wpr;  // rows a block computes per round
@@ -115,6 +114,7 @@ __global__ void __launch_bounds__(kWarpsPerBlock * kWarp, blocks_per_sm<NT>())
   if (leader)
     for (int i = 0; i < lookahead; ++i) prefetch_next();
   pdl_wait();  // activations and y below
+  pdl_trigger();  // after the wait: see pdl.cuh
 
   const int part = lane % V::kParts;  // (u % kParts: the other terms of u are multiples of 32)
   int parity = 0;
@@ -303,7 +303,6 @@ __global__ void __launch_bounds__(kStagedWarps * kWarp, 3)
                             const int8_t* __restrict__ xq, const float* __restrict__ xds, int64_t n_cols,
                             int n_tokens, int64_t y_token_offset) {
   using V = q8::VecDot<T>;
-  pdl_trigger();
   extern __shared__ __align__(128) uint8_t ring[];
   __shared__ uint64_t full[kMaxStages];
   __shared__ float partial[2][kStagedWarps][NT];  // by tile parity: one barrier per tile
@@ -322,10 +321,20 @@ __global__ void __launch_bounds__(kStagedWarps * kWarp, 3)
   }
   __syncthreads();  // the barriers are initialized
   pdl_wait();       // activations and y below
+  pdl_trigger();    // after the wait: see pdl.cuh
 
   const int row = warp / tiles.wpr, gpart = warp % tiles.wpr;
   const int part = lane % V::kParts;  // (u % kParts: the other terms of u are multiples of 32)
   const int step = kWarp * tiles.wpr;
+  // One token and at most one unit per lane in a row: the lane takes the same unit of every
+  // row, so it loads its activations once, here, instead of once per row (the activation loads
+  // of a K-quant part cost more L1 wavefronts than its weights). One unit: two would spill.
+  constexpr bool kMayCache = NT == 1;
+  const int u_mine = gpart * kWarp + lane;
+  const bool cached = kMayCache && n_units <= step;
+  typename V::X xc;
+  if (cached && u_mine < n_units)
+    xc = V::load_x(xq + (u_mine / V::kParts) * V::kBlockElems, xds + (u_mine / V::kParts) * V::kBlockElems / 16, part);
   for (int i = 0; i < n_mine; ++i) {
     const int s = i % tiles.n_stages;
     const TileRef r = locate_tile(batch, tiles, tile_of(i), row_bytes);
@@ -333,7 +342,9 @@ __global__ void __launch_bounds__(kStagedWarps * kWarp, 3)
     mbar_wait(&full[s], uint32_t(i / tiles.n_stages) & 1);
     if (row < r.rows) {
       const uint8_t* w = ring + s * tiles.stage_bytes + r.head + row * row_bytes;
-      for (int u0 = gpart * kWarp + lane; u0 < n_units; u0 += U * step) {
+      if (kMayCache && cached && u_mine < n_units)
+        acc[0] += V::dot(V::template load<false>(w + (u_mine / V::kParts) * V::kBytes, part), xc);
+      for (int u0 = gpart * kWarp + lane; !(kMayCache && cached) && u0 < n_units; u0 += U * step) {
         typename V::Frag f[U];
 #pragma unroll
         for (int j = 0; j < U; ++j) {
@@ -412,10 +423,18 @@ bool launch_staged(const Batch& b, int64_t n_cols, ActQ8 x, int n_tokens, int64_
   tl.rows = kStagedWarps;
   while (tl.rows > 1 && tl.rows * row_bytes > stage_cap) tl.rows /= 2;
   tl.n_stages = n_stages;
+  // One token: halve the tile (and double the stages, same bytes in flight) while that lets
+  // every lane keep one unit of every row and so load its activations once (see the kernel).
+  // Measured: Q4_K 14336 -> 4096, +6%; not for Q8_0 (4096 -> 2 x 14336: -30%).
+  const int n_units = int(n_cols / V::kBlockElems) * V::kParts;
+  if (NT == 1 && (T == GgmlType::Q4_K || T == GgmlType::Q6_K))
+    while (tl.rows > 1 && n_units > kWarp * (kStagedWarps / tl.rows) && n_units <= kWarp * (2 * kStagedWarps / tl.rows) &&
+           2 * tl.n_stages <= kMaxStages)
+      tl.rows /= 2, tl.n_stages *= 2;
   tl.wpr = kStagedWarps / tl.rows;
   // + 15: the head; + 16: the last unit's loads may run a few bytes past the tile.
   const int64_t stage = (tl.rows * row_bytes + 15 + 16 + 127) / 128 * 128;
-  if (n_stages * stage > kStagedMaxSmem) return false;
+  if (tl.n_stages * stage > kStagedMaxSmem) return false;
   tl.stage_bytes = int(stage);
   int64_t n_tiles = 0;
   for (int m = 0; m < b.count; ++m) {
@@ -426,27 +445,27 @@ bool launch_staged(const Batch& b, int64_t n_cols, ActQ8 x, int n_tokens, int64_
   for (int m = b.count; m <= kMatvecQ8MaxOutputs; ++m) tl.first[m] = int(n_tiles);
   auto kernel = matvec_q8_staged_kernel<T, U, NT>;
   if (!allow_staged_smem<T, U, NT>()) return false;
-  const int smem = n_stages * tl.stage_bytes;
+  const int smem = tl.n_stages * tl.stage_bytes;
   int per_sm = max_per_sm;
   while (per_sm > 1 && per_sm * (smem + 2048) > kSmemPerSm) --per_sm;
   const int64_t cap = int64_t(sm_count()) * per_sm;
   const int blocks = int(n_tiles < cap ? n_tiles : cap);
-  const int n_units = int(n_cols / V::kBlockElems) * V::kParts;
   (void)launch_pdl(kernel, dim3(unsigned(blocks)), dim3(kStagedWarps * kWarp), size_t(smem), stream, b, tl,
                    row_bytes, n_units, x.q + t0 * n_cols, x.ds + t0 * n_cols / 16, n_cols, n_tokens, t0);
   return true;
 }
 // Variant 0 (default): the staged kernel where it measured faster on an H100 in every run
-// (one token): wide rows of the K-quants and Q8_0 (>= 7 KB: the 14336-column down projection,
-// +15-30%) and very large launches (>= 100 MB: Q8_0 gate / up, +12%); the row stream for the
-// rest, where the staged kernel measured from 25% slower to as fast, with a large run-to-run
+// (one token): all K-quant launches (with the activations kept in registers, 1.1-1.6x the row
+// stream), wide Q8_0 rows (>= 7 KB: the 14336-column down projection, +30%) and very large
+// launches (>= 100 MB: Q8_0 gate / up, +12%); the row stream for the rest, where the staged kernel measured from 25% slower to as fast, with a large run-to-run
 // spread on some shapes (Q8_0 4096 -> 14336, Q5_0 14336 -> 4096: 1.0-2.3 TB/s) that is not
 // understood yet. Variant 1: always the row stream; variant 2: always the staged kernel (where
 // the rows fit its ring).
 template <GgmlType T, int NT>
 void launch(const Batch& b, int64_t n_cols, ActQ8 x, int n_tokens, int64_t t0, cudaStream_t stream) {
   const int64_t row_bytes = static_cast<int64_t>(ggml_row_size(T, uint64_t(n_cols)));
-  const bool wide = T != GgmlType::Q5_0 && row_bytes >= (7 << 10);  // Q4_K at 14336: 7.9 KB
+  const bool kquant = T == GgmlType::Q4_K || T == GgmlType::Q6_K;
+  const bool wide = kquant || (T == GgmlType::Q8_0 && row_bytes >= (7 << 10));
   const bool large = row_bytes * b.first_row[b.count] >= (int64_t(100) << 20);
   const bool staged = g_variant == 2 || (g_variant == 0 && (wide || large));
   if (staged && launch_staged<T, NT>(b, n_cols, x, n_tokens, t0, stream)) return;

@@ -10,9 +10,12 @@
 //   kParts                   threads sharing one block (each takes a fixed slice of it)
 //   Frag load(blk, part)     that slice's quantized weights and scales, decoded once
 //                            (load<false>: from shared memory, see ld16)
-//   float dot(f, part, xq, xds)  the slice's dot with one token's activations, where xq / xds
-//                            point at the activations of this block (kBlockElems int8 values,
-//                            kBlockElems / 32 (d, d * sum) pairs)
+//   X load_x(xq, xds, part)  the slice's activations of one token, where xq / xds point at the
+//                            activations of this block (kBlockElems int8 values, kBlockElems / 32
+//                            (d, d * sum) pairs); the same for every row, so a kernel whose lanes
+//                            keep their units from row to row loads them once (matvec_q8.cu)
+//   float dot(f, x)          the slice's dot with those activations
+//   float dot(f, part, xq, xds) = dot(f, load_x(xq, xds, part))
 // Summing dot() over all parts and blocks of a row gives sum_k W[k] * dequant(x)[k].
 #pragma once
 
@@ -170,12 +173,23 @@ struct VecDot<GgmlType::Q8_0> {
     ld_words_a2<4, kLdg>(b + 2 + 16 * part, f.q);
     return f;
   }
-  PS_HD static float dot(const Frag& f, int part, const int8_t* xq, const float* xds) {
-    int x[4];
-    ld_act<4>(xq + 16 * part, x);
+  struct X {
+    int q[4];
+    float d;
+  };
+  PS_HD static X load_x(const int8_t* xq, const float* xds, int part) {
+    X x;
+    ld_act<4>(xq + 16 * part, x.q);
+    x.d = xds[0];
+    return x;
+  }
+  PS_HD static float dot(const Frag& f, const X& x) {
     int s = 0;
-    for (int k = 0; k < 4; ++k) s = dp4a(int(f.q[k]), x[k], s);
-    return f.d * xds[0] * float(s);
+    for (int k = 0; k < 4; ++k) s = dp4a(int(f.q[k]), x.q[k], s);
+    return f.d * x.d * float(s);
+  }
+  PS_HD static float dot(const Frag& f, int part, const int8_t* xq, const float* xds) {
+    return dot(f, load_x(xq, xds, part));
   }
 };
 
@@ -205,42 +219,56 @@ struct VecDot<GgmlType::Q5_0> {
     }
     return f;
   }
+  struct X {
+    int lo[2], hi[2];
+    float d;
+  };
+  PS_HD static X load_x(const int8_t* xq, const float* xds, int part) {
+    X x;
+    ld_act<2>(xq + 8 * part, x.lo);
+    ld_act<2>(xq + 16 + 8 * part, x.hi);
+    x.d = xds[0];
+    return x;
+  }
+  PS_HD static float dot(const Frag& f, const X& x) {
+    int s = dp4a(f.lo[0], x.lo[0], 0);
+    s = dp4a(f.lo[1], x.lo[1], s);
+    s = dp4a(f.hi[0], x.hi[0], s);
+    s = dp4a(f.hi[1], x.hi[1], s);
+    return f.d * x.d * float(s);
+  }
   PS_HD static float dot(const Frag& f, int part, const int8_t* xq, const float* xds) {
-    int xl[2], xh[2];
-    ld_act<2>(xq + 8 * part, xl);
-    ld_act<2>(xq + 16 + 8 * part, xh);
-    int s = dp4a(f.lo[0], xl[0], 0);
-    s = dp4a(f.lo[1], xl[1], s);
-    s = dp4a(f.hi[0], xh[0], s);
-    s = dp4a(f.hi[1], xh[1], s);
-    return f.d * xds[0] * float(s);
+    return dot(f, load_x(xq, xds, part));
   }
 };
 
-// 6-bit scale and min of sub-block j (0..7) of a K-quant block (ggml get_scale_min_k4), from
-// the 12 scale bytes as 3 little-endian words (shifts, not byte indexing: stays in registers).
-PS_HD void scale_min_k4(const uint32_t* s, int j, int& sc, int& m) {
-  const int sh = 8 * (j & 3);
-  const int b0 = (s[0] >> sh) & 0xFF, b1 = (s[1] >> sh) & 0xFF, b2 = (s[2] >> sh) & 0xFF;
-  if (j < 4) {
-    sc = b0 & 63;
-    m = b1 & 63;
-  } else {
-    sc = (b2 & 0xF) | ((b0 >> 6) << 4);
-    m = (b2 >> 4) | ((b1 >> 6) << 4);
+// 6-bit scales and mins of sub-blocks 2g and 2g + 1 (g = 0..3) of a K-quant block (ggml
+// get_scale_min_k4), from the 12 scale bytes as 3 little-endian words: the pair shares one
+// 16-bit half of each word, so both are decoded at once with 16-bit masks (no per-byte branches).
+// sc and m hold the pair as two bytes: low byte sub-block 2g, next byte 2g + 1.
+PS_HD void scale_min_k4_pair(const uint32_t* s, int g, uint32_t& sc, uint32_t& m) {
+  const int sh = 16 * (g & 1);
+  const uint32_t w0 = s[0] >> sh, w1 = s[1] >> sh, w2 = s[2] >> sh;
+  if (g < 2) {
+    sc = w0 & 0x3F3Fu;
+    m = w1 & 0x3F3Fu;
+  } else {  // low 4 bits from the third word, high 2 bits from the top of the first / second
+    sc = (w2 & 0x0F0Fu) | ((w0 >> 2) & 0x3030u);
+    m = ((w2 >> 4) & 0x0F0Fu) | ((w1 >> 2) & 0x3030u);
   }
 }
 
 // Q4_K: {half d, dmin; uint8 scales[12]; uint8 qs[128]} (144 bytes, 16-byte aligned in a row).
 // 8 sub-blocks of 32 with 6-bit scale and min: value = d * sc * q - dmin * m. qs[32g + l] holds
 // element 64g + l (low nibble) and 64g + 32 + l (high nibble).
-// 8 parts: part p = 2g + h takes qs[32g + 16h, +16): 16 values of sub-block 2g and 16 of 2g + 1.
+// 4 parts: part g takes qs[32g, +32), i.e. all of sub-blocks 2g (low nibbles) and 2g + 1 (high),
+// so the scales are decoded once per 64 values and each sub-block's min term is added once.
 template <>
 struct VecDot<GgmlType::Q4_K> {
-  static constexpr int kBlockElems = 256, kBytes = 144, kParts = 8;
+  static constexpr int kBlockElems = 256, kBytes = 144, kParts = 4;
   struct Frag {
-    uint32_t q[4];
-    float d_lo, d_hi, m_lo, m_hi;  // d * sc and dmin * m of the two sub-blocks (m: part 2g only)
+    uint32_t q[8];
+    float d_lo, d_hi, m_lo, m_hi;  // d * sc and dmin * m of sub-blocks 2g and 2g + 1
   };
   template <bool kLdg = true>
   PS_HD static Frag load(const uint8_t* b, int part) {
@@ -248,33 +276,39 @@ struct VecDot<GgmlType::Q4_K> {
     uint32_t head[4];
     ld_words<4, kLdg>(b, head);
     const float d = half_to_float(uint16_t(head[0])), dmin = half_to_float(uint16_t(head[0] >> 16));
-    const int g = part / 2;
-    int s0, m0, s1, m1;
-    scale_min_k4(head + 1, 2 * g, s0, m0);
-    scale_min_k4(head + 1, 2 * g + 1, s1, m1);
-    f.d_lo = d * float(s0);
-    f.d_hi = d * float(s1);
-    // The min term needs the sum of all 32 activations of the sub-block: the first of its two
-    // parts adds it (from the activation block's precomputed sum), the second adds nothing.
-    const bool first = (part & 1) == 0;
-    f.m_lo = first ? dmin * float(m0) : 0.0f;
-    f.m_hi = first ? dmin * float(m1) : 0.0f;
-    ld_words<4, kLdg>(b + 16 + 16 * part, f.q);
+    uint32_t sc, m;
+    scale_min_k4_pair(head + 1, part, sc, m);
+    f.d_lo = d * float(sc & 0xFF);
+    f.d_hi = d * float(sc >> 8);
+    f.m_lo = dmin * float(m & 0xFF);
+    f.m_hi = dmin * float(m >> 8);
+    ld_words<4, kLdg>(b + 16 + 32 * part, f.q);
+    ld_words<4, kLdg>(b + 32 + 32 * part, f.q + 4);
     return f;
   }
-  PS_HD static float dot(const Frag& f, int part, const int8_t* xq, const float* xds) {
-    const int g = part / 2, h = part & 1;
-    int xl[4], xh[4];
-    ld_act<4>(xq + 64 * g + 16 * h, xl);
-    ld_act<4>(xq + 64 * g + 32 + 16 * h, xh);
+  struct X {
+    int lo[8], hi[8];  // sub-blocks 2g and 2g + 1
+    float ds[4];       // their (d, d * sum)
+  };
+  PS_HD static X load_x(const int8_t* xq, const float* xds, int part) {
+    X x;
+    ld_act<4>(xq + 64 * part, x.lo);
+    ld_act<4>(xq + 64 * part + 16, x.lo + 4);
+    ld_act<4>(xq + 64 * part + 32, x.hi);
+    ld_act<4>(xq + 64 * part + 48, x.hi + 4);
+    for (int i = 0; i < 4; ++i) x.ds[i] = xds[4 * part + i];
+    return x;
+  }
+  PS_HD static float dot(const Frag& f, const X& x) {
     int sl = 0, sh = 0;
-    for (int k = 0; k < 4; ++k) {
-      sl = dp4a(int(f.q[k] & 0x0F0F0F0Fu), xl[k], sl);
-      sh = dp4a(int((f.q[k] >> 4) & 0x0F0F0F0Fu), xh[k], sh);
+    for (int k = 0; k < 8; ++k) {
+      sl = dp4a(int(f.q[k] & 0x0F0F0F0Fu), x.lo[k], sl);
+      sh = dp4a(int((f.q[k] >> 4) & 0x0F0F0F0Fu), x.hi[k], sh);
     }
-    const float* ds_lo = xds + 2 * (2 * g);
-    const float* ds_hi = ds_lo + 2;
-    return f.d_lo * ds_lo[0] * float(sl) + f.d_hi * ds_hi[0] * float(sh) - f.m_lo * ds_lo[1] - f.m_hi * ds_hi[1];
+    return f.d_lo * x.ds[0] * float(sl) + f.d_hi * x.ds[2] * float(sh) - f.m_lo * x.ds[1] - f.m_hi * x.ds[3];
+  }
+  PS_HD static float dot(const Frag& f, int part, const int8_t* xq, const float* xds) {
+    return dot(f, load_x(xq, xds, part));
   }
 };
 
@@ -282,25 +316,26 @@ struct VecDot<GgmlType::Q4_K> {
 // For half n (128 elements) and l < 32: element 128n + 32k + l (quarter k) has 4 low bits from
 // ql[64n + l] (k = 0, 2) or ql[64n + 32 + l] (k = 1, 3) (low nibble for k < 2, high for k >= 2),
 // 2 high bits from qh[32n + l] >> 2k, scale scales[8n + 2k + l / 16]; value d * sc * (q - 32).
-// 8 parts: part p takes n = p / 4, l in [8 (p % 4), +8): 8 values of each quarter.
+// 4 parts: part p takes n = p / 2, l in [16 (p % 2), +16): 16 values of each quarter, which
+// share one scale per quarter.
 template <>
 struct VecDot<GgmlType::Q6_K> {
-  static constexpr int kBlockElems = 256, kBytes = 210, kParts = 8;
+  static constexpr int kBlockElems = 256, kBytes = 210, kParts = 4;
   struct Frag {
-    int q[4][2];  // per quarter: 8 values (q - 32) as int8
+    int q[4][4];  // per quarter: 16 values (q - 32) as int8
     float d[4];   // d * scale per quarter
   };
   template <bool kLdg = true>
   PS_HD static Frag load(const uint8_t* b, int part) {
     Frag f;
-    const int n = part / 4, l0 = (part % 4) * 8;
-    // 3 aligned words and funnel shifts per 8 bytes (the block is 2-byte aligned), not 4 halves.
-    uint32_t qa[2], qb[2], qh[2], sc[2];
-    ld_words_a2<2, kLdg>(b + 64 * n + l0, qa);
-    ld_words_a2<2, kLdg>(b + 64 * n + 32 + l0, qb);
-    ld_words_a2<2, kLdg>(b + 128 + 32 * n + l0, qh);
+    const int n = part / 2, l0 = (part % 2) * 16;
+    // 5 aligned words and funnel shifts per 16 bytes (the block is 2-byte aligned), not 8 halves.
+    uint32_t qa[4], qb[4], qh[4], sc[2];
+    ld_words_a2<4, kLdg>(b + 64 * n + l0, qa);
+    ld_words_a2<4, kLdg>(b + 64 * n + 32 + l0, qb);
+    ld_words_a2<4, kLdg>(b + 128 + 32 * n + l0, qh);
     ld_words_a2<2, kLdg>(b + 192 + 8 * n, sc);
-    for (int i = 0; i < 2; ++i) {
+    for (int i = 0; i < 4; ++i) {
       const uint32_t v0 = (qa[i] & 0x0F0F0F0Fu) | ((qh[i] << 4) & 0x30303030u);
       const uint32_t v1 = (qb[i] & 0x0F0F0F0Fu) | ((qh[i] << 2) & 0x30303030u);
       const uint32_t v2 = ((qa[i] >> 4) & 0x0F0F0F0Fu) | (qh[i] & 0x30303030u);
@@ -320,16 +355,30 @@ struct VecDot<GgmlType::Q6_K> {
     f.d[3] = d * float(int8_t(s47 >> (16 + sh)));
     return f;
   }
-  PS_HD static float dot(const Frag& f, int part, const int8_t* xq, const float* xds) {
-    const int n = part / 4, l0 = (part % 4) * 8;
+  struct X {
+    int q[4][4];  // per quarter: the 16 activations of the part
+    float d[4];   // per quarter: the activation scale
+  };
+  PS_HD static X load_x(const int8_t* xq, const float* xds, int part) {
+    const int n = part / 2, l0 = (part % 2) * 16;
+    X x;
+    for (int k = 0; k < 4; ++k) {
+      ld_act<4>(xq + 128 * n + 32 * k + l0, x.q[k]);
+      x.d[k] = xds[2 * (4 * n + k)];
+    }
+    return x;
+  }
+  PS_HD static float dot(const Frag& f, const X& x) {
     float acc = 0.0f;
     for (int k = 0; k < 4; ++k) {
-      int x[2];
-      ld_act<2>(xq + 128 * n + 32 * k + l0, x);
-      const int s = dp4a(f.q[k][1], x[1], dp4a(f.q[k][0], x[0], 0));
-      acc += f.d[k] * xds[2 * (4 * n + k)] * float(s);
+      int s = 0;
+      for (int i = 0; i < 4; ++i) s = dp4a(f.q[k][i], x.q[k][i], s);
+      acc += f.d[k] * x.d[k] * float(s);
     }
     return acc;
+  }
+  PS_HD static float dot(const Frag& f, int part, const int8_t* xq, const float* xds) {
+    return dot(f, load_x(xq, xds, part));
   }
 };
 
