@@ -113,8 +113,7 @@ __global__ void __launch_bounds__(kWarpsPerBlock * kWarp, blocks_per_sm<NT>())
   };
   if (leader)
     for (int i = 0; i < lookahead; ++i) prefetch_next();
-  pdl_wait();  // activations and y below
-  pdl_trigger();  // after the wait: see pdl.cuh
+  pdl_wait();  // activations and y below; no early pdl_trigger(): see pdl.cuh
 
   const int part = lane % V::kParts;  // (u % kParts: the other terms of u are multiples of 32)
   int parity = 0;
@@ -165,6 +164,19 @@ __global__ void __launch_bounds__(kWarpsPerBlock * kWarp, blocks_per_sm<NT>())
   }
 }
 
+int knob(const char* name, int def, int lo, int hi);  // below
+
+// Whether a mat-vec launch reading `bytes` of weights is launched with PDL: launches up to
+// 100 MB are (PENSIEVE_MV_PDL_MAX_MB overrides). Measured on the H100, pensieve bench tg128
+// (bench/RESULTS.md): with PDL on every launch llama-8b Q8_0 decoded at 206 t/s, with the
+// launches over 100 MB (its gate/up, 125 MB, and output, 558 MB) plain at 225, and with PDL
+// off everywhere at 220; Q4_K_M and qwen2-0.5b were as fast or faster with the limit too. Why
+// the largest launches lose is not established.
+bool matvec_pdl(int64_t bytes) {
+  static const int64_t max_bytes = int64_t(knob("PENSIEVE_MV_PDL_MAX_MB", 100, 0, 1 << 20)) << 20;
+  return bytes <= max_bytes;
+}
+
 int sm_count() {
   static std::atomic<int> cached[64] = {};
   int dev = 0;
@@ -195,8 +207,10 @@ StreamShape stream_shape(int64_t total_rows, int n_units, int units_per_lane, in
   const int blocks = int(want < cap ? want : cap);
   const int64_t chunk = int64_t(units_per_lane) * kWarp * wpr / parts * block_bytes;
   const int64_t ahead = int64_t(blocks) * groups * (chunk < row_bytes ? chunk : row_bytes);
-  const int64_t la = kPrefetchBudget / ahead;
-  const int lookahead = int(la < 1 ? 1 : la > kMaxLookahead ? kMaxLookahead : la);
+  // PENSIEVE_MV_PREFETCH_MB overrides kPrefetchBudget for A/B runs (0: no lookahead prefetch).
+  static const int64_t budget = int64_t(knob("PENSIEVE_MV_PREFETCH_MB", int(kPrefetchBudget >> 20), 0, 48)) << 20;
+  const int64_t la = budget / ahead;
+  const int lookahead = int(la < 0 ? 0 : la > kMaxLookahead ? kMaxLookahead : la);
   return {wpr, blocks, lookahead};
 }
 
@@ -208,7 +222,7 @@ void launch_stream(const Batch& b, int64_t n_cols, ActQ8 x, int n_tokens, int64_
   const int n_units = int(n_cols / V::kBlockElems) * V::kParts;
   const int64_t total = b.first_row[b.count];
   const StreamShape s = stream_shape(total, n_units, U, V::kParts, V::kBytes, row_bytes, sm_count(), blocks_per_sm<NT>());
-  (void)launch_pdl(matvec_q8_stream_kernel<T, U, NT>, dim3(unsigned(s.blocks)), dim3(kWarpsPerBlock * kWarp), 0,
+  (void)launch_maybe_pdl(matvec_pdl(total * row_bytes), matvec_q8_stream_kernel<T, U, NT>, dim3(unsigned(s.blocks)), dim3(kWarpsPerBlock * kWarp), 0,
                    stream, b, total, row_bytes, n_units, x.q + t0 * n_cols, x.ds + t0 * n_cols / 16, n_cols,
                    n_tokens, t0, s.wpr, s.lookahead);
 }
@@ -320,8 +334,7 @@ __global__ void __launch_bounds__(kStagedWarps * kWarp, 3)
     }
   }
   __syncthreads();  // the barriers are initialized
-  pdl_wait();       // activations and y below
-  pdl_trigger();    // after the wait: see pdl.cuh
+  pdl_wait();  // activations and y below; no early pdl_trigger(): see pdl.cuh
 
   const int row = warp / tiles.wpr, gpart = warp % tiles.wpr;
   const int part = lane % V::kParts;  // (u % kParts: the other terms of u are multiples of 32)
@@ -450,7 +463,7 @@ bool launch_staged(const Batch& b, int64_t n_cols, ActQ8 x, int n_tokens, int64_
   while (per_sm > 1 && per_sm * (smem + 2048) > kSmemPerSm) --per_sm;
   const int64_t cap = int64_t(sm_count()) * per_sm;
   const int blocks = int(n_tiles < cap ? n_tiles : cap);
-  (void)launch_pdl(kernel, dim3(unsigned(blocks)), dim3(kStagedWarps * kWarp), size_t(smem), stream, b, tl,
+  (void)launch_maybe_pdl(matvec_pdl(b.first_row[b.count] * row_bytes), kernel, dim3(unsigned(blocks)), dim3(kStagedWarps * kWarp), size_t(smem), stream, b, tl,
                    row_bytes, n_units, x.q + t0 * n_cols, x.ds + t0 * n_cols / 16, n_cols, n_tokens, t0);
   return true;
 }

@@ -4,13 +4,15 @@
 // still read. What comes before pdl_wait() may only touch data no kernel of the step writes:
 // weights (a mat-vec prefetches its rows to L2 there), the kernel's own setup.
 //
-// Every kernel calls pdl_trigger() right after its pdl_wait(): the next kernel's blocks may then
-// be scheduled (and run up to their own pdl_wait) while this one works. Not earlier: a trigger at
-// entry lets kernel N+2 launch while N still runs (N+1 triggers at once), and its waiting blocks
-// and early weight fetches competed with N -- measured on the H100 as llama-8b Q8_0 decode
-// 170 t/s instead of 205. The next kernel's pdl_wait() still waits for this grid to complete and
-// its writes to be visible, so ordering is exactly the stream's, and transitive because every
-// kernel launched with launch_pdl() waits for its predecessor before it completes.
+// The small kernels call pdl_trigger() right after their pdl_wait(): the next kernel's blocks
+// may then be scheduled (and run up to their own pdl_wait, a mat-vec prefetching its weights)
+// while this one works. Not earlier: a trigger at entry lets kernel N+2 launch while N still
+// runs (N+1 triggers at once) -- measured on the H100 as llama-8b Q8_0 decode at 170 t/s
+// instead of 205. The mat-vecs do not trigger (their successors start as they finish), and the
+// largest ones are launched plainly (matvec_q8.cu, matvec_pdl). The next kernel's pdl_wait()
+// still waits for this grid to complete and its writes to be visible, so ordering is exactly
+// the stream's, and transitive because every kernel launched with PDL waits for its predecessor
+// before it completes.
 //
 // Why: a decode step is ~200-350 small kernels; without PDL each one pays the launch latency and
 // the ramp of its first memory loads after the previous one has drained (~2-4 us on an H100).
@@ -51,9 +53,10 @@ void set_pdl_enabled(bool on);
 
 // kernel<<<grid, block, smem, stream>>>(args...) with programmatic stream serialization when
 // pdl_enabled(). The kernel must call pdl_wait() (see above). Returns the launch error.
+// launch_pdl, or a plain launch when `pdl` is false (the kernel's pdl_wait() is then a no-op).
 template <class... KArgs, class... Args>
-cudaError_t launch_pdl(void (*kernel)(KArgs...), dim3 grid, dim3 block, size_t smem, cudaStream_t stream,
-                       Args&&... args) {
+cudaError_t launch_maybe_pdl(bool pdl, void (*kernel)(KArgs...), dim3 grid, dim3 block, size_t smem,
+                             cudaStream_t stream, Args&&... args) {
   cudaLaunchConfig_t cfg = {};
   cfg.gridDim = grid;
   cfg.blockDim = block;
@@ -63,8 +66,14 @@ cudaError_t launch_pdl(void (*kernel)(KArgs...), dim3 grid, dim3 block, size_t s
   attr[0].id = cudaLaunchAttributeProgrammaticStreamSerialization;
   attr[0].val.programmaticStreamSerializationAllowed = 1;
   cfg.attrs = attr;
-  cfg.numAttrs = pdl_enabled() ? 1 : 0;
+  cfg.numAttrs = pdl && pdl_enabled() ? 1 : 0;
   return cudaLaunchKernelEx(&cfg, kernel, static_cast<KArgs>(args)...);
+}
+
+template <class... KArgs, class... Args>
+cudaError_t launch_pdl(void (*kernel)(KArgs...), dim3 grid, dim3 block, size_t smem, cudaStream_t stream,
+                       Args&&... args) {
+  return launch_maybe_pdl(true, kernel, grid, block, smem, stream, static_cast<Args&&>(args)...);
 }
 
 }  // namespace pensieve::cuda
