@@ -7,6 +7,12 @@
 #   scripts/gpu-check.sh                 # tests + qwen2-0.5b benchmarks
 #   BENCH_LLAMA8B=1 scripts/gpu-check.sh # also llama-8b (needs ~40 GB disk, a few minutes)
 #   SKIP_BUILD=1 BIN=dir scripts/gpu-check.sh  # use prebuilt test_cuda + pensieve from dir
+#
+# A GPU machine without the build's Debian packages (no network to install them) can run binaries
+# built elsewhere for sm_90: SKIP_BUILD=1 BIN=dir, LD_LIBRARY_PATH naming a folder with the shared
+# libraries they need (libcpp-httplib, libpcre2-8, libbrotli*), SHARED naming a copy of
+# ../shared (fixtures/ and tools/), LOG and MODELS where to write. bench/RESULTS.md's CUDA section
+# was measured that way.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD_DIR=${BUILD_DIR:-build-gpu}
