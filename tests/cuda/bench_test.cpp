@@ -153,15 +153,32 @@ namespace {
 // int8 (matvec_q8, default kernel choice), int8_old (variant 1: the row stream, the previous
 // default) and int8_staged (variant 2: the staged kernel); then the multi-output launches of a
 // llama-8b layer on the same three int8 paths.
+// Microseconds per call of run(i): one warm-up pass over the `copies` weight sets, then 4 timed
+// passes (the weights rotate, so they stream from HBM rather than L2).
+template <class Fn>
+double time_launches_us(cudaStream_t s, int copies, const Fn& run) {
+  cudaEvent_t e0, e1;
+  cudaEventCreate(&e0);
+  cudaEventCreate(&e1);
+  for (int i = 0; i < copies; ++i) run(i);
+  const int iters = copies * 4;
+  cudaEventRecord(e0, s);
+  for (int i = 0; i < iters; ++i) run(i);
+  cudaEventRecord(e1, s);
+  cudaEventSynchronize(e1);
+  float ms = 0;
+  cudaEventElapsedTime(&ms, e0, e1);
+  cudaEventDestroy(e0);
+  cudaEventDestroy(e1);
+  return 1000.0 * ms / iters;
+}
+
 TEST(CudaBench, MatvecBandwidth) {
   if (std::getenv("PENSIEVE_CUDA_BENCH_KERNELS") == nullptr) GTEST_SKIP() << "skipped: set PENSIEVE_CUDA_BENCH_KERNELS=1";
   PS_REQUIRE_CUDA();
   auto ops = make_cuda_ops();
   ASSERT_TRUE(ops);
   cudaStream_t s = ops->context().stream();
-  cudaEvent_t e0, e1;
-  cudaEventCreate(&e0);
-  cudaEventCreate(&e1);
   const std::pair<int64_t, int64_t> shapes[] = {{4096, 4096}, {4096, 14336}, {14336, 4096}, {896, 4864}, {4864, 896}, {896, 896}};
   int8_t* xq = nullptr;
   float* xds = nullptr;
@@ -193,15 +210,7 @@ TEST(CudaBench, MatvecBandwidth) {
           if (int8) cuda::matvec_q8(type, w[size_t(i % copies)], n_cols, n_rows, act, 1, y, nullptr, s);
           else cuda::matvec(type, w[size_t(i % copies)], n_cols, n_rows, x, 1, y, nullptr, s);
         };
-        for (int i = 0; i < copies; ++i) run(i);
-        const int iters = copies * 4;
-        cudaEventRecord(e0, s);
-        for (int i = 0; i < iters; ++i) run(i);
-        cudaEventRecord(e1, s);
-        cudaEventSynchronize(e1);
-        float ms = 0;
-        cudaEventElapsedTime(&ms, e0, e1);
-        const double us = 1000.0 * ms / iters;
+        const double us = time_launches_us(s, copies, run);
         std::printf("{\"bench\":\"cuda-matvec\",\"type\":\"%s\",\"path\":\"%s\",\"n_cols\":%lld,\"n_rows\":%lld,"
                     "\"us\":%.2f,\"GBps\":%.0f}\n",
                     std::string(ggml_type_name(type)).c_str(), path == 0 ? "f32" : path == 1 ? "int8" : path == 2 ? "int8_old" : "int8_staged", (long long)n_cols,
@@ -243,15 +252,7 @@ TEST(CudaBench, MatvecBandwidth) {
             outs[m] = {w[size_t(i % copies) * n_out + m], y[m], nullptr, mu.rows[m]};
           cuda::matvec_q8_multi(type, mu.n_cols, outs, int(n_out), act, 1, s);
         };
-        for (int i = 0; i < copies; ++i) run(i);
-        const int iters = copies * 4;
-        cudaEventRecord(e0, s);
-        for (int i = 0; i < iters; ++i) run(i);
-        cudaEventRecord(e1, s);
-        cudaEventSynchronize(e1);
-        float ms = 0;
-        cudaEventElapsedTime(&ms, e0, e1);
-        const double us = 1000.0 * ms / iters;
+        const double us = time_launches_us(s, copies, run);
         std::printf("{\"bench\":\"cuda-matvec\",\"type\":\"%s\",\"path\":\"%s\",\"n_cols\":%lld,\"shape\":\"%s\","
                     "\"us\":%.2f,\"GBps\":%.0f}\n",
                     std::string(ggml_type_name(type)).c_str(), variant == 0 ? "int8" : variant == 1 ? "int8_old" : "int8_staged",

@@ -14,6 +14,7 @@
 #include "backend/cuda/context.h"
 #include "backend/cuda/cuda_ops.h"
 #include "backend/cuda/vecdot_q8.cuh"
+#include "quant/quant.h"
 #include "test_util.h"
 
 #define PS_REQUIRE_CUDA()                                                           \
@@ -29,6 +30,29 @@ inline std::vector<float> random_floats(size_t n, uint32_t seed, float scale = 1
   std::vector<float> v(n);
   for (float& x : v) x = dist(rng);
   return v;
+}
+
+// A weight matrix of random values quantized to `type`, and what its bytes decode to (the
+// reference operand of the kernel tests).
+struct QuantMatrix {
+  std::vector<uint8_t> bytes;
+  std::vector<float> deq;
+  int64_t n_cols, n_rows;
+  GgmlType type;
+  backend::Weight host() const { return backend::Weight{type, bytes.data(), n_cols, n_rows}; }
+};
+
+inline QuantMatrix make_matrix(GgmlType type, int64_t n_cols, int64_t n_rows, uint32_t seed, float scale = 0.5f) {
+  QuantMatrix m{{}, {}, n_cols, n_rows, type};
+  const std::vector<float> src = random_floats(size_t(n_cols * n_rows), seed, scale);
+  const size_t row_bytes = ggml_row_size(type, uint64_t(n_cols));
+  m.bytes.resize(row_bytes * size_t(n_rows));
+  m.deq.resize(src.size());
+  for (int64_t r = 0; r < n_rows; ++r) {
+    quantize_row(type, src.data() + r * n_cols, m.bytes.data() + r * row_bytes, n_cols);
+    dequantize_row(type, m.bytes.data() + r * row_bytes, m.deq.data() + r * n_cols, n_cols);
+  }
+  return m;
 }
 
 // Normalized mean squared error of `got` against `ref` (ggml test-backend-ops' metric).

@@ -27,24 +27,6 @@ TEST(CudaGemmChunks, RowsPerChunk) {  // host only: no device needed
   EXPECT_EQ(g.chunk_rows(4096, 14336), 14336);  // the old behaviour: one chunk
 }
 
-struct HostMatrix {
-  std::vector<uint8_t> bytes;
-  std::vector<float> deq;
-};
-
-HostMatrix make_matrix(GgmlType type, int64_t n_cols, int64_t n_rows, uint32_t seed) {
-  HostMatrix m;
-  const std::vector<float> src = random_floats(size_t(n_cols * n_rows), seed, 0.5f);
-  const size_t row_bytes = ggml_row_size(type, uint64_t(n_cols));
-  m.bytes.resize(row_bytes * size_t(n_rows));
-  m.deq.resize(src.size());
-  for (int64_t r = 0; r < n_rows; ++r) {
-    quantize_row(type, src.data() + r * n_cols, m.bytes.data() + r * row_bytes, n_cols);
-    dequantize_row(type, m.bytes.data() + r * row_bytes, m.deq.data() + r * n_cols, n_cols);
-  }
-  return m;
-}
-
 TEST(CudaGemmChunks, ChunkedProductsMatchReference) {
   PS_REQUIRE_CUDA();
   auto ops = make_cuda_ops();
@@ -52,7 +34,7 @@ TEST(CudaGemmChunks, ChunkedProductsMatchReference) {
   cudaStream_t s = ops->context().stream();
   const int64_t n_cols = 512, n_rows = 2500;  // 1 MiB chunks: 896 + 896 + 708 rows
   for (GgmlType type : {GgmlType::Q8_0, GgmlType::Q4_K, GgmlType::Q6_K, GgmlType::Q4_0}) {
-    const HostMatrix m = make_matrix(type, n_cols, n_rows, 7 + uint32_t(type));
+    const QuantMatrix m = make_matrix(type, n_cols, n_rows, 7 + uint32_t(type));
     void* dw = nullptr;
     ASSERT_EQ(cudaMalloc(&dw, m.bytes.size()), cudaSuccess);
     ASSERT_EQ(cudaMemcpy(dw, m.bytes.data(), m.bytes.size(), cudaMemcpyHostToDevice), cudaSuccess);

@@ -20,27 +20,6 @@ const GgmlType kTypes[] = {GgmlType::F32,  GgmlType::F16,  GgmlType::BF16, GgmlT
                            GgmlType::Q5_0, GgmlType::Q5_1, GgmlType::Q8_0, GgmlType::Q2_K, GgmlType::Q3_K,
                            GgmlType::Q4_K, GgmlType::Q5_K, GgmlType::Q6_K};
 
-struct QuantMatrix {
-  std::vector<uint8_t> bytes;
-  std::vector<float> deq;  // what the bytes decode to (the reference operand)
-  int64_t n_cols, n_rows;
-  GgmlType type;
-  Weight host() const { return Weight{type, bytes.data(), n_cols, n_rows}; }
-};
-
-QuantMatrix make_matrix(GgmlType type, int64_t n_cols, int64_t n_rows, uint32_t seed) {
-  QuantMatrix m{{}, {}, n_cols, n_rows, type};
-  const std::vector<float> src = random_floats(size_t(n_cols * n_rows), seed, 0.5f);
-  const size_t row_bytes = ggml_row_size(type, uint64_t(n_cols));
-  m.bytes.resize(row_bytes * size_t(n_rows));
-  m.deq.resize(src.size());
-  for (int64_t r = 0; r < n_rows; ++r) {
-    quantize_row(type, src.data() + r * n_cols, m.bytes.data() + r * row_bytes, n_cols);
-    dequantize_row(type, m.bytes.data() + r * row_bytes, m.deq.data() + r * n_cols, n_cols);
-  }
-  return m;
-}
-
 std::vector<float> ref_matmul(const QuantMatrix& m, const std::vector<float>& x, int n_tokens,
                               const std::vector<float>* bias) {
   std::vector<float> y(size_t(n_tokens * m.n_rows));

@@ -39,27 +39,16 @@ struct DeviceBuf {
 // a kernel might confuse (r +- a multiple of its group count) still differ.
 constexpr int64_t kDistinct = 509;
 
-struct Matrix {
-  GgmlType type;
-  int64_t n_cols, n_rows;
-  std::vector<uint8_t> bytes;  // n_rows rows
-  std::vector<float> deq;      // kDistinct rows
-};
-
-Matrix make_matrix(GgmlType type, int64_t n_cols, int64_t n_rows, uint32_t seed) {
-  Matrix m{type, n_cols, n_rows, {}, {}};
-  const int64_t distinct = std::min(n_rows, kDistinct);
-  const std::vector<float> src = random_floats(size_t(distinct * n_cols), seed, 0.5f);
+// deq holds the distinct rows.
+QuantMatrix make_repeated_matrix(GgmlType type, int64_t n_cols, int64_t n_rows, uint32_t seed) {
+  QuantMatrix m = make_matrix(type, n_cols, std::min(n_rows, kDistinct), seed);
+  const int64_t distinct = m.n_rows;
   const size_t row_bytes = ggml_row_size(type, uint64_t(n_cols));
-  std::vector<uint8_t> rows(row_bytes * size_t(distinct));
-  m.deq.resize(src.size());
-  for (int64_t r = 0; r < distinct; ++r) {
-    quantize_row(type, src.data() + r * n_cols, rows.data() + r * row_bytes, n_cols);
-    dequantize_row(type, rows.data() + r * row_bytes, m.deq.data() + r * n_cols, n_cols);
-  }
-  m.bytes.resize(row_bytes * size_t(n_rows));
+  const std::vector<uint8_t> rows = std::move(m.bytes);
+  m.bytes.assign(row_bytes * size_t(n_rows), 0);
   for (int64_t r = 0; r < n_rows; ++r)
     std::copy_n(rows.data() + (r % distinct) * row_bytes, row_bytes, m.bytes.data() + r * row_bytes);
+  m.n_rows = n_rows;
   return m;
 }
 
@@ -86,7 +75,7 @@ Acts make_acts(int64_t n_cols, int n_tokens, uint32_t seed) {
 }
 
 // y[t][r] for r < n_rows (rows repeat with period kDistinct).
-std::vector<float> reference(const Matrix& m, const Acts& a, int n_tokens, int64_t n_rows, const float* bias) {
+std::vector<float> reference(const QuantMatrix& m, const Acts& a, int n_tokens, int64_t n_rows, const float* bias) {
   const int64_t distinct = std::min(m.n_rows, kDistinct);
   std::vector<double> dots(size_t(n_tokens * distinct));
   for (int t = 0; t < n_tokens; ++t)
@@ -109,7 +98,7 @@ std::vector<float> download(const float* d, size_t n) {
 }
 
 // Runs y = W x (+ bias) for the first n_rows rows and the first n_tokens tokens; checks it.
-void check_one(const Matrix& m, const DeviceBuf& w, const Acts& a, const DeviceBuf& xq, const DeviceBuf& xds,
+void check_one(const QuantMatrix& m, const DeviceBuf& w, const Acts& a, const DeviceBuf& xq, const DeviceBuf& xds,
                int n_tokens, int64_t n_rows, const std::vector<float>* bias, const DeviceBuf* dbias,
                const std::string& what) {
   DeviceBuf y(size_t(n_tokens * n_rows) * 4);
@@ -142,7 +131,7 @@ TEST_P(MatvecQ8, RowsTokensWidthsMatchReference) {
   const int64_t max_rows = 4097;
   for (int64_t n_cols : {min_cols, int64_t(4096), int64_t(14336)}) {
     ASSERT_TRUE(cuda::matvec_q8_supported(type, n_cols));
-    const Matrix m = make_matrix(type, n_cols, max_rows, uint32_t(n_cols) + 31 * uint32_t(type));
+    const QuantMatrix m = make_repeated_matrix(type, n_cols, max_rows, uint32_t(n_cols) + 31 * uint32_t(type));
     const DeviceBuf w(m.bytes.data(), m.bytes.size());
     const Acts a = make_acts(n_cols, 8, 77 + uint32_t(n_cols));
     const DeviceBuf xq(a.q.data(), a.q.size()), xds(a.ds.data(), a.ds.size() * 4);
@@ -164,7 +153,7 @@ TEST_P(MatvecQ8, PreviousKernelAndPlainLaunchMatchReference) {
   PS_REQUIRE_CUDA();
   const GgmlType type = GetParam();
   const int64_t n_cols = 4608, n_rows = 1000;
-  const Matrix m = make_matrix(type, n_cols, n_rows, 3 + uint32_t(type));
+  const QuantMatrix m = make_repeated_matrix(type, n_cols, n_rows, 3 + uint32_t(type));
   const DeviceBuf w(m.bytes.data(), m.bytes.size());
   const Acts a = make_acts(n_cols, 8, 9);
   const DeviceBuf xq(a.q.data(), a.q.size()), xds(a.ds.data(), a.ds.size() * 4);
@@ -187,7 +176,7 @@ TEST_P(MatvecQ8, WideRowsMatchReference) {
   PS_REQUIRE_CUDA();
   const GgmlType type = GetParam();
   const int64_t n_cols = 49152, n_rows = 19;
-  const Matrix m = make_matrix(type, n_cols, n_rows, 61 + uint32_t(type));
+  const QuantMatrix m = make_repeated_matrix(type, n_cols, n_rows, 61 + uint32_t(type));
   const DeviceBuf w(m.bytes.data(), m.bytes.size());
   const Acts a = make_acts(n_cols, 8, 63);
   const DeviceBuf xq(a.q.data(), a.q.size()), xds(a.ds.data(), a.ds.size() * 4);
@@ -203,13 +192,13 @@ TEST_P(MatvecQ8, ThreeOutputsInOneLaunch) {
   const GgmlType type = GetParam();
   for (int64_t n_cols : {int64_t(256), int64_t(4096)}) {
     const int64_t rows[3] = {4097, 33, 1};
-    std::vector<Matrix> mats;
+    std::vector<QuantMatrix> mats;
     std::vector<std::unique_ptr<DeviceBuf>> ws, ys, bs;
     std::vector<std::vector<float>> biases;
     const Acts a = make_acts(n_cols, 8, 11);
     const DeviceBuf xq(a.q.data(), a.q.size()), xds(a.ds.data(), a.ds.size() * 4);
     for (int i = 0; i < 3; ++i) {
-      mats.push_back(make_matrix(type, n_cols, rows[i], 100 + uint32_t(i) + uint32_t(n_cols)));
+      mats.push_back(make_repeated_matrix(type, n_cols, rows[i], 100 + uint32_t(i) + uint32_t(n_cols)));
       ws.push_back(std::make_unique<DeviceBuf>(mats.back().bytes.data(), mats.back().bytes.size()));
       biases.push_back(random_floats(size_t(rows[i]), 200 + uint32_t(i)));
       bs.push_back(std::make_unique<DeviceBuf>(biases.back().data(), biases.back().size() * 4));
@@ -251,7 +240,7 @@ TEST_P(MatvecQ8, OutputOverTheFloatInput) {
   PS_REQUIRE_CUDA();
   const GgmlType type = GetParam();
   const int64_t n_cols = 4096, n_rows = 33;
-  const Matrix m = make_matrix(type, n_cols, n_rows, 41);
+  const QuantMatrix m = make_repeated_matrix(type, n_cols, n_rows, 41);
   const DeviceBuf w(m.bytes.data(), m.bytes.size());
   for (int n_tokens : {1, 8}) {
     const Acts a = make_acts(n_cols, n_tokens, 43);

@@ -232,14 +232,7 @@ TEST(CudaVsCpu, FusedLayerOpsMatchCpu) {
   rope.style = backend::RopeStyle::neox;
   rope.n_rot = hd;
   for (int i = 0; i < hd / 2; ++i) rope.inv_freq.push_back(std::pow(10000.0f, -2.0f * i / hd));
-  auto q8_matrix = [](int rows, int cols, uint32_t seed) {
-    const auto f = random_floats(size_t(rows) * cols, seed, 0.1f);
-    std::vector<uint8_t> bytes(size_t(rows) * ggml_row_size(GgmlType::Q8_0, uint64_t(cols)));
-    for (int r = 0; r < rows; ++r)
-      quantize_row(GgmlType::Q8_0, f.data() + size_t(r) * cols,
-                   bytes.data() + size_t(r) * ggml_row_size(GgmlType::Q8_0, uint64_t(cols)), cols);
-    return bytes;
-  };
+  auto q8_matrix = [](int rows, int cols, uint32_t seed) { return make_matrix(GgmlType::Q8_0, cols, rows, seed, 0.1f).bytes; };
   const auto wq = q8_matrix(n_heads * hd, n_embd, 1), wk = q8_matrix(n_kv * hd, n_embd, 2),
              wv = q8_matrix(n_kv * hd, n_embd, 3), wo = q8_matrix(n_embd, n_heads * hd, 4);
   const auto norm_w = random_floats(size_t(n_embd), 5);

@@ -6,6 +6,8 @@
 // is captured, later ones replay it (the op sequence is checked against the recording; on any
 // difference the step runs directly and the graph is dropped). Ops return void by the interface;
 // the first CUDA failure is kept and reported by status() (and the step's reads return NaNs).
+// Setup, step inputs, graphs and host reads: cuda_ops.cpp; the layer ops and their fusions:
+// cuda_ops_layer.cpp.
 #pragma once
 
 #include <chrono>
