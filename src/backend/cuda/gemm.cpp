@@ -1,12 +1,11 @@
 #include "backend/cuda/gemm.h"
 
-#include <cublas_v2.h>
-
 #include <algorithm>
 #include <cstdlib>
 #include <string>
 #include <vector>
 
+#include "backend/cuda/cublas_loader.h"
 #include "backend/cuda/cuda_error.h"
 #include "backend/cuda/dequant_rows.cuh"
 
@@ -28,7 +27,7 @@ Error cublas_error(cublasStatus_t s, const char* what) {
   const ErrorKind kind = s == CUBLAS_STATUS_ALLOC_FAILED ? ErrorKind::resource_exhausted
                          : s == CUBLAS_STATUS_NOT_INITIALIZED ? ErrorKind::platform_unsupported
                                                               : ErrorKind::internal;
-  return make_error(kind, std::string("cuBLAS error in ") + what + ": " + cublasGetStatusString(s));
+  return make_error(kind, std::string("cuBLAS error in ") + what + ": " + cublas_api(nullptr)->status_string(s));
 }
 
 #define PS_CUBLAS_TRY(expr)                                             \
@@ -113,7 +112,7 @@ std::map<std::string, std::pair<double, int64_t>> gemm_timing_collect() {
 }
 
 Gemm::~Gemm() {
-  if (handle_) cublasDestroy(handle_);
+  if (handle_) api_->destroy(handle_);
   for (cudaEvent_t e : {start_, ready_[0], ready_[1], free_[0], free_[1]})
     if (e) cudaEventDestroy(e);
   if (side_) cudaStreamDestroy(side_);
@@ -128,14 +127,17 @@ Status Gemm::init(cudaStream_t stream, BufferPool* pool) {
   pool_ = pool;
   chunk_bytes_ = env_chunk_bytes();
   overlap_ = env_overlap();
-  PS_CUBLAS_TRY(cublasCreate(&handle_));
-  PS_CUBLAS_TRY(cublasSetStream(handle_, stream));
+  std::string why;
+  api_ = cublas_api(&why);
+  if (api_ == nullptr) return make_error(ErrorKind::platform_unsupported, why);
+  PS_CUBLAS_TRY(api_->create(&handle_));
+  PS_CUBLAS_TRY(api_->set_stream(handle_, stream));
   auto ws = pool_->acquire(kWorkspaceBytes);
   if (!ws.ok()) return ws.error();
   workspace_ = *ws;
   // A fixed workspace lets cuBLAS calls be captured into CUDA graphs.
-  PS_CUBLAS_TRY(cublasSetWorkspace(handle_, workspace_, kWorkspaceBytes));
-  PS_CUBLAS_TRY(cublasSetMathMode(handle_, CUBLAS_DEFAULT_MATH));
+  PS_CUBLAS_TRY(api_->set_workspace(handle_, workspace_, kWorkspaceBytes));
+  PS_CUBLAS_TRY(api_->set_math_mode(handle_, CUBLAS_DEFAULT_MATH));
   PS_CUDA_TRY(cudaStreamCreateWithFlags(&side_, cudaStreamNonBlocking));
   for (cudaEvent_t* e : {&start_, &ready_[0], &ready_[1], &free_[0], &free_[1]})
     PS_CUDA_TRY(cudaEventCreateWithFlags(e, cudaEventDisableTiming));
@@ -182,11 +184,11 @@ Status Gemm::matmul(GgmlType type, const void* w, int64_t n_cols, int64_t n_rows
                     float* y) {
   const float one = 1.0f, zero = 0.0f;
   cudaStream_t stream = nullptr;
-  PS_CUBLAS_TRY(cublasGetStream(handle_, &stream));
+  PS_CUBLAS_TRY(api_->get_stream(handle_, &stream));
   // Row-major Y[t][r] = sum_k W[r][k] X[t][k] is, column-major, Y(n_rows x n_tokens) = W^T X.
   if (type == GgmlType::F32) {
     Timed tm("gemm.f32", stream);
-    PS_CUBLAS_TRY(cublasSgemm(handle_, CUBLAS_OP_T, CUBLAS_OP_N, int(n_rows), n_tokens, int(n_cols), &one,
+    PS_CUBLAS_TRY(api_->sgemm(handle_, CUBLAS_OP_T, CUBLAS_OP_N, int(n_rows), n_tokens, int(n_cols), &one,
                               static_cast<const float*>(w), int(n_cols), x, int(n_cols), &zero, y, int(n_rows)));
     return ok_status();
   }
@@ -200,7 +202,7 @@ Status Gemm::matmul(GgmlType type, const void* w, int64_t n_cols, int64_t n_rows
   }
   if (type == GgmlType::F16 || bf16) {
     Timed tm("gemm.f16", stream);
-    PS_CUBLAS_TRY(cublasGemmEx(handle_, CUBLAS_OP_T, CUBLAS_OP_N, int(n_rows), n_tokens, int(n_cols), &one, w, dt,
+    PS_CUBLAS_TRY(api_->gemm_ex(handle_, CUBLAS_OP_T, CUBLAS_OP_N, int(n_rows), n_tokens, int(n_cols), &one, w, dt,
                                int(n_cols), x16_, dt, int(n_cols), &zero, y, CUDA_R_32F, int(n_rows),
                                CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
     return ok_status();
@@ -233,7 +235,7 @@ Status Gemm::matmul(GgmlType type, const void* w, int64_t n_cols, int64_t n_rows
     }
     {
       Timed tm("gemm.f16", stream);
-      PS_CUBLAS_TRY(cublasGemmEx(handle_, CUBLAS_OP_T, CUBLAS_OP_N, int(nr), n_tokens, int(n_cols), &one, buf,
+      PS_CUBLAS_TRY(api_->gemm_ex(handle_, CUBLAS_OP_T, CUBLAS_OP_N, int(nr), n_tokens, int(n_cols), &one, buf,
                                  CUDA_R_16F, int(n_cols), x16_, CUDA_R_16F, int(n_cols), &zero, y + r0, CUDA_R_32F,
                                  int(n_rows), CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
     }

@@ -23,6 +23,8 @@ typedef struct cublasContext* cublasHandle_t;
 
 namespace pensieve::cuda {
 
+struct CublasApi;
+
 class Gemm {
  public:
   Gemm() = default;
@@ -44,6 +46,7 @@ class Gemm {
  private:
   Status grow(void** buf, int64_t* cap, int64_t bytes);
   bool overlapped(int64_t n_cols, int64_t n_rows) const { return overlap_ && chunk_rows(n_cols, n_rows) < n_rows; }
+  const CublasApi* api_ = nullptr;  // cublas_loader.h
   cublasHandle_t handle_ = nullptr;
   BufferPool* pool_ = nullptr;
   void* workspace_ = nullptr;
