@@ -3,6 +3,7 @@
 // with the previous request's tokens reuses their KV (prefix reuse, n_cached).
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -33,6 +34,7 @@ struct InferenceBackend::Impl {
   std::vector<token_id> seq_tokens;  // tokens whose K/V is in `seq`, position order
   std::vector<float> logits;
   std::optional<model::Observer> dump;  // PENSIEVE_DUMP
+  std::atomic<int64_t> kv_tokens{0}, kv_capacity{0};  // kv_usage(), read without the mutex
 
   bool loaded() const { return context != nullptr; }
   void reset();

@@ -40,6 +40,7 @@ Result<Generation> InferenceBackend::Impl::generate(const std::vector<token_id>&
   n_cached = std::min(n_cached, n_prompt - 1);
   seq->truncate(n_cached);
   seq_tokens.resize(n_cached);
+  kv_tokens = n_cached;
   gen.n_cached = n_cached;
 
   const model::Observer* obs = dump ? &*dump : nullptr;
@@ -57,6 +58,7 @@ Result<Generation> InferenceBackend::Impl::generate(const std::vector<token_id>&
     const std::span<const int32_t> part(prompt.data() + pos, n);
     if (Status st = step(part); !st.ok()) return st.error();
     seq_tokens.insert(seq_tokens.end(), part.begin(), part.end());
+    kv_tokens = seq->n_tokens();
   }
   gen.prefill_ms = ms_since(t_start);
 
@@ -102,6 +104,7 @@ Result<Generation> InferenceBackend::Impl::generate(const std::vector<token_id>&
     const int32_t one[1] = {tok};
     if (Status st = step(one); !st.ok()) return st.error();
     seq_tokens.push_back(tok);
+    kv_tokens = seq->n_tokens();
   }
   // Whatever the decoder or the stop matcher still holds belongs to the output, unless a stop
   // string ended it or the consumer cancelled.

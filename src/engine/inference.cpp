@@ -93,6 +93,8 @@ void InferenceBackend::Impl::reset() {
   seq_tokens = {};
   logits = {};
   dump.reset();
+  kv_tokens = 0;
+  kv_capacity = 0;
   info = {};
   variant.clear();
   device.clear();
@@ -159,6 +161,7 @@ Status InferenceBackend::load(const LoadOptions& options) {
   }
   s.context = std::move(*ctx);
   s.seq = std::make_unique<model::SequenceKv>(s.context->pool());
+  s.kv_capacity = co.n_ctx;
   s.logits.resize(h.n_vocab);
   if (const char* dir = std::getenv("PENSIEVE_DUMP"); dir && *dir) s.dump = model::dump_observer(dir);
 
@@ -194,6 +197,7 @@ const text::Tokenizer& InferenceBackend::tokenizer() const {
 }
 std::string InferenceBackend::variant() const { return impl_->variant; }
 std::string InferenceBackend::device() const { return impl_->device; }
+KvUsage InferenceBackend::kv_usage() const { return KvUsage{impl_->kv_tokens.load(), impl_->kv_capacity.load()}; }
 
 std::vector<token_id> InferenceBackend::tokenize(std::string_view text) const {
   return tokenizer().encode(text, /*add_special=*/true, /*parse_special=*/true);

@@ -79,6 +79,13 @@ struct ModelInfo {
   std::string chat_template;  // the model's own, or ChatML when it has none
 };
 
+// What the KV cache holds: tokens of the kept sequence (the last request's prompt and output,
+// whose prefix the next request may reuse) and the context size it can hold.
+struct KvUsage {
+  int64_t tokens = 0;
+  int64_t capacity = 0;
+};
+
 class InferenceBackend {
  public:
   InferenceBackend();
@@ -94,6 +101,8 @@ class InferenceBackend {
   const text::Tokenizer& tokenizer() const;
   std::string variant() const;  // e.g. "qwen2 Q4_K_M"
   std::string device() const;   // "cpu" | "cuda:0"
+  // Lock-free (a monitoring thread may ask while a generation runs); updated per step.
+  KvUsage kv_usage() const;
 
   // Tokenizes with the model's BOS rule; special-token text in the prompt is parsed.
   std::vector<token_id> tokenize(std::string_view text) const;

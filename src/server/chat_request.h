@@ -35,6 +35,7 @@ struct ServerModel {
   std::string bos_token, eos_token;  // text of BOS/EOS for the template
   std::function<std::vector<token_id>(std::string_view)> tokenize;  // BOS rule applied once
   GenerateFn generate;
+  std::function<engine::KvUsage()> kv_usage;  // may be empty (scripted test models)
 };
 
 struct ToolCall {

@@ -58,7 +58,7 @@ static void header(std::string& out, const char* name, const char* type, const c
   out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n";
 }
 
-std::string Metrics::render(const QueueGauges& queue) const {
+std::string Metrics::render(const LiveGauges& live) const {
   std::lock_guard<std::mutex> lock(mu_);
   std::string out;
   header(out, "pensieve_requests_total", "counter", "HTTP requests by endpoint and status.");
@@ -80,9 +80,14 @@ std::string Metrics::render(const QueueGauges& queue) const {
   header(out, "pensieve_inter_token_latency_seconds", "histogram", "Mean time between generated tokens, per generation.");
   itl_.render("pensieve_inter_token_latency_seconds", out);
   header(out, "pensieve_queue_waiting", "gauge", "Requests waiting for a worker.");
-  out += "pensieve_queue_waiting " + std::to_string(queue.waiting) + "\n";
+  out += "pensieve_queue_waiting " + std::to_string(live.waiting) + "\n";
   header(out, "pensieve_queue_running", "gauge", "Requests being generated.");
-  out += "pensieve_queue_running " + std::to_string(queue.running) + "\n";
+  out += "pensieve_queue_running " + std::to_string(live.running) + "\n";
+  header(out, "pensieve_kv_cache_tokens", "gauge",
+         "Tokens whose K/V the cache holds (the kept sequence, whose prefix the next request may reuse).");
+  out += "pensieve_kv_cache_tokens " + std::to_string(live.kv_tokens) + "\n";
+  header(out, "pensieve_kv_cache_capacity_tokens", "gauge", "Tokens the KV cache can hold (the context size).");
+  out += "pensieve_kv_cache_capacity_tokens " + std::to_string(live.kv_capacity) + "\n";
   header(out, "pensieve_process_resident_memory_bytes", "gauge", "Resident set size (VmRSS).");
   out += "pensieve_process_resident_memory_bytes " + std::to_string(process_rss_bytes()) + "\n";
   return out;

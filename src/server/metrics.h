@@ -25,9 +25,12 @@ class Histogram {
   uint64_t count_ = 0;
 };
 
-struct QueueGauges {
+// Values read at scrape time: the request queue and the KV cache.
+struct LiveGauges {
   int waiting = 0;
   int running = 0;
+  int64_t kv_tokens = 0;    // tokens the KV cache holds (engine::KvUsage)
+  int64_t kv_capacity = 0;  // tokens it can hold
 };
 
 class Metrics {
@@ -36,7 +39,7 @@ class Metrics {
   void count_request(const std::string& endpoint, int status);
   // One finished generation: prompt tokens (of which cached), generated tokens and timings.
   void observe_generation(int n_prompt, int n_cached, int n_generated, double ttft_s, double decode_s);
-  std::string render(const QueueGauges& queue) const;
+  std::string render(const LiveGauges& live) const;
 
  private:
   mutable std::mutex mu_;

@@ -32,6 +32,7 @@ Result<std::shared_ptr<const ServerModel>> bind_backend(std::shared_ptr<engine::
     if (bos >= 0 && ids.size() >= 2 && ids[0] == bos && ids[1] == bos) ids.erase(ids.begin());
     return ids;
   };
+  m->kv_usage = [backend] { return backend->kv_usage(); };
   m->generate = [backend](const std::vector<token_id>& prompt, const engine::GenerateOptions& options,
                           const engine::OnToken& on_token) { return backend->stream(prompt, options, on_token); };
   return std::shared_ptr<const ServerModel>(std::move(m));

@@ -67,12 +67,17 @@ void register_info_routes(ServerState& s) {
                          {"uptime_s", uptime}});
   });
   s.http.Get("/metrics", [&s](const httplib::Request&, httplib::Response& res) {
-    QueueGauges q;
+    LiveGauges g;
     if (RequestQueue* queue = s.queue()) {
-      q.waiting = queue->waiting();
-      q.running = queue->running();
+      g.waiting = queue->waiting();
+      g.running = queue->running();
     }
-    res.set_content(s.metrics.render(q), "text/plain; version=0.0.4");
+    if (auto model = s.model(); model && model->kv_usage) {
+      const engine::KvUsage kv = model->kv_usage();
+      g.kv_tokens = kv.tokens;
+      g.kv_capacity = kv.capacity;
+    }
+    res.set_content(s.metrics.render(g), "text/plain; version=0.0.4");
   });
   s.http.Get("/v1/models", [&s](const httplib::Request& req, httplib::Response& res) {
     auto model = require_model(s, res, wire_for(req));

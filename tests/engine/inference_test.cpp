@@ -107,11 +107,17 @@ TEST(Inference, PrefixReuseGivesTheSameResult) {
   EXPECT_EQ(reused->n_cached, first->n_prompt + first->n_generated - 1);
   EXPECT_EQ(fresh->n_cached, 0);
   EXPECT_EQ(reused->tokens, fresh->tokens);
+  // The KV cache keeps that request's prompt and output but its last token; unload empties it.
+  EXPECT_EQ(warm->kv_usage().tokens, reused->n_prompt + reused->n_generated - 1);
+  EXPECT_EQ(warm->kv_usage().capacity, 512);
   // The same prompt again: all but the last token reused.
   auto again = warm->infer(next, greedy(30));
   ASSERT_TRUE(again.ok());
   EXPECT_EQ(again->n_cached, static_cast<int>(next.size()) - 1);
   EXPECT_EQ(again->tokens, fresh->tokens);
+  warm->unload();
+  EXPECT_EQ(warm->kv_usage().tokens, 0);
+  EXPECT_EQ(warm->kv_usage().capacity, 0);
 }
 
 TEST(Inference, StopStringAcrossTokensIsHeldBack) {

@@ -45,7 +45,7 @@ TEST(Metrics, PrometheusText) {
   m.count_request("/v1/messages", 200);
   m.count_request("/v1/messages", 529);
   m.observe_generation(100, 60, 11, 0.2, 1.0);
-  std::string text = m.render({3, 1});
+  std::string text = m.render({3, 1, 57, 4096});
   EXPECT_NE(text.find("pensieve_requests_total{endpoint=\"/v1/messages\",status=\"200\"} 2"), std::string::npos) << text;
   EXPECT_NE(text.find("status=\"529\"} 1"), std::string::npos);
   EXPECT_NE(text.find("pensieve_prompt_tokens_total 100"), std::string::npos);
@@ -55,6 +55,8 @@ TEST(Metrics, PrometheusText) {
   EXPECT_NE(text.find("pensieve_time_to_first_token_seconds_bucket{le=\"0.1\"} 0"), std::string::npos);
   EXPECT_NE(text.find("pensieve_inter_token_latency_seconds_count 1"), std::string::npos);
   EXPECT_NE(text.find("pensieve_queue_waiting 3"), std::string::npos);
+  EXPECT_NE(text.find("pensieve_kv_cache_tokens 57\n"), std::string::npos);
+  EXPECT_NE(text.find("pensieve_kv_cache_capacity_tokens 4096\n"), std::string::npos);
   EXPECT_GT(process_rss_bytes(), 0u);
 }
 

@@ -166,6 +166,10 @@ test('concurrent clients of both SDKs all get complete answers', opts, async () 
     assert.match(metrics, /pensieve_requests_total\{endpoint="\/v1\/messages",status="200"\} 4/);
     assert.match(metrics, /pensieve_generated_tokens_total 48/);
     assert.match(metrics, /pensieve_process_resident_memory_bytes [1-9]/);
+    // The kept sequence: some request's prompt and all its output but the last token.
+    const kv = Number(metrics.match(/^pensieve_kv_cache_tokens (\d+)$/m)?.[1]);
+    const cap = Number(metrics.match(/^pensieve_kv_cache_capacity_tokens (\d+)$/m)?.[1]);
+    assert.ok(kv > 5 && kv < cap, `kv ${kv} of ${cap}`);
   } finally {
     assert.equal(await server.stop(), 0);
   }
