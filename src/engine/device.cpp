@@ -19,8 +19,15 @@ Result<std::unique_ptr<backend::Ops>> create_ops(const std::string& device, int 
   auto choice = cuda::choose_device(device, bytes_needed);
   if (!choice) return choice.error();
   if (why) *why = choice->reason;
-  if (choice->use_cuda) return cuda::create_cuda_ops(choice->index);
-  return cpu::make_cpu_ops(threads);
+  if (!choice->use_cuda) return cpu::make_cpu_ops(threads);
+  auto ops = cuda::create_cuda_ops(choice->index);
+  // --device auto: a GPU whose runtime pieces are missing or broken (no cuBLAS, a driver error)
+  // leaves the CPU; an explicit --device cuda reports the error.
+  if (!ops && spec->kind == cuda::DeviceSpec::Kind::automatic && ops.error().kind == ErrorKind::platform_unsupported) {
+    if (why) *why = "device cpu: CUDA unusable (" + ops.error().message + ")";
+    return cpu::make_cpu_ops(threads);
+  }
+  return ops;
 #else
   (void)bytes_needed;
   if (spec->kind == cuda::DeviceSpec::Kind::cuda)
