@@ -53,14 +53,8 @@ void quantize_row_q8_K_ref(const float* src, void* dst, int64_t n) {
   auto* y = static_cast<block_q8_K*>(dst);
   for (int64_t b = 0; b < n / QK_K; ++b) {
     const float* x = src + b * QK_K;
-    float max = 0.0f, amax = 0.0f;
-    for (int j = 0; j < QK_K; ++j) {
-      const float ax = std::fabs(x[j]);
-      if (ax > amax) {
-        amax = ax;
-        max = x[j];
-      }
-    }
+    float amax;
+    const float max = signed_absmax(x, QK_K, &amax);
     if (amax == 0.0f) {
       std::memset(&y[b], 0, sizeof(block_q8_K));
       continue;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <array>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 
@@ -36,5 +37,20 @@ void quantize_row(GgmlType type, const float* src, void* dst, int64_t n);
 void quantize_row_q8_0_ref(const float* src, void* dst, int64_t n);
 void quantize_row_q8_1_ref(const float* src, void* dst, int64_t n);
 void quantize_row_q8_K_ref(const float* src, void* dst, int64_t n);
+
+// The element of largest magnitude with its sign (the first one on ties), and that magnitude in
+// *amax: ggml's quantizers take their scale's sign from it, so every quantizer here uses this one.
+inline float signed_absmax(const float* x, int64_t n, float* amax = nullptr) {
+  float max = 0.0f, mag = 0.0f;
+  for (int64_t i = 0; i < n; ++i) {
+    const float ax = std::fabs(x[i]);
+    if (ax > mag) {
+      mag = ax;
+      max = x[i];
+    }
+  }
+  if (amax) *amax = mag;
+  return max;
+}
 
 }  // namespace pensieve

@@ -2,24 +2,12 @@
 
 #include <algorithm>
 
+#include "quant/quant.h"
+
 namespace pensieve::ksearch {
 namespace {
 
 constexpr float kGroupMaxEps = 1e-15f;  // a group whose largest magnitude is below this is all zero
-
-// The element of largest magnitude, with its sign (the first one on ties); *amax = |it|.
-float signed_absmax(int n, const float* x, float* amax) {
-  float max = 0.0f;
-  *amax = 0.0f;
-  for (int i = 0; i < n; ++i) {
-    const float ax = std::fabs(x[i]);
-    if (ax > *amax) {
-      *amax = ax;
-      max = x[i];
-    }
-  }
-  return max;
-}
 
 int clamp_level(int l, int lo, int hi) { return std::max(lo, std::min(hi, l)); }
 
@@ -27,7 +15,7 @@ int clamp_level(int l, int lo, int hi) { return std::max(lo, std::min(hi, l)); }
 
 float symmetric_scale_search(int n, int nmax, const float* x, int8_t* L, const float* weights) {
   float amax;
-  const float max = signed_absmax(n, x, &amax);
+  const float max = signed_absmax(x, n, &amax);
   if (amax < kGroupMaxEps) {
     std::fill(L, L + n, 0);
     return 0.0f;
@@ -68,7 +56,7 @@ float symmetric_scale_search(int n, int nmax, const float* x, int8_t* L, const f
 
 float symmetric_scale_refine(int n, int nmax, const float* x, int8_t* L) {
   float amax;
-  const float max = signed_absmax(n, x, &amax);
+  const float max = signed_absmax(x, n, &amax);
   if (amax < kGroupMaxEps) {
     std::fill(L, L + n, 0);
     return 0.0f;

@@ -11,22 +11,11 @@
 #include <cstring>
 
 #include "quant/blocks.h"
+#include "quant/quant.h"
 #include "quant/quant_rows.h"
 
 namespace pensieve::quant_rows {
 namespace {
-
-// The element of largest magnitude, with its sign (the first one on ties).
-float signed_absmax(const float* x, int n) {
-  float amax = 0.0f, max = 0.0f;
-  for (int j = 0; j < n; ++j) {
-    if (std::fabs(x[j]) > amax) {
-      amax = std::fabs(x[j]);
-      max = x[j];
-    }
-  }
-  return max;
-}
 
 void min_max(const float* x, int n, float* min, float* max) {
   *min = FLT_MAX;

@@ -23,6 +23,7 @@
 #include "backend/cpu/kernels_table.h"
 #include "backend/cpu/vec_dot.h"
 #include "quant/blocks.h"
+#include "quant/quant.h"
 #include "util/fp16.h"
 
 namespace pensieve::cpu {
@@ -358,14 +359,8 @@ void quantize_q8_K_avx2(const float* src, void* dst, int64_t n) {
   for (int64_t b = 0; b < n / 256; ++b) {
     const float* x = src + b * 256;
     // The first element of largest magnitude gives the scale its sign (as the reference does).
-    float amax = 0.0f, max = 0.0f;
-    for (int j = 0; j < 256; ++j) {
-      const float ax = std::fabs(x[j]);
-      if (ax > amax) {
-        amax = ax;
-        max = x[j];
-      }
-    }
+    float amax;
+    const float max = signed_absmax(x, 256, &amax);
     if (amax == 0.0f) {
       std::memset(&y[b], 0, sizeof(block_q8_K));
       continue;
