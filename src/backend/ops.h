@@ -152,8 +152,8 @@ class Ops {
   virtual void read(const float* src, int64_t n, float* host_dst) = 0;
   // Greedy sampling where the logits live: host_out[r] = index of the largest value of row r of
   // `logits` (n_rows rows of `width`; the lowest index among equals). Ends the step like read();
-  // a GPU moves n_rows ints over the bus instead of the logits. The default reads the rows.
-  virtual void read_argmax(const float* logits, int n_rows, int width, int32_t* host_out);
+  // a GPU moves n_rows ints over the bus instead of the logits.
+  virtual void read_argmax(const float* logits, int n_rows, int width, int32_t* host_out) = 0;
   // The first failure any op hit (ops return void; a GPU reports errors asynchronously). After
   // a failure the step's reads return NaN logits / -1 tokens; callers check this after a read.
   virtual Status status() const { return ok_status(); }
@@ -167,13 +167,6 @@ inline int32_t argmax_row(const float* x, int64_t n) {
   return static_cast<int32_t>(best);
 }
 
-inline void Ops::read_argmax(const float* logits, int n_rows, int width, int32_t* host_out) {
-  std::vector<float> row(static_cast<size_t>(width));
-  for (int r = 0; r < n_rows; ++r) {
-    read(logits + static_cast<int64_t>(r) * width, width, row.data());
-    host_out[r] = argmax_row(row.data(), width);
-  }
-}
 
 // Bytes of one K (or V) element in the cache.
 inline int kv_type_bytes(KvType t) { return t == KvType::f16 ? 2 : 4; }

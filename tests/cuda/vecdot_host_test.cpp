@@ -5,24 +5,16 @@
 
 #include <cmath>
 #include <cstring>
-#include <random>
 #include <vector>
 
 #include "backend/cuda/vecdot_q8.cuh"
+#include "cuda_test_util.h"
 #include "quant/quant.h"
 
 namespace pensieve::testing {
 namespace {
 
 namespace q8 = cuda::q8;
-
-std::vector<float> normal_floats(size_t n, uint32_t seed, float scale) {
-  std::mt19937 rng(seed);
-  std::normal_distribution<float> dist(0.0f, scale);
-  std::vector<float> v(n);
-  for (float& x : v) x = dist(rng);
-  return v;
-}
 
 struct QuantActs {
   std::vector<int8_t> q;
@@ -55,7 +47,7 @@ TEST(VecDotHost, PrimitivesMatchTheirDefinition) {
 }
 
 TEST(VecDotHost, ActivationQuantizationIsWithinHalfAStep) {
-  std::vector<float> x = normal_floats(32 * 8, 3, 2.0f);
+  std::vector<float> x = random_floats(32 * 8, 3, 2.0f);
   for (int i = 32; i < 64; ++i) x[size_t(i)] = 0.0f;  // an all-zero block: d = 0, no NaN
   const QuantActs a = quantize_acts(x);
   for (size_t b = 0; b < 8; ++b) {
@@ -77,7 +69,7 @@ template <GgmlType T>
 void check_type(int64_t n_cols, uint32_t seed, size_t offset = 0) {
   using V = q8::VecDot<T>;
   const int64_t n_rows = 5;
-  const std::vector<float> w = normal_floats(size_t(n_cols * n_rows), seed, 0.3f);
+  const std::vector<float> w = random_floats(size_t(n_cols * n_rows), seed, 0.3f);
   const size_t row_bytes = ggml_row_size(T, uint64_t(n_cols));
   std::vector<uint32_t> storage((offset + row_bytes * size_t(n_rows) + 16 + 3) / 4);  // 4-byte aligned
   uint8_t* const wq = reinterpret_cast<uint8_t*>(storage.data()) + offset;
@@ -86,7 +78,7 @@ void check_type(int64_t n_cols, uint32_t seed, size_t offset = 0) {
     quantize_row(T, w.data() + r * n_cols, wq + r * row_bytes, n_cols);
     dequantize_row(T, wq + r * row_bytes, wd.data() + r * n_cols, n_cols);
   }
-  std::vector<float> x = normal_floats(size_t(n_cols), seed + 1, 1.0f);
+  std::vector<float> x = random_floats(size_t(n_cols), seed + 1, 1.0f);
   for (int64_t i = 0; i < n_cols; i += 37) x[size_t(i)] *= 20.0f;  // outliers: uneven block scales
   const QuantActs a = quantize_acts(x);
   for (int64_t r = 0; r < n_rows; ++r) {
