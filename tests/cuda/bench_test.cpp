@@ -123,12 +123,10 @@ void bench_model(const std::string& path) {
     split += (split.empty() ? "" : ",") + std::string("\"") + kind + "\":[" + std::to_string(t.first) + "," +
              std::to_string(t.second) + "]";
   const char* chunk_env = std::getenv("PENSIEVE_GEMM_CHUNK_MB");
-  const char* overlap_env = std::getenv("PENSIEVE_GEMM_OVERLAP");
   std::printf("{\"bench\":\"cuda-prefill-profile\",\"model\":\"%s\",\"tokens\":512,\"wall_ms\":%.2f,"
               "\"gpu_ms\":%.2f,\"ms_and_launches\":{%s},\"gemm_split_ms_and_launches\":{%s},"
-              "\"gemm_chunk_mb\":\"%s\",\"gemm_overlap\":\"%s\"}\n",
-              name.c_str(), prefill_wall_ms, gpu_ms, pprof.c_str(), split.c_str(), chunk_env ? chunk_env : "default",
-              overlap_env ? overlap_env : "default");
+              "\"gemm_chunk_mb\":\"%s\"}\n",
+              name.c_str(), prefill_wall_ms, gpu_ms, pprof.c_str(), split.c_str(), chunk_env ? chunk_env : "default");
   std::fflush(stdout);
 }
 

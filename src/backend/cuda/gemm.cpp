@@ -17,8 +17,8 @@ constexpr int64_t kWorkspaceBytes = int64_t(32) << 20;
 // F16 bytes per dequantized chunk: 128 MiB (a whole weight of an 8B model in one chunk). Measured
 // on the H100 (CudaGemmChunks.BenchLlama8bShapes, bench/RESULTS.md): chunks small enough to stay
 // in L2 (8-32 MiB) were 10-50 % slower per layer than one big chunk -- the smaller GEMMs lose more
-// than the saved HBM round trip, with or without the second stream's overlap -- so both stay
-// off by default and selectable for A/B runs.
+// than the saved HBM round trip, also with a second stream dequantizing the next chunk (removed
+// after that measurement) -- so the chunk size stays selectable for A/B runs only.
 constexpr int64_t kDefaultChunkBytes = int64_t(128) << 20;
 constexpr int64_t kMinChunkRows = 1024;
 constexpr int64_t kRowAlign = 128;  // chunk rows: whole GEMM tiles
@@ -83,16 +83,6 @@ int64_t env_chunk_bytes() {
   return mb > 0 ? int64_t(mb) << 20 : kDefaultChunkBytes;
 }
 
-bool env_overlap() {
-  const char* v = std::getenv("PENSIEVE_GEMM_OVERLAP");
-  return v != nullptr && *v == '1';
-}
-
-bool capturing(cudaStream_t s) {
-  cudaStreamCaptureStatus st = cudaStreamCaptureStatusNone;
-  return cudaStreamIsCapturing(s, &st) != cudaSuccess || st != cudaStreamCaptureStatusNone;
-}
-
 }  // namespace
 
 void gemm_timing_enable(bool on) { timing().on = on; }
@@ -113,9 +103,6 @@ std::map<std::string, std::pair<double, int64_t>> gemm_timing_collect() {
 
 Gemm::~Gemm() {
   if (handle_) api_->destroy(handle_);
-  for (cudaEvent_t e : {start_, ready_[0], ready_[1], free_[0], free_[1]})
-    if (e) cudaEventDestroy(e);
-  if (side_) cudaStreamDestroy(side_);
   if (pool_) {
     pool_->release(workspace_);
     pool_->release(x16_);
@@ -126,7 +113,6 @@ Gemm::~Gemm() {
 Status Gemm::init(cudaStream_t stream, BufferPool* pool) {
   pool_ = pool;
   chunk_bytes_ = env_chunk_bytes();
-  overlap_ = env_overlap();
   std::string why;
   api_ = cublas_api(&why);
   if (api_ == nullptr) return make_error(ErrorKind::platform_unsupported, why);
@@ -138,16 +124,10 @@ Status Gemm::init(cudaStream_t stream, BufferPool* pool) {
   // A fixed workspace lets cuBLAS calls be captured into CUDA graphs.
   PS_CUBLAS_TRY(api_->set_workspace(handle_, workspace_, kWorkspaceBytes));
   PS_CUBLAS_TRY(api_->set_math_mode(handle_, CUBLAS_DEFAULT_MATH));
-  PS_CUDA_TRY(cudaStreamCreateWithFlags(&side_, cudaStreamNonBlocking));
-  for (cudaEvent_t* e : {&start_, &ready_[0], &ready_[1], &free_[0], &free_[1]})
-    PS_CUDA_TRY(cudaEventCreateWithFlags(e, cudaEventDisableTiming));
   return ok_status();
 }
 
-void Gemm::set_chunking(int64_t chunk_bytes, bool overlap) {
-  chunk_bytes_ = std::max<int64_t>(chunk_bytes, 1);
-  overlap_ = overlap;
-}
+void Gemm::set_chunking(int64_t chunk_bytes) { chunk_bytes_ = std::max<int64_t>(chunk_bytes, 1); }
 
 int64_t Gemm::chunk_rows(int64_t n_cols, int64_t n_rows) const {
   const int64_t budget = std::max(kMinChunkRows, chunk_bytes_ / (2 * std::max<int64_t>(n_cols, 1)));
@@ -173,10 +153,8 @@ Status Gemm::grow(void** buf, int64_t* cap, int64_t bytes) {
 Status Gemm::reserve(GgmlType type, int64_t n_cols, int64_t n_rows, int n_tokens) {
   if (type == GgmlType::F32) return ok_status();
   PS_TRY(grow(&x16_, &x16_cap_, int64_t(n_tokens) * n_cols * 2));
-  if (type != GgmlType::F16 && type != GgmlType::BF16) {
-    const int64_t buffers = overlapped(n_cols, n_rows) ? 2 : 1;
-    PS_TRY(grow(&w16_, &w16_cap_, buffers * chunk_rows(n_cols, n_rows) * n_cols * 2));
-  }
+  if (type != GgmlType::F16 && type != GgmlType::BF16)
+    PS_TRY(grow(&w16_, &w16_cap_, chunk_rows(n_cols, n_rows) * n_cols * 2));
   return ok_status();
 }
 
@@ -208,30 +186,14 @@ Status Gemm::matmul(GgmlType type, const void* w, int64_t n_cols, int64_t n_rows
     return ok_status();
   }
   const int64_t rows_per = chunk_rows(n_cols, n_rows);
-  // Two alternating buffers on two streams; not inside a graph capture (the side stream would
-  // have to join it), where the chunks run one after the other in the first buffer.
-  const bool overlap = overlapped(n_cols, n_rows) && !capturing(stream);
-  const int64_t chunk_elems = rows_per * n_cols;
-  if ((overlap ? 2 : 1) * chunk_elems * 2 > w16_cap_) return make_error(ErrorKind::internal, "Gemm scratch not reserved");
-  if (overlap) {
-    // The side stream's first writes must wait for earlier readers of the buffers (main stream).
-    PS_CUDA_TRY(cudaEventRecord(start_, stream));
-    PS_CUDA_TRY(cudaStreamWaitEvent(side_, start_, 0));
-  }
-  for (int64_t r0 = 0, i = 0; r0 < n_rows; r0 += rows_per, ++i) {
+  if (rows_per * n_cols * 2 > w16_cap_) return make_error(ErrorKind::internal, "Gemm scratch not reserved");
+  uint16_t* buf = static_cast<uint16_t*>(w16_);
+  for (int64_t r0 = 0; r0 < n_rows; r0 += rows_per) {
     const int64_t nr = std::min(rows_per, n_rows - r0);
-    const int b = overlap ? int(i % 2) : 0;
-    uint16_t* buf = static_cast<uint16_t*>(w16_) + b * chunk_elems;
-    cudaStream_t ds = overlap ? side_ : stream;
-    if (overlap && i >= 2) PS_CUDA_TRY(cudaStreamWaitEvent(side_, free_[b], 0));
     {
-      Timed tm("gemm.dequant", ds);
-      if (!dequant_rows_f16(type, w, n_cols, r0, nr, buf, ds))
+      Timed tm("gemm.dequant", stream);
+      if (!dequant_rows_f16(type, w, n_cols, r0, nr, buf, stream))
         return make_error(ErrorKind::internal, "dequantize of an unsupported weight type");
-    }
-    if (overlap) {
-      PS_CUDA_TRY(cudaEventRecord(ready_[b], side_));
-      PS_CUDA_TRY(cudaStreamWaitEvent(stream, ready_[b], 0));
     }
     {
       Timed tm("gemm.f16", stream);
@@ -239,9 +201,7 @@ Status Gemm::matmul(GgmlType type, const void* w, int64_t n_cols, int64_t n_rows
                                  CUDA_R_16F, int(n_cols), x16_, CUDA_R_16F, int(n_cols), &zero, y + r0, CUDA_R_32F,
                                  int(n_rows), CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
     }
-    if (overlap) PS_CUDA_TRY(cudaEventRecord(free_[b], stream));
   }
-  // Every dequantize on the side stream precedes a GEMM the main stream waited for: joined.
   return ok_status();
 }
 

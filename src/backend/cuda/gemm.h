@@ -3,10 +3,8 @@
 // converted to F16, accumulating in F32; F16 / BF16 weights are used as they are; F32 weights use
 // plain SGEMM (no TF32) so the small F32 fixture models stay exact.
 //
-// Chunks are 128 MiB of F16 by default (kDefaultChunkBytes in gemm.cpp says why). For A/B runs,
-// PENSIEVE_GEMM_CHUNK_MB sets the chunk size and PENSIEVE_GEMM_OVERLAP=1 makes two chunk buffers
-// alternate, a side stream dequantizing chunk i+1 while the main stream multiplies chunk i
-// (measured: no gain on the H100).
+// Chunks are 128 MiB of F16 by default (kDefaultChunkBytes in gemm.cpp says why);
+// PENSIEVE_GEMM_CHUNK_MB sets the chunk size for A/B runs.
 #pragma once
 
 #include <cuda_runtime_api.h>
@@ -34,7 +32,7 @@ class Gemm {
 
   Status init(cudaStream_t stream, BufferPool* pool);
   // Overrides the environment's chunking (tests, benchmarks); call before reserve().
-  void set_chunking(int64_t chunk_bytes, bool overlap);
+  void set_chunking(int64_t chunk_bytes);
   // Grows the scratch buffers for a call of this shape (must run outside graph capture).
   Status reserve(GgmlType type, int64_t n_cols, int64_t n_rows, int n_tokens);
   // Issues the product on the stream. reserve() must have been called for this shape.
@@ -45,26 +43,19 @@ class Gemm {
 
  private:
   Status grow(void** buf, int64_t* cap, int64_t bytes);
-  bool overlapped(int64_t n_cols, int64_t n_rows) const { return overlap_ && chunk_rows(n_cols, n_rows) < n_rows; }
   const CublasApi* api_ = nullptr;  // cublas_loader.h
   cublasHandle_t handle_ = nullptr;
   BufferPool* pool_ = nullptr;
   void* workspace_ = nullptr;
   void* x16_ = nullptr;
   int64_t x16_cap_ = 0;
-  void* w16_ = nullptr;  // one chunk, or two (alternating) when overlapped
+  void* w16_ = nullptr;  // one dequantized chunk
   int64_t w16_cap_ = 0;
   int64_t chunk_bytes_ = 0;
-  bool overlap_ = false;
-  cudaStream_t side_ = nullptr;        // dequantizes while the main stream multiplies
-  cudaEvent_t start_ = nullptr;        // main stream's work before this call (buffer readers)
-  cudaEvent_t ready_[2] = {};          // chunk buffer b dequantized
-  cudaEvent_t free_[2] = {};           // chunk buffer b's GEMM done
 };
 
 // Benchmark instrumentation (process-wide, off by default): while on, every Gemm records the GPU
-// time of its activation conversions, dequantizations and GEMM calls. With overlap the dequantize
-// and GEMM intervals run concurrently, so their sum exceeds the wall time.
+// time of its activation conversions, dequantizations and GEMM calls.
 void gemm_timing_enable(bool on);
 // ms and launches per kind ("gemm.convert", "gemm.dequant", "gemm.f16") since the last call;
 // the streams must have been synchronized.
