@@ -134,6 +134,21 @@ Status CudaOps::ensure_act_scratch(int64_t n_cols) {
   return ok_status();
 }
 
+Status CudaOps::grow_scratch(void** buf, int64_t* cap_bytes, int64_t bytes, bool zero, const char* what) {
+  if (bytes <= *cap_bytes) return ok_status();
+  if (mode_ != Mode::direct) return make_error(ErrorKind::internal, std::string(what) + " grew during capture");
+  if (*buf) ctx_->pool().release(*buf);
+  *buf = nullptr;
+  *cap_bytes = 0;
+  auto p = ctx_->pool().acquire(bytes);
+  if (!p.ok()) return p.error();
+  if (zero) PS_CUDA_TRY(cudaMemsetAsync(*p, 0, size_t(bytes), ctx_->stream()));
+  *buf = *p;
+  *cap_bytes = bytes;
+  graphs_.clear();
+  return ok_status();
+}
+
 bool CudaOps::can_quantize_output(int64_t n) const {
   return in_step_ && have_q8_weights_ && options_.int8_matvec && step_tokens_ <= options_.matvec_max_tokens &&
          n % 32 == 0 && n <= act_cap_;

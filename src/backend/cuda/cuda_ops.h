@@ -109,6 +109,9 @@ class CudaOps final : public backend::Ops {
   void flush_matvec();
   Status ensure_inputs(int n_tokens, int n_seqs);
   Status ensure_act_scratch(int64_t n_cols);
+  // Grows a pool buffer the step's kernels use to `bytes` (zeroed if asked). Recorded graphs
+  // point at the old buffer: only in a direct step, and they are dropped.
+  Status grow_scratch(void** buf, int64_t* cap_bytes, int64_t bytes, bool zero, const char* what);
   // Whether an op writing n floats can also leave them quantized for the next mat-vec.
   bool can_quantize_output(int64_t n) const;
   const int32_t* dev_ints(int which) const;
@@ -141,8 +144,8 @@ class CudaOps final : public backend::Ops {
   int inputs_rows_ = 0;      // the M of the layout (max tokens per step)
   CUevent_st* inputs_copied_ = nullptr;
   int step_tokens_ = 0, step_seqs_ = 0, step_out_ = 0, step_splits_ = 1;
-  float* partial_ = nullptr;
-  int64_t partial_cap_ = 0;
+  void* partial_ = nullptr;  // split attention's partial softmax states (floats)
+  int64_t partial_cap_ = 0;  // bytes
   int32_t* argmax_dev_ = nullptr;
   int32_t* argmax_host_ = nullptr;
   int argmax_cap_ = 0;
@@ -189,8 +192,8 @@ class CudaOps final : public backend::Ops {
   };
   PendingRope pending_rope_[2] = {};
   int n_pending_rope_ = 0;
-  int* attn_counters_ = nullptr;  // split attention's per-(token, kv head) counters
-  int64_t attn_counters_cap_ = 0;
+  void* attn_counters_ = nullptr;  // split attention's per-(token, kv head) counters (ints)
+  int64_t attn_counters_cap_ = 0;   // bytes
 
   // graphs
   Mode mode_ = Mode::direct;

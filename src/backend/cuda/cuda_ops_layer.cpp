@@ -230,30 +230,15 @@ void CudaOps::attention(int layer, const float* q, const backend::AttentionShape
   a.bt_stride = bt_stride_;
   a.n_splits = step_splits_;
   const int64_t need = attention_partial_floats(a.n_tokens, a.n_heads, shape.head_dim, a.n_splits);
-  if (need > partial_cap_) {
-    if (mode_ != Mode::direct) return fail(make_error(ErrorKind::internal, "attention scratch grew during capture"));
-    if (partial_) ctx_->pool().release(partial_);
-    auto p = ctx_->pool().acquire(need * 4);
-    if (!p.ok()) return fail(p.error());
-    partial_ = static_cast<float*>(*p);
-    partial_cap_ = need;
-    graphs_.clear();
-  }
-  a.partial = partial_;
+  if (Status st = grow_scratch(&partial_, &partial_cap_, need * 4, false, "attention scratch"); !st.ok())
+    return fail(st.error());
+  a.partial = static_cast<float*>(partial_);
   if (a.n_splits > 1) {
     const int64_t n_counters = int64_t(std::max(a.n_tokens, options_.matvec_max_tokens)) * shape.n_kv_heads;
-    if (n_counters > attn_counters_cap_) {
-      if (mode_ != Mode::direct) return fail(make_error(ErrorKind::internal, "attention counters grew during capture"));
-      if (attn_counters_) ctx_->pool().release(attn_counters_);
-      auto p = ctx_->pool().acquire(n_counters * 4);
-      if (!p.ok()) return fail(p.error());
-      attn_counters_ = static_cast<int*>(*p);
-      attn_counters_cap_ = n_counters;
-      if (cudaError_t e = cudaMemsetAsync(attn_counters_, 0, size_t(n_counters) * 4, ctx_->stream()); e != cudaSuccess)
-        return fail_cuda(e, "cudaMemsetAsync (attention counters)");
-      graphs_.clear();
-    }
-    a.counters = attn_counters_;
+    if (Status st = grow_scratch(&attn_counters_, &attn_counters_cap_, n_counters * 4, true, "attention counters");
+        !st.ok())
+      return fail(st.error());
+    a.counters = static_cast<int*>(attn_counters_);
   }
   // The output feeds the o-projection: write its 8-bit copy too (saves a quantize launch).
   const int64_t n_out = int64_t(a.n_tokens) * a.n_heads * shape.head_dim;
