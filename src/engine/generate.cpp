@@ -49,8 +49,10 @@ Result<Generation> InferenceBackend::Impl::generate(const std::vector<token_id>&
   const bool greedy = sampler.plain_argmax();
   token_id next = -1;
   auto step = [&](std::span<const int32_t> tokens) {
-    return greedy ? context->decode_greedy(*seq, tokens, &next, obs)
-                  : context->decode(*seq, tokens, false, logits.data(), obs);
+    Status st = greedy ? context->decode_greedy(*seq, tokens, &next, obs)
+                       : context->decode(*seq, tokens, false, logits.data(), obs);
+    kv_tokens = seq->n_tokens();  // unchanged when the step failed
+    return st;
   };
   const int chunk = context->options().max_tokens;
   for (int pos = n_cached; pos < n_prompt; pos += chunk) {
@@ -58,7 +60,6 @@ Result<Generation> InferenceBackend::Impl::generate(const std::vector<token_id>&
     const std::span<const int32_t> part(prompt.data() + pos, n);
     if (Status st = step(part); !st.ok()) return st.error();
     seq_tokens.insert(seq_tokens.end(), part.begin(), part.end());
-    kv_tokens = seq->n_tokens();
   }
   gen.prefill_ms = ms_since(t_start);
 
@@ -104,7 +105,6 @@ Result<Generation> InferenceBackend::Impl::generate(const std::vector<token_id>&
     const int32_t one[1] = {tok};
     if (Status st = step(one); !st.ok()) return st.error();
     seq_tokens.push_back(tok);
-    kv_tokens = seq->n_tokens();
   }
   // Whatever the decoder or the stop matcher still holds belongs to the output, unless a stop
   // string ended it or the consumer cancelled.
