@@ -16,7 +16,7 @@ struct ServerConfig {
   int port = 8080;  // 0: any free port
   std::string api_key;  // empty: no authentication
   std::vector<std::string> cors_origins;
-  int workers = 1;       // engine worker threads feeding the engine
+  int workers = 1;       // at least this many queue workers (the model's n_parallel decides)
   int max_queue = 16;    // requests allowed to wait for a worker
   size_t max_body_bytes = size_t(32) << 20;
   int read_timeout_s = 60;   // reading a request's headers and body

@@ -58,6 +58,7 @@ class CudaOps final : public backend::Ops {
   Status init_kv_cache(const backend::KvCacheShape& shape) override;
   void set_rope(const backend::RopeTable& rope) override;
   int64_t memory_bytes() const override;
+  int64_t free_memory_bytes() const override;
 
   void begin_step(const backend::StepInputs& in) override;
   void embed(const backend::Weight& table, float* out) override;
