@@ -239,3 +239,39 @@ TEST(Batching, SeededSamplingInACrowdMatchesAlone) {
 
 }  // namespace
 }  // namespace pensieve::engine
+
+namespace pensieve::engine {
+namespace {
+
+// The same check on the GPU (scripts/gpu-check.sh runs it there): 16 requests at once give each
+// the tokens it gets alone. Skips where there is no CUDA device.
+TEST(BatchingCuda, SixteenConcurrentRequestsMatchEachAlone) {
+  PS_REQUIRE_FIXTURES();
+  for (const std::string& path : {stories(), tiny_q8()}) {
+    auto make = [&](int parallel) {
+      auto be = std::make_unique<InferenceBackend>();
+      LoadOptions lo;
+      lo.model_path = path;
+      lo.device = "cuda";
+      lo.n_ctx = 512;
+      lo.n_parallel = parallel;
+      lo.quiet = true;
+      const Status st = be->load(lo);
+      return st.ok() ? std::move(be) : nullptr;
+    };
+    auto alone = make(1);
+    if (!alone) GTEST_SKIP() << "skipped: no CUDA device";
+    auto crowd = make(16);
+    ASSERT_TRUE(crowd);
+    const auto ps = prompts(*alone, path == stories() ? 512 : 50000);
+    std::vector<std::vector<token_id>> expected;
+    for (const auto& p : ps) expected.push_back(alone->infer(p, greedy(24))->tokens);
+    const auto got = run_concurrently(*crowd, ps, greedy(24));
+    int same = 0;
+    for (size_t i = 0; i < ps.size(); ++i) same += got[i] == expected[i];
+    EXPECT_EQ(same, 16) << path;
+  }
+}
+
+}  // namespace
+}  // namespace pensieve::engine

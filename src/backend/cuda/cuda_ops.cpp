@@ -36,6 +36,9 @@ Result<std::unique_ptr<CudaOps>> CudaOps::create(int device, const CudaOpsOption
   ops->options_ = options;
   // A/B runs of the mat-vec kernels without a rebuild (matvec_q8.cuh: 0 = default choice).
   if (const char* v = std::getenv("PENSIEVE_CUDA_MATVEC_VARIANT"); v && *v) set_matvec_q8_variant(std::atoi(v));
+  // Up to how many tokens a step uses the mat-vec kernels (batched decode) instead of GEMM.
+  if (const char* v = std::getenv("PENSIEVE_CUDA_MATVEC_MAX_TOKENS"); v && std::atoi(v) > 0)
+    ops->options_.matvec_max_tokens = std::atoi(v);
   PS_TRY(ops->gemm_.init(ops->ctx_->stream(), &ops->ctx_->pool()));
   PS_CUDA_TRY(cudaEventCreateWithFlags(&ops->inputs_copied_, cudaEventDisableTiming));
   return ops;

@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# Batching measurements on a GPU machine (bench/RESULTS.md "Serving many streams"), side by side
+# with llama-server built from the pinned llama.cpp snapshot (../shared/ANCHORS.md), on one
+# llama-8b Q4_K_M file that both read.
+#
+#   bench/gpu_batching.sh prep     build llama.cpp (CUDA), write the model (gen_model.py +
+#                                  llama-quantize), run the GPU tests incl. the batching ones
+#   bench/gpu_batching.sh bench    pensieve bench --parallel (and the mat-vec A/B), serving loads
+#                                  on pensieve serve and llama-server with bench/serve_load.py
+#
+# Environment: BIN (pensieve, test_cuda, test_engine), SHARED (fixtures/ and tools/), LLAMA_TAR
+# (llamacpp.sh pack output), WORK (models, builds), OUT (logs and JSON lines).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+BIN=${BIN:-build}
+SHARED=${SHARED:-../shared}
+WORK=${WORK:-/tmp/pensieve-gpu}
+OUT=${OUT:-$WORK/out}
+LLAMA_TAR=${LLAMA_TAR:-}
+MODEL=$WORK/llama-8b-q4_k_m.gguf
+PY=python3; /usr/bin/python3 -c 'import numpy' 2>/dev/null && PY=/usr/bin/python3
+mkdir -p "$WORK" "$OUT"
+log() { echo "== $(date -u +%T) $*"; }
+
+wait_http() {  # port
+  for _ in $(seq 1 600); do curl -sf "http://127.0.0.1:$1/health" >/dev/null && return 0; sleep 0.2; done
+  return 1
+}
+
+case "${1:-}" in
+prep)
+  nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader
+  if [ -n "$LLAMA_TAR" ] && [ ! -x "$WORK/llama.cpp/build-cuda/bin/llama-server" ]; then
+    (tar -xJf "$LLAMA_TAR" -C "$WORK" && bash "$SHARED/tools/anchor/llamacpp.sh" cuda "$WORK/llama.cpp" \
+      > "$OUT/llama-build.log" 2>&1; echo "llama.cpp build rc=$?" >> "$OUT/llama-build.log") &
+    build_pid=$!
+  fi
+  log "model"
+  [ -f "$WORK/llama-8b-f16.gguf" ] || $PY "$SHARED/tools/gen_model.py" --shape llama-8b --out "$WORK/llama-8b-f16.gguf" --quiet
+  log "GPU tests"
+  "$BIN/test_cuda" --gtest_brief=1 2>&1 | tail -15
+  "$BIN/test_engine" --gtest_filter='Batching*' --gtest_brief=1 2>&1 | tail -15
+  [ -n "${build_pid:-}" ] && wait "$build_pid"
+  tail -2 "$OUT/llama-build.log" 2>/dev/null
+  log "quantize"
+  [ -f "$MODEL" ] || "$WORK/llama.cpp/build-cuda/bin/llama-quantize" "$WORK/llama-8b-f16.gguf" "$MODEL" Q4_K_M "$(nproc)" >/dev/null 2>&1 \
+    || "$BIN/pensieve" quantize "$WORK/llama-8b-f16.gguf" "$MODEL" Q4_K_M
+  ls -la "$WORK"
+  ;;
+bench)
+  log "pensieve bench --parallel (decode t/s summed over sequences; prefill aggregate)"
+  for mv in 8 64; do
+    echo "PENSIEVE_CUDA_MATVEC_MAX_TOKENS=$mv"
+    PENSIEVE_CUDA_MATVEC_MAX_TOKENS=$mv "$BIN/pensieve" bench -m "$MODEL" --device cuda -p 100 -n 128 -r 1 \
+      --parallel 1,8,32,64 --json | tee -a "$OUT/bench-parallel-mv$mv.jsonl"
+  done
+  MV=${MV:-64}
+  log "pensieve serve (PENSIEVE_CUDA_MATVEC_MAX_TOKENS=$MV)"
+  PENSIEVE_CUDA_MATVEC_MAX_TOKENS=$MV "$BIN/pensieve" serve -m "$MODEL" --device cuda --port 18080 --parallel 128 \
+    --ctx 4096 --max-queue 256 --quiet > "$OUT/pensieve-serve.log" 2>&1 &
+  srv=$!
+  wait_http 18080 || { echo "pensieve serve did not start"; cat "$OUT/pensieve-serve.log"; }
+  $PY bench/serve_load.py --port 18080 --n 1,8,32,64,128 --prompt-words 80 --max-tokens 256 --jsonl "$OUT/serve-pensieve.jsonl"
+  $PY bench/serve_load.py --port 18080 --api anthropic --n 32 --jsonl "$OUT/serve-pensieve.jsonl"
+  $PY bench/serve_load.py --port 18080 --n 31 --late-after 3 --offset 5000 --jsonl "$OUT/serve-pensieve.jsonl"
+  $PY "$SHARED/tools/oai_load.py" --port 18080 --label pensieve --jsonl "$OUT/oai-pensieve.jsonl" batch --n 1,8,32 --reps 1
+  curl -s http://127.0.0.1:18080/metrics | grep -E '^pensieve_(engine|kv_)' > "$OUT/pensieve-metrics.txt"
+  kill "$srv"; wait "$srv"
+  log "pensieve serve, 25k-token shared prefix"
+  PENSIEVE_CUDA_MATVEC_MAX_TOKENS=$MV "$BIN/pensieve" serve -m "$MODEL" --device cuda --port 18081 --parallel 32 \
+    --ctx 32768 --quiet > "$OUT/pensieve-serve-prefix.log" 2>&1 &
+  srv=$!
+  wait_http 18081 && $PY bench/serve_load.py --port 18081 --prefix-words 19000 --prefix-gap 3 --max-tokens 16 \
+    --jsonl "$OUT/serve-pensieve.jsonl"
+  kill "$srv"; wait "$srv"
+  LS=$WORK/llama.cpp/build-cuda/bin/llama-server
+  if [ -x "$LS" ]; then
+    for np in 32 64; do
+      log "llama-server -np $np"
+      "$LS" -m "$MODEL" -ngl 99 -np "$np" -c $((np * 1024)) --cont-batching -fa --port 18090 > "$OUT/llama-server-$np.log" 2>&1 &
+      ls_pid=$!
+      wait_http 18090 || { echo "llama-server did not start"; tail "$OUT/llama-server-$np.log"; }
+      n=1,8,32; [ "$np" = 64 ] && n=64
+      $PY bench/serve_load.py --port 18090 --n $n --prompt-words 80 --max-tokens 256 --jsonl "$OUT/serve-llama-np$np.jsonl"
+      [ "$np" = 32 ] && $PY "$SHARED/tools/oai_load.py" --port 18090 --label llama-server --jsonl "$OUT/oai-llama.jsonl" batch --n 1,8,32 --reps 1
+      kill "$ls_pid"; wait "$ls_pid"
+    done
+  fi
+  ;;
+*) sed -n 2,13p "$0"; exit 2 ;;
+esac
