@@ -40,7 +40,7 @@ prep)
   log "GPU tests"
   "$BIN/test_cuda" --gtest_brief=1 2>&1 | tail -15
   "$BIN/test_engine" --gtest_filter='Batching*' --gtest_brief=1 2>&1 | tail -15
-  [ -n "${build_pid:-}" ] && wait "$build_pid"
+  if [ -n "${build_pid:-}" ]; then wait "$build_pid"; fi
   tail -2 "$OUT/llama-build.log" 2>/dev/null
   log "quantize"
   [ -f "$MODEL" ] || "$WORK/llama.cpp/build-cuda/bin/llama-quantize" "$WORK/llama-8b-f16.gguf" "$MODEL" Q4_K_M "$(nproc)" >/dev/null 2>&1 \
@@ -49,25 +49,24 @@ prep)
   ;;
 bench)
   log "pensieve bench --parallel (decode t/s summed over sequences; prefill aggregate)"
-  for mv in 8 64; do
-    echo "PENSIEVE_CUDA_MATVEC_MAX_TOKENS=$mv"
-    PENSIEVE_CUDA_MATVEC_MAX_TOKENS=$mv "$BIN/pensieve" bench -m "$MODEL" --device cuda -p 100 -n 128 -r 1 \
-      --parallel 1,8,32,64 --json | tee -a "$OUT/bench-parallel-mv$mv.jsonl"
+  for ab in "" PENSIEVE_CUDA_GRAPH_MAX_TOKENS=64 PENSIEVE_CUDA_MMA_MIN_TOKENS=1000; do
+    echo "A/B: ${ab:-default}"
+    env $ab "$BIN/pensieve" bench -m "$MODEL" --device cuda -p 100 -n 128 -r 1 \
+      --parallel 1,8,32,64 --json | tee -a "$OUT/bench-parallel.jsonl"
   done
-  MV=${MV:-64}
-  log "pensieve serve (PENSIEVE_CUDA_MATVEC_MAX_TOKENS=$MV)"
-  PENSIEVE_CUDA_MATVEC_MAX_TOKENS=$MV "$BIN/pensieve" serve -m "$MODEL" --device cuda --port 18080 --parallel 128 \
+  log "pensieve serve ${SERVE_ENV:-}"
+  env ${SERVE_ENV:-} "$BIN/pensieve" serve -m "$MODEL" --device cuda --port 18080 --parallel 128 \
     --ctx 4096 --max-queue 256 --quiet > "$OUT/pensieve-serve.log" 2>&1 &
   srv=$!
   wait_http 18080 || { echo "pensieve serve did not start"; cat "$OUT/pensieve-serve.log"; }
   $PY bench/serve_load.py --port 18080 --n 1,8,32,64,128 --prompt-words 80 --max-tokens 256 --jsonl "$OUT/serve-pensieve.jsonl"
-  $PY bench/serve_load.py --port 18080 --api anthropic --n 32 --jsonl "$OUT/serve-pensieve.jsonl"
+  $PY bench/serve_load.py --port 18080 --api anthropic --n 32 --offset 3000 --jsonl "$OUT/serve-pensieve.jsonl"
   $PY bench/serve_load.py --port 18080 --n 31 --late-after 3 --offset 5000 --jsonl "$OUT/serve-pensieve.jsonl"
   $PY "$SHARED/tools/oai_load.py" --port 18080 --label pensieve --jsonl "$OUT/oai-pensieve.jsonl" batch --n 1,8,32 --reps 1
   curl -s http://127.0.0.1:18080/metrics | grep -E '^pensieve_(engine|kv_)' > "$OUT/pensieve-metrics.txt"
   kill "$srv"; wait "$srv"
   log "pensieve serve, 25k-token shared prefix"
-  PENSIEVE_CUDA_MATVEC_MAX_TOKENS=$MV "$BIN/pensieve" serve -m "$MODEL" --device cuda --port 18081 --parallel 32 \
+  env ${SERVE_ENV:-} "$BIN/pensieve" serve -m "$MODEL" --device cuda --port 18081 --parallel 32 \
     --ctx 32768 --quiet > "$OUT/pensieve-serve-prefix.log" 2>&1 &
   srv=$!
   wait_http 18081 && $PY bench/serve_load.py --port 18081 --prefix-words 19000 --prefix-gap 3 --max-tokens 16 \

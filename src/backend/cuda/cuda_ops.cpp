@@ -39,6 +39,10 @@ Result<std::unique_ptr<CudaOps>> CudaOps::create(int device, const CudaOpsOption
   // Up to how many tokens a step uses the mat-vec kernels (batched decode) instead of GEMM.
   if (const char* v = std::getenv("PENSIEVE_CUDA_MATVEC_MAX_TOKENS"); v && std::atoi(v) > 0)
     ops->options_.matvec_max_tokens = std::atoi(v);
+  if (const char* v = std::getenv("PENSIEVE_CUDA_MMA_MIN_TOKENS"); v && *v) ops->options_.mma_min_tokens = std::atoi(v);
+  if (const char* v = std::getenv("PENSIEVE_CUDA_MMA_MAX_TOKENS"); v && *v) ops->options_.mma_max_tokens = std::atoi(v);
+  if (const char* v = std::getenv("PENSIEVE_CUDA_GRAPH_MAX_TOKENS"); v && *v)
+    ops->options_.graph_max_tokens = std::atoi(v);
   PS_TRY(ops->gemm_.init(ops->ctx_->stream(), &ops->ctx_->pool()));
   PS_CUDA_TRY(cudaEventCreateWithFlags(&ops->inputs_copied_, cudaEventDisableTiming));
   return ops;
@@ -294,7 +298,7 @@ void CudaOps::begin_step(const backend::StepInputs& in) {
   in_step_ = true;
   mode_ = Mode::direct;
   key_ = StepKey{nt, ns, step_out_, step_splits_};
-  if (!options_.use_graphs || profiler_ || nt > options_.matvec_max_tokens) return;
+  if (!options_.use_graphs || profiler_ || nt > std::max(options_.matvec_max_tokens, options_.graph_max_tokens)) return;
   StepGraph& g = graphs_[key_];
   if (g.broken) return;
   if (!g.graph.empty()) {

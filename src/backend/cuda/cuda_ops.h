@@ -32,6 +32,11 @@ namespace pensieve::cuda {
 struct CudaOpsOptions {
   bool use_graphs = true;
   int matvec_max_tokens = 8;  // steps with more tokens use the dequantize + GEMM path
+  // Matmuls of mma_min_tokens..mma_max_tokens rows (batched decode of many sequences) use the
+  // tensor-core kernel of matmul_mma.cuh, which reads each weight once for all of them.
+  int mma_min_tokens = 2;
+  int mma_max_tokens = 64;
+  int graph_max_tokens = 8;  // steps of at most this many tokens are captured as CUDA graphs
   // Decode mat-vecs on Q8_0 / Q5_0 / Q4_K / Q6_K weights use integer dot products on activations
   // quantized to 8 bits (matvec_q8.cuh); off: dequantize to float (matvec.cuh), exact but slower.
   bool int8_matvec = true;
