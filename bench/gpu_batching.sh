@@ -86,5 +86,35 @@ bench)
     done
   fi
   ;;
+final)
+  # One lease, the short way: the model, the batching GPU tests, the mat-mul A/B, then serving
+  # with whichever path decoded 32 sequences faster.
+  [ -f "$WORK/llama-8b-f16.gguf" ] || $PY "$SHARED/tools/gen_model.py" --shape llama-8b --out "$WORK/llama-8b-f16.gguf" --quiet
+  [ -f "$MODEL" ] || "$BIN/pensieve" quantize "$WORK/llama-8b-f16.gguf" "$MODEL" Q4_K_M >/dev/null
+  log "GPU tests"
+  "$BIN/test_cuda" --gtest_filter='CudaMatmulMma*:*CudaMatmul.*' --gtest_brief=1 2>&1 | tail -6
+  "$BIN/test_engine" --gtest_filter='BatchingCuda*' --gtest_brief=1 2>&1 | tail -6
+  log "bench --parallel A/B"
+  best=""; best_ts=0
+  for ab in PENSIEVE_CUDA_MMA_MIN_TOKENS=0 PENSIEVE_CUDA_MMA_MIN_TOKENS=2 PENSIEVE_CUDA_MMA_MIN_TOKENS=9; do
+    env $ab "$BIN/pensieve" bench -m "$MODEL" --device cuda -p 100 -n 128 -r 1 --parallel 1,8,32,64 --json \
+      > "$OUT/b.jsonl" 2>/dev/null
+    ts=$($PY -c "import json,sys; r=[json.loads(l) for l in open('$OUT/b.jsonl')]; print(' '.join('x%d=%.0f/%.0f' % (j['n_parallel'], j['avg_ts'], j['avg_pp_ts']) for j in r)); " )
+    x32=$($PY -c "import json; print(int([json.loads(l) for l in open('$OUT/b.jsonl') if json.loads(l)['n_parallel']==32][0]['avg_ts']))")
+    echo "$ab: $ts"
+    sed "s/^{/{\"ab\":\"$ab\",/" "$OUT/b.jsonl" >> "$OUT/bench-parallel.jsonl"
+    if [ "$x32" -gt "$best_ts" ]; then best=$ab; best_ts=$x32; fi
+  done
+  log "pensieve serve with $best"
+  env $best "$BIN/pensieve" serve -m "$MODEL" --device cuda --port 18080 --parallel 64 --ctx 32768 --max-queue 256 \
+    --quiet > "$OUT/pensieve-serve.log" 2>&1 &
+  srv=$!
+  wait_http 18080 || { echo "pensieve serve did not start"; cat "$OUT/pensieve-serve.log"; }
+  $PY bench/serve_load.py --port 18080 --n 1,8,32,64 --prompt-words 80 --max-tokens 256 --jsonl "$OUT/serve-pensieve.jsonl"
+  $PY bench/serve_load.py --port 18080 --n 31 --late-after 3 --offset 5000 --jsonl "$OUT/serve-pensieve.jsonl"
+  $PY bench/serve_load.py --port 18080 --prefix-words 24000 --prefix-gap 3 --max-tokens 16 --jsonl "$OUT/serve-pensieve.jsonl"
+  curl -s http://127.0.0.1:18080/metrics | grep -E '^pensieve_(engine|kv_)' > "$OUT/pensieve-metrics.txt"
+  kill "$srv"; wait "$srv"
+  ;;
 *) sed -n 2,13p "$0"; exit 2 ;;
 esac

@@ -22,13 +22,21 @@ struct Device {
 
 std::vector<float> run(const QuantMatrix& m, const void* dw, const std::vector<float>& x, int n_tokens, const float* bias) {
   Device dx(x.size() * 4), dy(size_t(n_tokens) * m.n_rows * 4);
+  Device dp(size_t(std::max<int64_t>(1, cuda::matmul_mma_partial_floats(m.n_cols, m.n_rows, n_tokens))) * 4);
   cudaMemcpy(dx.p, x.data(), x.size() * 4, cudaMemcpyHostToDevice);
   cudaMemset(dy.p, 0xff, size_t(n_tokens) * m.n_rows * 4);  // NaNs: every output must be written
-  EXPECT_TRUE(cuda::matmul_mma(m.type, dw, m.n_cols, m.n_rows, dx.f(), n_tokens, dy.f(), bias, nullptr));
+  EXPECT_TRUE(cuda::matmul_mma(m.type, dw, m.n_cols, m.n_rows, dx.f(), n_tokens, dy.f(), bias, dp.f(), nullptr));
   EXPECT_EQ(cudaDeviceSynchronize(), cudaSuccess);
   std::vector<float> y(size_t(n_tokens) * m.n_rows);
   cudaMemcpy(y.data(), dy.p, y.size() * 4, cudaMemcpyDeviceToHost);
   return y;
+}
+
+TEST(CudaMatmulMma, SplitsDependOnTheShapeOnly) {  // host only
+  // 100 rows x 512 columns: 4 row blocks, k split over its 4 tiles; the tokens change the size.
+  EXPECT_EQ(cuda::matmul_mma_partial_floats(512, 100, 1), 4 * 100);
+  EXPECT_EQ(cuda::matmul_mma_partial_floats(512, 100, 64), 4 * 64 * 100);
+  EXPECT_EQ(cuda::matmul_mma_partial_floats(4096, 128256, 32), 0);  // enough row blocks: no split
 }
 
 TEST(CudaMatmulMma, MatchesReferenceOverTypesAndTokenCounts) {

@@ -80,10 +80,14 @@ void CudaOps::matmul(const Weight& w, const float* x, int n_tokens, float* y, co
   const float* b = bias && !bias->empty() ? static_cast<const float*>(bias->data) : nullptr;
   const bool aligned = reinterpret_cast<uintptr_t>(x) % 16 == 0;
   const int64_t n_in = int64_t(n_tokens) * w.n_cols;
-  if (n_tokens >= options_.mma_min_tokens && n_tokens <= std::min(options_.mma_max_tokens, kMmaMaxTokens) && aligned &&
-      matmul_mma_supported(w.type, w.n_cols)) {
-    issue(kMma, signature(kMma, P(w.data), P(x), P(y), P(b), n_tokens), [=](cudaStream_t s) {
-      matmul_mma(w.type, w.data, w.n_cols, w.n_rows, x, n_tokens, y, b, s);
+  if (options_.mma_min_tokens > 0 && n_tokens >= options_.mma_min_tokens &&
+      n_tokens <= std::min(options_.mma_max_tokens, kMmaMaxTokens) && aligned && matmul_mma_supported(w.type, w.n_cols)) {
+    const int64_t need = matmul_mma_partial_floats(w.n_cols, w.n_rows, n_tokens) * 4;
+    if (Status st = grow_scratch(&mma_partial_, &mma_partial_cap_, need, false, "mma partials"); !st.ok())
+      return fail(st.error());
+    float* part = static_cast<float*>(mma_partial_);
+    issue(kMma, signature(kMma, P(w.data), P(x), P(y), P(b), n_tokens, P(part)), [=](cudaStream_t s) {
+      matmul_mma(w.type, w.data, w.n_cols, w.n_rows, x, n_tokens, y, b, part, s);
     });
     return;
   }

@@ -24,7 +24,11 @@ bool matmul_mma_supported(GgmlType type, int64_t n_cols);
 
 // w: device rows of ggml_row_size(type, n_cols) bytes; x: [n_tokens][n_cols] F32, 16-byte aligned;
 // y: [n_tokens][n_rows]; bias: n_rows floats or nullptr. 1 <= n_tokens <= kMmaMaxTokens.
+// Short, wide products split k over several blocks (by the shape only, never by the tokens):
+// `partial` must then hold matmul_mma_partial_floats() floats; the splits are summed in order.
 bool matmul_mma(GgmlType type, const void* w, int64_t n_cols, int64_t n_rows, const float* x, int n_tokens, float* y,
-                const float* bias, cudaStream_t stream);
+                const float* bias, float* partial, cudaStream_t stream);
+// Scratch floats matmul_mma needs for this shape (0: none).
+int64_t matmul_mma_partial_floats(int64_t n_cols, int64_t n_rows, int n_tokens);
 
 }  // namespace pensieve::cuda
