@@ -37,7 +37,9 @@ class CudaMatmul : public ::testing::TestWithParam<GgmlType> {};
 TEST_P(CudaMatmul, MatvecAndGemmMatchReference) {
   PS_REQUIRE_CUDA();
   const GgmlType type = GetParam();
-  auto ops = make_cuda_ops();
+  cuda::CudaOpsOptions o;
+  o.mma_min_tokens = 0;  // the mat-vec and GEMM paths (matmul_mma_test.cpp covers the other)
+  auto ops = make_cuda_ops(o);
   ASSERT_TRUE(ops);
   const int64_t n_cols = 512, n_rows = 67;  // odd rows: the last warp has one row
   const QuantMatrix m = make_matrix(type, n_cols, n_rows, 10 + uint32_t(type));

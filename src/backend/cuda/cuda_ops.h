@@ -34,9 +34,11 @@ struct CudaOpsOptions {
   int matvec_max_tokens = 8;  // steps with more tokens use the dequantize + GEMM path
   // Matmuls of mma_min_tokens..mma_max_tokens rows (batched decode of many sequences) use the
   // tensor-core kernel of matmul_mma.cuh, which reads each weight once for all of them.
-  // 0: off (bench/RESULTS.md has the A/B; PENSIEVE_CUDA_MMA_MIN_TOKENS sets it).
-  int mma_min_tokens = 0;
-  int mma_max_tokens = 64;
+  // 0: off. Measured on the H200 (bench/RESULTS.md, llama-8b Q4_K_M): faster than the 8-token
+  // mat-vec passes at 8 sequences (768 vs 638 t/s) and than dequantize + GEMM at 32 (1296 vs
+  // 1182), slower than GEMM at 64 (1973 vs 2267). PENSIEVE_CUDA_MMA_MIN/MAX_TOKENS override.
+  int mma_min_tokens = 2;
+  int mma_max_tokens = 32;
   int graph_max_tokens = 8;  // steps of at most this many tokens are captured as CUDA graphs
   // Decode mat-vecs on Q8_0 / Q5_0 / Q4_K / Q6_K weights use integer dot products on activations
   // quantized to 8 bits (matvec_q8.cuh); off: dequantize to float (matvec.cuh), exact but slower.
