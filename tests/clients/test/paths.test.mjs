@@ -9,7 +9,7 @@ import { once } from 'node:events';
 import { closeSync, openSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { BIN, MODEL, READY, sleep, startServer } from './helpers.mjs';
+import { BIN, MODEL, READY, readSse, sleep, startServer } from './helpers.mjs';
 
 const opts = { skip: READY ? false : 'SKIP: PENSIEVE_BIN / PENSIEVE_TEST_MODEL not set (run through run.sh)' };
 const WORK = process.env.PENSIEVE_TEST_WORK;
@@ -247,4 +247,23 @@ test('an unparsable chat template: a warning at startup, and ChatML renders the 
   } finally {
     assert.equal(await server.stop(), 0);
   }
+});
+
+test('an error event mid-stream: a stream still waiting in the queue at shutdown ends with an SSE error', opts, async () => {
+  const server = await startServer(['--max-queue', '4']);
+  const body = { model: 'c', max_tokens: 60000, ignore_eos: true, stream: true, messages: [{ role: 'user', content: 'go' }] };
+  const running = [];
+  const waiting = [];
+  const a = readSse(await fetch(`${server.url}/v1/messages`, json(body)), (ev) => { running.push(ev); }).catch(() => {});
+  for (const t0 = Date.now(); running.length < 3 && Date.now() - t0 < 60000;) await sleep(10);  // a is generating
+  const b = readSse(await fetch(`${server.url}/v1/messages`, json(body)), (ev) => { waiting.push(ev); }).catch(() => {});
+  for (const t0 = Date.now(); waiting.length < 1 && Date.now() - t0 < 60000;) await sleep(10);  // b's stream started
+  assert.equal(waiting[0].event, 'message_start');
+  assert.equal(await server.stop('SIGTERM'), 0);
+  await Promise.all([a, b]);
+  // b never reached the engine: after its message_start comes one error event, and nothing else.
+  assert.deepEqual(waiting.map((e) => e.event), ['message_start', 'error']);
+  assert.deepEqual(JSON.parse(waiting[1].data), { type: 'error', error: { type: 'api_error', message: 'the server is shutting down' } });
+  // a was cut short but ends like any message: message_delta then message_stop.
+  assert.deepEqual(running.slice(-2).map((e) => e.event), ['message_delta', 'message_stop']);
 });
