@@ -6,6 +6,7 @@
 #include <condition_variable>
 #include <cstdio>
 #include <mutex>
+#include <stdexcept>
 #include <thread>
 
 #include "server/generation.h"
@@ -63,7 +64,7 @@ struct StartSignal {
 
 engine::Generation wait_done(ActiveGeneration& a) {
   for (;;) {
-    auto item = a.channel->pop(5s);
+    auto item = a.channel->pop(30s);  // generous: returns as soon as an item comes
     EXPECT_TRUE(item.has_value());
     if (!item) return {};
     if (item->kind == StreamItem::Kind::done) return item->generation;
@@ -120,6 +121,31 @@ TEST(RequestQueue, FullQueueIsOverloadedAndCancelFreesTheWorker) {
   ASSERT_TRUE(item);
   EXPECT_EQ(item->kind, StreamItem::Kind::failed);
   EXPECT_EQ(item->error.kind, ErrorKind::cancelled);
+}
+
+// An exception thrown inside a generation becomes an internal error for that request only: the
+// worker survives and runs the next one.
+TEST(RequestQueue, AnExceptionInsideAGenerationFailsOnlyThatRequest) {
+  int calls = 0;
+  RequestQueue q(
+      [&calls](const std::vector<token_id>& p, const engine::GenerateOptions& o, const engine::OnToken& t) {
+        if (++calls == 1) throw std::runtime_error("out of device memory");
+        return ticking_generate(p, o, t);
+      },
+      1, 4);
+  engine::GenerateOptions o;
+  o.max_tokens = 3;
+  auto bad = start_generation(q, {1}, o);
+  ASSERT_TRUE(bad.ok());
+  auto item = bad->channel->pop(30s);
+  ASSERT_TRUE(item);
+  ASSERT_EQ(item->kind, StreamItem::Kind::failed);
+  EXPECT_EQ(item->error.kind, ErrorKind::internal);
+  EXPECT_EQ(item->error.message, "generation failed: out of device memory");
+  auto good = start_generation(q, {1}, o);
+  ASSERT_TRUE(good.ok());
+  EXPECT_EQ(wait_done(good.value()).n_generated, 3);
+  EXPECT_EQ(calls, 2);
 }
 
 TEST(RequestQueue, ShutdownCancelsRunningAndWaiting) {
