@@ -80,7 +80,7 @@ TEST(RequestQueue, RunsAndStreamsPieces) {
   ASSERT_TRUE(a.ok());
   int pieces = 0;
   for (;;) {
-    auto item = a->channel->pop(5s);
+    auto item = a->channel->pop(30s);
     ASSERT_TRUE(item);
     if (item->kind == StreamItem::Kind::piece) ++pieces;
     if (item->kind == StreamItem::Kind::done) {
@@ -117,7 +117,7 @@ TEST(RequestQueue, FullQueueIsOverloadedAndCancelFreesTheWorker) {
   const double cancel_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   std::printf("  cancelling a running generation took %.1f ms\n", cancel_ms);
   EXPECT_LT(cancel_ms, 10000.0);
-  auto item = waiting->channel->pop(5s);
+  auto item = waiting->channel->pop(30s);
   ASSERT_TRUE(item);
   EXPECT_EQ(item->kind, StreamItem::Kind::failed);
   EXPECT_EQ(item->error.kind, ErrorKind::cancelled);
