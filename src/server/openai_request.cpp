@@ -173,7 +173,7 @@ Status convert_common(const json& body, ChatRequest& out, int default_max_tokens
 
 }  // namespace
 
-Result<ChatRequest> parse_openai_chat_request(const json& body) {
+static Result<ChatRequest> parse_openai_chat_request_unchecked(const json& body) {
   if (!body.is_object()) return bad("the request body must be a JSON object");
   ChatRequest out;
   PS_TRY(convert_common(body, out, -1));  // absent max_tokens: until EOS or the end of the context
@@ -197,7 +197,7 @@ Result<ChatRequest> parse_openai_chat_request(const json& body) {
   return out;
 }
 
-Result<ChatRequest> parse_openai_completion_request(const json& body) {
+static Result<ChatRequest> parse_openai_completion_request_unchecked(const json& body) {
   if (!body.is_object()) return bad("the request body must be a JSON object");
   ChatRequest out;
   PS_TRY(convert_common(body, out, 16));  // the legacy endpoint's default
@@ -214,6 +214,24 @@ Result<ChatRequest> parse_openai_completion_request(const json& body) {
   }
   out.raw_prompt = true;
   return out;
+}
+
+// A field of an unexpected JSON type (a number where a string belongs...) makes nlohmann::json
+// throw while converting: that is a 400 naming the type error, never a 500.
+Result<ChatRequest> parse_openai_chat_request(const json& body) {
+  try {
+    return parse_openai_chat_request_unchecked(body);
+  } catch (const nlohmann::json::exception& e) {
+    return bad(std::string("a field has the wrong type: ") + e.what());
+  }
+}
+
+Result<ChatRequest> parse_openai_completion_request(const json& body) {
+  try {
+    return parse_openai_completion_request_unchecked(body);
+  } catch (const nlohmann::json::exception& e) {
+    return bad(std::string("a field has the wrong type: ") + e.what());
+  }
 }
 
 }  // namespace pensieve::server
