@@ -21,8 +21,10 @@ function skipReason() {
 }
 
 test('claude -p completes a turn with pensieve as ANTHROPIC_BASE_URL', { skip: skipReason(), timeout: 120000 }, () => {
-  const work = mkdtempSync(join(tmpdir(), 'pensieve-cc-'));
-  const r = spawnSync('unshare', ['-n', 'bash', join(here, '..', 'claude_code.sh'), BIN, process.env.PENSIEVE_ENDING_MODEL || MODEL, cli, work], {
+  // run.sh makes the ending model and removes PENSIEVE_TEST_WORK afterwards; no fallback model.
+  assert.ok(process.env.PENSIEVE_ENDING_MODEL, 'PENSIEVE_ENDING_MODEL is not set (run through run.sh)');
+  const work = mkdtempSync(join(process.env.PENSIEVE_TEST_WORK || tmpdir(), 'claude-code-'));
+  const r = spawnSync('unshare', ['-n', 'bash', join(here, '..', 'claude_code.sh'), BIN, process.env.PENSIEVE_ENDING_MODEL, cli, work], {
     encoding: 'utf8',
     timeout: 110000,
   });
