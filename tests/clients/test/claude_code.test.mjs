@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
-import { BIN, MODEL, READY } from './helpers.mjs';
+import { BIN, READY } from './helpers.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const cli = join(here, '..', 'node_modules', '@anthropic-ai', 'claude-code', 'cli.js');
