@@ -68,6 +68,23 @@ TEST(OpenAIRequest, Rejections) {
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().message, "temperature: must be between 0.000000 and 2.000000");
   b = minimal();
+  b["tool_choice"] = {{"type", "function"}, {"function", json::object()}};
+  r = parse_openai_chat_request(b);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().message, "tool_choice.function.name: expected the name of a tool");
+  b = minimal();
+  b["response_format"] = {{"type", 5}};
+  r = parse_openai_chat_request(b);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().message, "response_format.type: expected a string");
+  // A wrong-typed field that the converter reads with nlohmann's get<>: a 400, not an exception.
+  b = minimal();
+  b["stream_options"] = {{"include_usage", "yes"}};
+  r = parse_openai_chat_request(b);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().kind, ErrorKind::invalid_request);
+  EXPECT_EQ(r.error().message, "a field has the wrong type: [json.exception.type_error.302] type must be boolean, but is string");
+  b = minimal();
   b["messages"][0]["content"] = {{{"type", "image_url"}, {"image_url", {{"url", "data:"}}}}};
   r = parse_openai_chat_request(b);
   ASSERT_FALSE(r.ok());
