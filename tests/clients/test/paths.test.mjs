@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { closeSync, openSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { join } from 'node:path';
 import { BIN, MODEL, READY, readSse, sleep, startServer } from './helpers.mjs';
 
@@ -92,7 +92,25 @@ test('an invalid JSON body is a 400 in each API shape', opts, async () => {
   }
 });
 
-test('unknown routes are 404 and wrong methods are refused, with JSON error bodies', opts, async () => {
+// Sends raw bytes; resolves with the first response (headers + Content-Length bytes of body).
+function rawHttp(port, bytes) {
+  return new Promise((resolve, reject) => {
+    const sock = connect(port, '127.0.0.1', () => sock.write(bytes));
+    let got = '';
+    const done = () => { sock.destroy(); resolve(got); };
+    sock.setTimeout(30000, done);
+    sock.on('data', (d) => {
+      got += d.toString();
+      const end = got.indexOf('\r\n\r\n');
+      const len = Number(got.match(/content-length: (\d+)/i)?.[1] ?? -1);
+      if (end >= 0 && len >= 0 && got.length >= end + 4 + len) done();
+    });
+    sock.on('close', () => resolve(got));
+    sock.on('error', reject);
+  });
+}
+
+test('unknown routes are 404, wrong methods and malformed HTTP refused, with JSON error bodies', opts, async () => {
   const server = await startServer();
   try {
     // Paths outside /v1/messages answer in OpenAI's shape, those under it in Anthropic's.
@@ -109,6 +127,15 @@ test('unknown routes are 404 and wrong methods are refused, with JSON error bodi
       // cpp-httplib answers 404 for a known path with another method (fill_error's 405 branch is unreachable).
       assert.equal(wrong.status, 404);
       assert.match(JSON.stringify(body), new RegExp(`${method} ${path.replaceAll('/', '\\/')}`));
+    }
+    // Requests HTTP itself refuses (cpp-httplib's own 400s) still get a JSON error body.
+    const port = Number(new URL(server.url).port);
+    for (const raw of ['GARBAGE\r\n\r\n', 'GET /health HTTP/9.9\r\n\r\n', 'BREW /v1/messages HTTP/1.1\r\nHost: x\r\n\r\n',
+      `GET /v1/models HTTP/1.1\r\nHost: x\r\nX-Long: ${'a'.repeat(20000)}\r\n\r\n`]) {
+      const reply = await rawHttp(port, raw);
+      assert.match(reply, /^HTTP\/1\.1 400 Bad Request\r\n/, raw.slice(0, 30));
+      assert.equal(reply.slice(reply.indexOf('\r\n\r\n') + 4),
+        '{"error":{"code":null,"message":"Bad request","param":null,"type":"invalid_request_error"}}');
     }
   } finally {
     assert.equal(await server.stop(), 0);
