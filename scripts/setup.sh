@@ -17,6 +17,7 @@ PACKAGES=(
   python3 python3-numpy             # ../shared/tools/gen_model.py (test models)
   nodejs npm                        # client e2e tests with the official SDKs
   iproute2 util-linux procps curl   # unshare -n / ip for the Claude Code e2e test
+  lcov                              # scripts/coverage.sh (gcov comes with g++)
 )
 missing=()
 for p in "${PACKAGES[@]}"; do
@@ -39,7 +40,7 @@ fi
 if [ -f tests/clients/package.json ] && command -v npm >/dev/null; then
   if [ ! -d tests/clients/node_modules ]; then
     (cd tests/clients && (npm ci --no-audit --no-fund --loglevel=error || npm install --no-audit --no-fund --loglevel=error)) \
-      || echo "setup: npm install failed; the client tests will skip"
+      || echo "setup: npm install failed; the client tests will skip (and fail when CI is set)"
   fi
 fi
 

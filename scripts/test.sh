@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Runs the whole test suite (unit, fixture, CLI and client e2e tests) and prints ctest's summary.
-# Tests that need ../shared/fixtures or a GPU skip with a visible message when those are absent.
+# A test whose prerequisite is missing (../shared/fixtures, node/npm packages, python3-numpy,
+# `unshare -n`) shows as Skipped in ctest's summary; with CI set (CI=1 scripts/test.sh) it fails
+# instead, as nothing but the GPU tests may skip where scripts/setup.sh has run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD_DIR=${BUILD_DIR:-build}

@@ -246,7 +246,7 @@ bool is_billing_header(std::string_view text) {
   return text.rfind("x-anthropic-billing-header:", 0) == 0;
 }
 
-Result<ChatRequest> parse_anthropic_request(const json& body, bool count_tokens) {
+static Result<ChatRequest> parse_anthropic_request_unchecked(const json& body, bool count_tokens) {
   if (!body.is_object()) return bad("the request body must be a JSON object");
   ChatRequest out;
   if (!body.contains("model") || !body["model"].is_string()) return bad("model: Field required");
@@ -280,6 +280,16 @@ Result<ChatRequest> parse_anthropic_request(const json& body, bool count_tokens)
       out.messages.insert(out.messages.begin(), json{{"role", "system"}, {"content", hint}});
   }
   return out;
+}
+
+// A field of an unexpected JSON type (a number where a string belongs...) makes nlohmann::json
+// throw while converting: that is a 400 naming the type error, never a 500.
+Result<ChatRequest> parse_anthropic_request(const json& body, bool count_tokens) {
+  try {
+    return parse_anthropic_request_unchecked(body, count_tokens);
+  } catch (const nlohmann::json::exception& e) {
+    return bad(std::string("a field has the wrong type: ") + e.what());
+  }
 }
 
 }  // namespace pensieve::server

@@ -100,8 +100,11 @@ Status convert_tools(const json& body, ChatRequest& out) {
     else if (s == "required") out.tool_choice = ToolChoice::any;
     else return bad("tool_choice: expected 'none', 'auto', 'required' or a function");
   } else if (tc.is_object() && tc.contains("function") && tc["function"].is_object()) {
+    const json& fn = tc["function"];
+    if (!fn.contains("name") || !fn["name"].is_string() || fn["name"].get<std::string>().empty())
+      return bad("tool_choice.function.name: expected the name of a tool");
     out.tool_choice = ToolChoice::tool;
-    out.tool_choice_name = tc["function"].value("name", "");
+    out.tool_choice_name = fn["name"];
   } else {
     return bad("tool_choice: expected 'none', 'auto', 'required' or a function");
   }
@@ -170,7 +173,7 @@ Status convert_common(const json& body, ChatRequest& out, int default_max_tokens
 
 }  // namespace
 
-Result<ChatRequest> parse_openai_chat_request(const json& body) {
+static Result<ChatRequest> parse_openai_chat_request_unchecked(const json& body) {
   if (!body.is_object()) return bad("the request body must be a JSON object");
   ChatRequest out;
   PS_TRY(convert_common(body, out, -1));  // absent max_tokens: until EOS or the end of the context
@@ -179,10 +182,13 @@ Result<ChatRequest> parse_openai_chat_request(const json& body) {
   // response_format is accepted; without grammar-constrained decoding it is a request to the
   // model, made through the system turn.
   if (body.contains("response_format") && body["response_format"].is_object()) {
-    std::string type = body["response_format"].value("type", "text");
+    const json& rf = body["response_format"];
+    if (rf.contains("type") && !rf["type"].is_string()) return bad("response_format.type: expected a string");
+    std::string type = rf.value("type", "text");
     if (type == "json_object" || type == "json_schema") {
       std::string hint = "Respond with a single valid JSON object and nothing else.";
-      if (type == "json_schema" && body["response_format"].contains("json_schema"))
+      if (type == "json_schema" && body["response_format"].contains("json_schema") &&
+          body["response_format"]["json_schema"].is_object())
         hint += " It must match this JSON schema: " +
                 body["response_format"]["json_schema"].value("schema", json::object()).dump();
       out.messages.insert(out.messages.begin(), json{{"role", "system"}, {"content", hint}});
@@ -191,7 +197,7 @@ Result<ChatRequest> parse_openai_chat_request(const json& body) {
   return out;
 }
 
-Result<ChatRequest> parse_openai_completion_request(const json& body) {
+static Result<ChatRequest> parse_openai_completion_request_unchecked(const json& body) {
   if (!body.is_object()) return bad("the request body must be a JSON object");
   ChatRequest out;
   PS_TRY(convert_common(body, out, 16));  // the legacy endpoint's default
@@ -208,6 +214,24 @@ Result<ChatRequest> parse_openai_completion_request(const json& body) {
   }
   out.raw_prompt = true;
   return out;
+}
+
+// A field of an unexpected JSON type (a number where a string belongs...) makes nlohmann::json
+// throw while converting: that is a 400 naming the type error, never a 500.
+Result<ChatRequest> parse_openai_chat_request(const json& body) {
+  try {
+    return parse_openai_chat_request_unchecked(body);
+  } catch (const nlohmann::json::exception& e) {
+    return bad(std::string("a field has the wrong type: ") + e.what());
+  }
+}
+
+Result<ChatRequest> parse_openai_completion_request(const json& body) {
+  try {
+    return parse_openai_completion_request_unchecked(body);
+  } catch (const nlohmann::json::exception& e) {
+    return bad(std::string("a field has the wrong type: ") + e.what());
+  }
 }
 
 }  // namespace pensieve::server

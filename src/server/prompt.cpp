@@ -65,6 +65,9 @@ Result<std::string> render_prompt(const ServerModel& model, const ChatRequest& r
     inputs.tools = request.tools;
     add_system_instruction(inputs.messages, tool_choice_instruction(request));
   }
+  // Templates that refuse a system role (Gemma's, Mistral's older ones) get it folded into the
+  // first user turn, as the models' own docs suggest; every Claude Code request has a system.
+  if (!model.chat_template.supports_system_role()) inputs.messages = text::fold_system_messages(inputs.messages);
   inputs.add_generation_prompt = true;
   inputs.bos_token = model.bos_token;
   inputs.eos_token = model.eos_token;

@@ -111,16 +111,20 @@ void record_generation(ServerState& s, const engine::Generation& g) {
 
 Result<engine::Generation> collect_generation(ServerState& s, const httplib::Request& req, ActiveGeneration& active) {
   int fd = find_connection_socket(req.local_port, req.remote_addr, req.remote_port);
+  // The peer is checked every 100 ms whether or not pieces arrive: a steady flow of tokens must
+  // not hide a client that left (it did: the generation ran to max_tokens for nobody).
+  auto next_check = std::chrono::steady_clock::now();
   for (;;) {
     auto item = active.channel->pop(milliseconds(100));
-    if (!item) {
+    if (std::chrono::steady_clock::now() >= next_check) {
+      next_check = std::chrono::steady_clock::now() + milliseconds(100);
       if (peer_closed(fd)) {
         active.cancel->store(true);
         current_request_stats().note = "cancelled: client disconnected";
         return make_error(ErrorKind::cancelled, "client disconnected");
       }
-      continue;
     }
+    if (!item) continue;
     if (item->kind == StreamItem::Kind::done) {
       record_generation(s, item->generation);
       return std::move(item->generation);

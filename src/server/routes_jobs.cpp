@@ -39,6 +39,7 @@ static json job_timings(const engine::Generation& g, Clock::time_point submitted
 
 static Result<ChatRequest> parse_job(json body, const std::string& default_model) {
   if (!body.is_object()) return make_error(ErrorKind::invalid_request, "the request body must be a JSON object");
+  if (body.contains("kind") && !body["kind"].is_string()) return make_error(ErrorKind::invalid_request, "kind: expected a string");
   std::string kind = body.value("kind", "generate");
   if (kind != "generate") return make_error(ErrorKind::invalid_request, "kind: only 'generate' jobs exist");
   if (!body.contains("model")) body["model"] = default_model;

@@ -146,6 +146,8 @@ const std::string& ChatTemplate::source() const {
   return impl_ ? impl_->source : empty;
 }
 
+nlohmann::json fold_system_messages(const nlohmann::json& messages) { return merge_system(messages); }
+
 std::string_view chatml_template() {
   return "{%- for message in messages %}"
          "{{- '<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n' }}"

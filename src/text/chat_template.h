@@ -57,6 +57,10 @@ class ChatTemplate {
   std::shared_ptr<const Impl> impl_;
 };
 
+// Folds every system message into the next user message (system + "\n" + user), as llama.cpp
+// does for templates without a system role; a trailing system text becomes a user turn.
+nlohmann::json fold_system_messages(const nlohmann::json& messages);
+
 // The ChatML template used when a model has none.
 std::string_view chatml_template();
 

@@ -3,6 +3,8 @@
 
 #include <array>
 #include <cstdio>
+#include <fstream>
+#include <sstream>
 #include <string>
 
 #include "test_util.h"
@@ -30,20 +32,29 @@ Output run_cmd(const std::string& cmd) {
 
 std::string model() { return fixtures_dir() + "/models/stories260K.gguf"; }
 
-TEST(CliRun, PrintsAStory) {
+std::string golden(const std::string& name) {
+  std::ifstream f(fixtures_dir() + "/golden/" + name, std::ios::binary);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+// Greedy decoding of a fixed model is deterministic, so the output is compared byte for byte with
+// a published one: ../shared/fixtures/golden/stories260K.prompt-Zoo.60.txt is what llama2.c's
+// run.c prints for `-t 0 -i "Zoo" -n 60` (60 positions: BOS + 3 prompt tokens + 57 new ones;
+// provenance in golden/README.md).
+TEST(CliRun, PrintsTheGoldenStory) {
   PS_REQUIRE_FIXTURES();
-  const Output o = run_cmd(pensieve_binary() + " run -m " + model() +
-                           " -p \"Once upon a time\" -n 64 --temp 0 --threads 1 2>/dev/null");
-  ASSERT_EQ(o.code, 0);
-  ASSERT_EQ(o.out.rfind("Once upon a time", 0), 0u) << o.out;
-  EXPECT_GT(o.out.size(), 150u) << o.out;  // 64 tokens of story follow the prompt
-  // stories260K writes English words: mostly letters and spaces.
-  size_t letters = 0;
-  for (char c : o.out) letters += isalpha(static_cast<unsigned char>(c)) || c == ' ';
-  EXPECT_GT(letters, o.out.size() * 8 / 10) << o.out;
-  // Greedy is deterministic.
-  EXPECT_EQ(run_cmd(pensieve_binary() + " run -m " + model() +
-                    " -p \"Once upon a time\" -n 64 --temp 0 --threads 2 2>/dev/null").out, o.out);
+  const std::string expected = golden("stories260K.prompt-Zoo.60.txt");
+  ASSERT_EQ(expected.rfind("Zoo was a little girl", 0), 0u) << "unexpected fixture: " << expected;
+  for (int threads : {1, 2}) {
+    const Output o = run_cmd(pensieve_binary() + " run -m " + model() + " -p Zoo -n 57 --temp 0 --threads " +
+                             std::to_string(threads) + " 2>/dev/null");
+    ASSERT_EQ(o.code, 0);
+    std::string out = o.out;
+    if (!out.empty() && out.back() == '\n') out.pop_back();  // run prints a final newline, as run.c does
+    EXPECT_EQ(out, expected) << threads << " thread(s)";
+  }
 }
 
 TEST(CliRun, BadArgumentsExit2AndMissingModelExit1) {
@@ -76,7 +87,14 @@ TEST(CliChat, TwoTurnsFromStdin) {
   EXPECT_EQ(o.code, 0);
   size_t lines = 0;
   for (char c : o.out) lines += c == '\n';
-  EXPECT_EQ(lines, 2u) << o.out;  // one reply line per turn
+  ASSERT_EQ(lines, 2u) << o.out;  // one reply line per turn
+  // The first turn is the same conversation as a one-shot `run --chat`: greedy gives the same reply.
+  const Output one = run_cmd(pensieve_binary() + " run --chat -m " + model() +
+                             " -p Hello -n 8 --temp 0 --threads 1 2>/dev/null");
+  ASSERT_EQ(one.code, 0);
+  const std::string first_reply = o.out.substr(0, o.out.find('\n'));
+  EXPECT_FALSE(first_reply.empty());
+  EXPECT_EQ(first_reply + "\n", one.out);
 }
 
 }  // namespace

@@ -6,19 +6,34 @@
 #include <cstdlib>
 #include <filesystem>
 
+#include <unistd.h>
+
 #include "quant/quantize_model.h"
 #include "model_test_util.h"
 
 namespace pensieve::testing {
 namespace {
 
+// Every model of this test (generated, quantized, dequantized) lives in one temp folder of this
+// process, removed at exit: nothing is written beside the fixtures, and nothing is reused from an
+// earlier run, so the current quantizer always runs.
+struct WorkDir {
+  std::filesystem::path path =
+      std::filesystem::temp_directory_path() / ("pensieve-quant-variants-" + std::to_string(getpid()));
+  WorkDir() { std::filesystem::create_directories(path); }
+  ~WorkDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path, ec);
+  }
+};
+
 std::string work_dir() {
-  const auto dir = std::filesystem::temp_directory_path() / ("pensieve-quant-variants-" + std::to_string(getpid()));
-  std::filesystem::create_directories(dir);
-  return dir.string();
+  static WorkDir dir;
+  return dir.path.string();
 }
 
-// Writes a gen_model.py shape once per test process; empty when python or numpy is missing.
+// Writes a gen_model.py shape once per test process; empty (and the test fails) when python3-numpy
+// is missing: scripts/setup.sh installs it.
 std::string gen_model(const std::string& shape, const std::string& dtype) {
   const std::string out = work_dir() + "/" + shape + "-" + dtype + ".gguf";
   if (std::filesystem::exists(out)) return out;
@@ -28,7 +43,7 @@ std::string gen_model(const std::string& shape, const std::string& dtype) {
 }
 
 std::string quantized(const std::string& src, const char* target) {
-  const std::string out = src.substr(0, src.size() - 5) + "-" + target + ".gguf";
+  const std::string out = work_dir() + "/" + std::filesystem::path(src).stem().string() + "-" + target + ".gguf";
   if (std::filesystem::exists(out)) return out;
   Status st = quantize_model(src, out, *parse_quantize_target(target), 1);
   EXPECT_TRUE(st.ok()) << (st.ok() ? "" : st.error().message);
@@ -67,7 +82,7 @@ struct Bound {
 // The quantized file converted back to F32: the same weights the quantized kernels see,
 // computed exactly. Their difference is the kernels' own error (activation quantization).
 std::string dequantized(const std::string& qpath) {
-  const std::string out = qpath.substr(0, qpath.size() - 5) + "-deq.gguf";
+  const std::string out = work_dir() + "/" + std::filesystem::path(qpath).stem().string() + "-deq.gguf";
   if (std::filesystem::exists(out)) return out;
   Status st = quantize_model(qpath, out, QuantizeTarget::F32, 1);
   EXPECT_TRUE(st.ok()) << (st.ok() ? "" : st.error().message);

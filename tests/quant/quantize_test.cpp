@@ -2,6 +2,7 @@
 // rows of many lengths, degenerate inputs.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <random>
@@ -135,6 +136,54 @@ TEST(QuantizeRoundTrip, Q8_0GridValuesAreExact) {
   EXPECT_EQ(round_trip(GgmlType::Q8_0, x), x);
 }
 
+// The largest error each format allows for one element, from the format itself (not from this
+// quantizer): round-to-nearest on a grid of step d errs by at most d/2, and the fp16 scale (and
+// min) of a block are themselves rounded, by at most 2^-11 relative, which moves a value q*d by
+// |q| * d * 2^-11.
+//   F16 / BF16: 10 / 7 mantissa bits: |x| * 2^-11 / |x| * 2^-8.
+//   Q8_0: d = amax/127, q in -127..127, no clipping: amax/254 + amax * 2^-11.
+//   Q4_0 / Q5_0: d = (signed max)/-8 or /-16, q in -8..7 / -16..15: values of the other sign
+//     than the largest clip to 7d / 15d, so one full step d = amax/8 / amax/16 (+ the scale term).
+//   Q4_1 / Q5_1: min + d*q, d = range/15 / range/31: d/2, plus |min| * 2^-11 and range * 2^-11.
+//   K-quants (super-blocks of 256, sub-block scales themselves quantized to 4-8 bits): every
+//     sub-block grid is at least as fine as one b-bit grid over the whole super-block's range, and
+//     the quantized sub-scale costs at most another such step: 2 * range / (2^b - 1).
+void expect_within_format_error(GgmlType t, const std::vector<float>& x, const std::vector<float>& y) {
+  ASSERT_EQ(x.size(), y.size());
+  constexpr double kHalfEps = 1.0 / 2048;  // fp16 rounding, relative
+  const int block = quant_traits(t).block_size == 1 ? 1 : quant_traits(t).block_size;
+  for (size_t b0 = 0; b0 < x.size(); b0 += block) {
+    const size_t b1 = std::min(x.size(), b0 + block);
+    double amax = 0, lo = x[b0], hi = x[b0];
+    for (size_t i = b0; i < b1; ++i) {
+      amax = std::max(amax, std::fabs(static_cast<double>(x[i])));
+      lo = std::min(lo, static_cast<double>(x[i]));
+      hi = std::max(hi, static_cast<double>(x[i]));
+    }
+    const double range = hi - lo;
+    for (size_t i = b0; i < b1; ++i) {
+      double bound = 0;
+      switch (t) {
+        case GgmlType::F16: bound = std::fabs(x[i]) * kHalfEps; break;
+        case GgmlType::BF16: bound = std::fabs(x[i]) / 256; break;
+        case GgmlType::Q8_0: bound = amax / 254 + amax * kHalfEps; break;
+        case GgmlType::Q4_0: bound = amax / 8 + amax * kHalfEps; break;
+        case GgmlType::Q5_0: bound = amax / 16 + amax * kHalfEps; break;
+        case GgmlType::Q4_1: bound = range / 30 + (std::fabs(lo) + range) * kHalfEps; break;
+        case GgmlType::Q5_1: bound = range / 62 + (std::fabs(lo) + range) * kHalfEps; break;
+        case GgmlType::Q2_K: bound = 2 * range / 3; break;
+        case GgmlType::Q3_K: bound = 2 * range / 7; break;
+        case GgmlType::Q4_K: bound = 2 * range / 15; break;
+        case GgmlType::Q5_K: bound = 2 * range / 31; break;
+        case GgmlType::Q6_K: bound = 2 * range / 63; break;
+        default: FAIL() << "no error bound for " << ggml_type_name(t);
+      }
+      ASSERT_LE(std::fabs(static_cast<double>(y[i]) - x[i]), bound * (1 + 1e-6) + 1e-12)
+          << ggml_type_name(t) << " element " << i << ": " << x[i] << " came back as " << y[i];
+    }
+  }
+}
+
 // Every block is quantized on its own: a row of k blocks equals k one-block rows, nothing is
 // written past the row, and dequantization writes exactly n floats.
 TEST(QuantizeRows, ManyLengthsAreBlockLocal) {
@@ -162,7 +211,7 @@ TEST(QuantizeRows, ManyLengthsAreBlockLocal) {
       for (int64_t i = 0; i < n; ++i) ASSERT_TRUE(std::isfinite(out[static_cast<size_t>(i)]));
       std::vector<float> ref(signal.begin(), signal.begin() + n);
       std::vector<float> got(out.begin(), out.begin() + n);
-      EXPECT_LT(relative_rmse(ref, got), 0.25);
+      expect_within_format_error(t, ref, got);
     }
   }
 }

@@ -3,6 +3,10 @@
 // what is under test is the queue, not a model.
 #include <gtest/gtest.h>
 
+#include <condition_variable>
+#include <cstdio>
+#include <mutex>
+#include <stdexcept>
 #include <thread>
 
 #include "server/generation.h"
@@ -36,9 +40,31 @@ Result<engine::Generation> ticking_generate(const std::vector<token_id>& prompt,
   return g;
 }
 
+// Counts generations that reached the generate function, and lets a test wait for that event
+// instead of polling the queue's counters.
+struct StartSignal {
+  std::mutex m;
+  std::condition_variable cv;
+  int started = 0;
+  GenerateFn wrap(GenerateFn inner) {
+    return [this, inner](const std::vector<token_id>& p, const engine::GenerateOptions& o, const engine::OnToken& t) {
+      {
+        std::lock_guard<std::mutex> lock(m);
+        ++started;
+      }
+      cv.notify_all();
+      return inner(p, o, t);
+    };
+  }
+  bool wait_for(int n) {  // generous: only a broken queue takes 30 s
+    std::unique_lock<std::mutex> lock(m);
+    return cv.wait_for(lock, 30s, [&] { return started >= n; });
+  }
+};
+
 engine::Generation wait_done(ActiveGeneration& a) {
   for (;;) {
-    auto item = a.channel->pop(5s);
+    auto item = a.channel->pop(30s);  // generous: returns as soon as an item comes
     EXPECT_TRUE(item.has_value());
     if (!item) return {};
     if (item->kind == StreamItem::Kind::done) return item->generation;
@@ -54,7 +80,7 @@ TEST(RequestQueue, RunsAndStreamsPieces) {
   ASSERT_TRUE(a.ok());
   int pieces = 0;
   for (;;) {
-    auto item = a->channel->pop(5s);
+    auto item = a->channel->pop(30s);
     ASSERT_TRUE(item);
     if (item->kind == StreamItem::Kind::piece) ++pieces;
     if (item->kind == StreamItem::Kind::done) {
@@ -67,13 +93,14 @@ TEST(RequestQueue, RunsAndStreamsPieces) {
 }
 
 TEST(RequestQueue, FullQueueIsOverloadedAndCancelFreesTheWorker) {
-  RequestQueue q(ticking_generate, 1, 1);
+  StartSignal sig;
+  RequestQueue q(sig.wrap(ticking_generate), 1, 1);
   engine::GenerateOptions forever;
   forever.max_tokens = -1;
   auto running = start_generation(q, {1}, forever);
   ASSERT_TRUE(running.ok());
   // Wait until the worker picked it up, so the next one waits in the queue.
-  for (int i = 0; i < 500 && q.running() == 0; ++i) std::this_thread::sleep_for(1ms);
+  ASSERT_TRUE(sig.wait_for(1));
   ASSERT_EQ(q.running(), 1);
   auto waiting = start_generation(q, {1}, forever);
   ASSERT_TRUE(waiting.ok());
@@ -85,26 +112,56 @@ TEST(RequestQueue, FullQueueIsOverloadedAndCancelFreesTheWorker) {
   auto t0 = std::chrono::steady_clock::now();
   running->cancel->store(true);
   EXPECT_EQ(wait_done(running.value()).finish, engine::FinishReason::cancelled);
-  EXPECT_LT(std::chrono::steady_clock::now() - t0, 500ms);
-  auto item = waiting->channel->pop(5s);
+  // The generate function checks the flag every 1 ms; a loaded 2-core machine may take far
+  // longer, so the bound is generous and the measured time is printed.
+  const double cancel_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  std::printf("  cancelling a running generation took %.1f ms\n", cancel_ms);
+  EXPECT_LT(cancel_ms, 10000.0);
+  auto item = waiting->channel->pop(30s);
   ASSERT_TRUE(item);
   EXPECT_EQ(item->kind, StreamItem::Kind::failed);
   EXPECT_EQ(item->error.kind, ErrorKind::cancelled);
 }
 
+// An exception thrown inside a generation becomes an internal error for that request only: the
+// worker survives and runs the next one.
+TEST(RequestQueue, AnExceptionInsideAGenerationFailsOnlyThatRequest) {
+  int calls = 0;
+  RequestQueue q(
+      [&calls](const std::vector<token_id>& p, const engine::GenerateOptions& o, const engine::OnToken& t) {
+        if (++calls == 1) throw std::runtime_error("out of device memory");
+        return ticking_generate(p, o, t);
+      },
+      1, 4);
+  engine::GenerateOptions o;
+  o.max_tokens = 3;
+  auto bad = start_generation(q, {1}, o);
+  ASSERT_TRUE(bad.ok());
+  auto item = bad->channel->pop(30s);
+  ASSERT_TRUE(item);
+  ASSERT_EQ(item->kind, StreamItem::Kind::failed);
+  EXPECT_EQ(item->error.kind, ErrorKind::internal);
+  EXPECT_EQ(item->error.message, "generation failed: out of device memory");
+  auto good = start_generation(q, {1}, o);
+  ASSERT_TRUE(good.ok());
+  EXPECT_EQ(wait_done(good.value()).n_generated, 3);
+  EXPECT_EQ(calls, 2);
+}
+
 TEST(RequestQueue, ShutdownCancelsRunningAndWaiting) {
-  auto q = std::make_unique<RequestQueue>(ticking_generate, 1, 4);
+  StartSignal sig;
+  auto q = std::make_unique<RequestQueue>(sig.wrap(ticking_generate), 1, 4);
   engine::GenerateOptions forever;
   forever.max_tokens = -1;
   auto a = start_generation(*q, {1}, forever);
   auto b = start_generation(*q, {1}, forever);
   ASSERT_TRUE(a.ok() && b.ok());
-  for (int i = 0; i < 500 && q->running() == 0; ++i) std::this_thread::sleep_for(1ms);
+  ASSERT_TRUE(sig.wait_for(1));
   q->shutdown(true);
   EXPECT_EQ(wait_done(a.value()).finish, engine::FinishReason::cancelled);
-  auto item = b->channel->pop(1s);
+  auto item = b->channel->pop(30s);
   ASSERT_TRUE(item);
-  while (item && item->kind == StreamItem::Kind::piece) item = b->channel->pop(1s);
+  while (item && item->kind == StreamItem::Kind::piece) item = b->channel->pop(30s);
   ASSERT_TRUE(item);
   EXPECT_EQ(item->kind, StreamItem::Kind::failed);
   EXPECT_EQ(item->error.kind, ErrorKind::cancelled);
@@ -144,10 +201,36 @@ TEST(Jobs, WaitingForEventsWakesOnNewOnes) {
     job->add_token("x");
   });
   bool terminal = false;
-  auto ev = job->events_after(0, 2s, &terminal);
+  auto ev = job->events_after(0, 30s, &terminal);  // returns as soon as the event comes
   producer.join();
   ASSERT_EQ(ev.size(), 1u);
   EXPECT_EQ(ev[0].data["text"], "x");
+}
+
+TEST(Jobs, FailureEndsTheStreamWithAnErrorEvent) {
+  JobRegistry reg(8, std::chrono::seconds(60));
+  auto job = reg.create("generate", 4);
+  job->mark_running();
+  job->add_token("a");
+  job->fail("api_error", "the engine failed");
+  bool terminal = false;
+  auto ev = job->events_after(0, 0ms, &terminal);
+  EXPECT_TRUE(terminal);
+  ASSERT_EQ(ev.size(), 3u);  // running, token, error
+  EXPECT_EQ(ev[1].name, "token");
+  EXPECT_EQ(ev[2].name, "error");
+  EXPECT_EQ(ev[2].id, 3u);
+  EXPECT_EQ(ev[2].data, (nlohmann::json{{"state", "failed"},
+                                        {"error", {{"type", "api_error"}, {"message", "the engine failed"}}}}));
+  const nlohmann::json j = job->to_json();
+  EXPECT_EQ(j["state"], "failed");
+  EXPECT_EQ(j["error"]["message"], "the engine failed");
+  EXPECT_EQ(j["text"], "a");
+  EXPECT_EQ(j["progress"]["fraction"], 1.0);
+  // A cancel after the failure changes nothing: failed is terminal.
+  job->mark_cancelled(nullptr);
+  EXPECT_EQ(job->to_json()["state"], "failed");
+  EXPECT_EQ(job->events_after(3, 0ms, &terminal).size(), 0u);
 }
 
 TEST(Jobs, RetentionEvictsOnlyFinishedJobsBeyondTheCount) {

@@ -4,6 +4,9 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <future>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -61,29 +64,40 @@ TEST(ThreadPool, WorkIsSplitAndResultsVisibleAfterRun) {
 }
 
 TEST(ThreadPool, WorkersTakePartInLongJobs) {
-  // Indices that block (sleep) leave the caller unable to run them all quickly: the workers
-  // must claim some. Every index still runs exactly once.
+  // Every index waits until all size() indices have started: only possible when each runs on its
+  // own thread, i.e. the workers claimed theirs (the caller alone would wait forever). Event-based:
+  // a condition variable, with a generous deadline so a broken pool fails instead of hanging.
   ThreadPool pool(3);
-  std::mutex m;
-  std::set<std::thread::id> runners;
   for (int round = 0; round < 10; ++round) {
-    std::vector<std::atomic<int>> hits(pool.size());
-    pool.run([&](int i, int) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
-      hits[i].fetch_add(1);
-      std::lock_guard<std::mutex> lock(m);
+    std::mutex m;
+    std::condition_variable cv;
+    int started = 0;
+    bool all_met = true;
+    std::set<std::thread::id> runners;
+    pool.run([&](int, int n) {
+      std::unique_lock<std::mutex> lock(m);
       runners.insert(std::this_thread::get_id());
+      if (++started == n) cv.notify_all();
+      if (!cv.wait_for(lock, std::chrono::seconds(60), [&] { return started == n; })) all_met = false;
     });
-    for (int i = 0; i < pool.size(); ++i) ASSERT_EQ(hits[i].load(), 1);
+    ASSERT_TRUE(all_met) << "round " << round << ": only " << started << " of " << pool.size() << " indices started together";
+    EXPECT_EQ(runners.size(), static_cast<size_t>(pool.size())) << "round " << round;
   }
-  EXPECT_GE(runners.size(), 2u);
 }
 
 TEST(ThreadPool, DestroysWhileWorkersSleep) {
   auto pool = std::make_unique<ThreadPool>(4);
-  std::this_thread::sleep_for(std::chrono::milliseconds(30));
-  pool.reset();  // must not hang
-  SUCCEED();
+  std::atomic<int> ran{0};
+  pool->run([&](int, int) { ran.fetch_add(1); });
+  EXPECT_EQ(ran.load(), 4);
+  std::this_thread::sleep_for(std::chrono::milliseconds(30));  // past the spin phase: asleep
+  // The destructor wakes and joins the sleeping workers; a hang fails the test after 60 s.
+  const auto t0 = std::chrono::steady_clock::now();
+  auto destroyed = std::async(std::launch::async, [&] { pool.reset(); });
+  ASSERT_EQ(destroyed.wait_for(std::chrono::seconds(60)), std::future_status::ready) << "~ThreadPool hangs";
+  std::printf("  ~ThreadPool with 3 sleeping workers took %.3f ms\n",
+              std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+  EXPECT_EQ(pool, nullptr);
 }
 
 TEST(ThreadPool, SplitRangeCoversEverythingOnce) {

@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
-import { BIN, MODEL, READY } from './helpers.mjs';
+import { BIN, READY } from './helpers.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const cli = join(here, '..', 'node_modules', '@anthropic-ai', 'claude-code', 'cli.js');
@@ -20,11 +20,15 @@ function skipReason() {
   return false;
 }
 
-test('claude -p completes a turn with pensieve as ANTHROPIC_BASE_URL', { skip: skipReason(), timeout: 600000 }, () => {
-  const work = mkdtempSync(join(tmpdir(), 'pensieve-cc-'));
-  const r = spawnSync('unshare', ['-n', 'bash', join(here, '..', 'claude_code.sh'), BIN, process.env.PENSIEVE_ENDING_MODEL || MODEL, cli, work], {
+const boundMs = 1000 * Number(process.env.PENSIEVE_CC_BOUND_S || 50);  // claude_code.sh's bound
+
+test('claude -p completes a turn with pensieve as ANTHROPIC_BASE_URL', { skip: skipReason(), timeout: boundMs + 70000 }, () => {
+  // run.sh makes the ending model and removes PENSIEVE_TEST_WORK afterwards; no fallback model.
+  assert.ok(process.env.PENSIEVE_ENDING_MODEL, 'PENSIEVE_ENDING_MODEL is not set (run through run.sh)');
+  const work = mkdtempSync(join(process.env.PENSIEVE_TEST_WORK || tmpdir(), 'claude-code-'));
+  const r = spawnSync('unshare', ['-n', 'bash', join(here, '..', 'claude_code.sh'), BIN, process.env.PENSIEVE_ENDING_MODEL, cli, work], {
     encoding: 'utf8',
-    timeout: 580000,
+    timeout: boundMs + 60000,
   });
   const out = `${r.stdout}\n${r.stderr}`;
   assert.equal(r.status, 0, out);
@@ -36,4 +40,8 @@ test('claude -p completes a turn with pensieve as ANTHROPIC_BASE_URL', { skip: s
   const m = log.match(/POST \/v1\/messages 200 in=(\d+)/);
   assert.ok(m, log);
   assert.ok(Number(m[1]) > 5000, `Claude Code's prompt was only ${m[1]} tokens`);
+  // The ending model answers in a few tokens, ended by EOS: Claude Code reports end_turn.
+  assert.equal(result.stop_reason, 'end_turn', out);
+  const turn = out.match(/claude turn: (\d+) ms/);
+  console.log(`# Claude Code's turn took ${turn?.[1]} ms for a ${m[1]}-token prompt (bound ${boundMs} ms)`);
 });

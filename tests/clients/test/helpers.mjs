@@ -6,8 +6,9 @@ export const BIN = process.env.PENSIEVE_BIN;
 export const MODEL = process.env.PENSIEVE_TEST_MODEL;
 export const READY = Boolean(BIN && MODEL);
 
-export async function startServer(extraArgs = [], env = {}) {
-  const proc = spawn(BIN, ['serve', '-m', MODEL, '--port', '0', ...extraArgs], {
+// model: another GGUF than the default test model; waitReady: false returns as soon as it listens.
+export async function startServer(extraArgs = [], env = {}, { model = MODEL, waitReady = true } = {}) {
+  const proc = spawn(BIN, ['serve', '-m', model, '--port', '0', ...extraArgs], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -24,7 +25,7 @@ export async function startServer(extraArgs = [], env = {}) {
     proc.on('exit', (code) => { clearTimeout(timer); reject(new Error(`server exited ${code}: ${stderr}`)); });
   });
   // Wait for the model to load: /health turns 200.
-  for (let i = 0; i < 300; i++) {
+  for (let i = 0; waitReady && i < 300; i++) {
     const r = await fetch(`${url}/health`).catch(() => null);
     if (r && r.status === 200) break;
     await sleep(100);
