@@ -135,7 +135,7 @@ int run_bench(int argc, char** argv) {
     std::fprintf(stderr, "pensieve: --parallel takes a comma-separated list of counts 1..9999, not '%s'\n", parallel.c_str());
     return 2;
   }
-  if (!counts.empty() && lo.n_parallel == 0) lo.n_parallel = *std::max_element(counts.begin(), counts.end());
+  if (!counts.empty()) lo.n_parallel = *std::max_element(counts.begin(), counts.end());
   const auto t0 = std::chrono::steady_clock::now();
   engine::InferenceBackend be;
   if (Status st = be.load(lo); !st.ok()) {

@@ -41,6 +41,7 @@ Result<std::vector<engine::token_id>> render_chat(const engine::InferenceBackend
 }
 
 void add_load_options(CLI::App& app, engine::LoadOptions& lo) {
+  lo.n_parallel = 1;  // one user at the terminal: a KV pool of one context
   app.add_option("-m,--model", lo.model_path, "GGUF model file")->required();
   app.add_option("--threads", lo.threads, "CPU threads (0: physical cores)")->check(CLI::NonNegativeNumber);
   app.add_option("--ctx", lo.n_ctx, "context size in tokens (0: the model's, capped by memory)")

@@ -13,11 +13,13 @@ Result<std::unique_ptr<Context>> Context::create(const Model& model, backend::Op
     return make_error(ErrorKind::invalid_request, "invalid context options");
   const int blocks_per_seq = (opt.n_ctx + opt.block_size - 1) / opt.block_size;
   const int n_blocks = opt.n_blocks > 0 ? opt.n_blocks : blocks_per_seq * opt.n_seq_max;
-  std::unique_ptr<Context> ctx(new Context(model, ops, opt, n_blocks));
+  // The device's KV storage first: a pool too big for the machine fails here with a clear error,
+  // before any host bookkeeping is sized for it.
   PS_TRY(ops.init(opt.max_step_tokens));
   const HParams& h = model.hp;
   PS_TRY(ops.init_kv_cache(backend::KvCacheShape{h.n_layer, h.n_head_kv, h.head_dim, opt.block_size, n_blocks,
                                                  opt.kv_type}));
+  std::unique_ptr<Context> ctx(new Context(model, ops, opt, n_blocks));
   ctx->scratch_ = make_scratch(model, ops, opt.max_step_tokens, opt.max_outputs);
   return ctx;
 }

@@ -100,9 +100,9 @@ TEST(GeneratePaths, MultiChunkPrefillMatchesTheGolden) {
   }
 }
 
-// The kept sequence holds a prompt that diverges from the next one after 61 tokens: the next
-// request reuses exactly those 61 and recomputes the rest, giving the golden continuation (a
-// fresh backend gives the same).
+// The prefix cache holds a prompt that diverges from the next one after 61 tokens: the next
+// request reuses the whole 16-token blocks of those 61 (48) and recomputes the rest, giving the
+// golden continuation (a fresh backend gives the same).
 TEST(GeneratePaths, PrefixReuseAfterAMidSequenceDivergence) {
   PS_REQUIRE_FIXTURES();
   auto warm = load(stories(), 16);
@@ -116,7 +116,7 @@ TEST(GeneratePaths, PrefixReuseAfterAMidSequenceDivergence) {
   const std::vector<token_id> second = golden_prompt(100);
   auto b = warm->infer(second, greedy(30));
   ASSERT_TRUE(b.ok()) << b.error().message;
-  EXPECT_EQ(b->n_cached, 61);
+  EXPECT_EQ(b->n_cached, 48);
   EXPECT_EQ(b->tokens, golden_continuation(100, 30));
 
   auto fresh = load(stories(), 16);
@@ -126,10 +126,11 @@ TEST(GeneratePaths, PrefixReuseAfterAMidSequenceDivergence) {
   EXPECT_EQ(c->n_cached, 0);
   EXPECT_EQ(c->tokens, b->tokens);
 
-  // A prompt that is a strict prefix of the kept sequence reuses all but its last token.
+  // A prompt that is a strict prefix of a cached sequence reuses its whole blocks but the one
+  // holding its last token (whose logits are needed).
   auto d = warm->infer(golden_prompt(50), greedy(20));
   ASSERT_TRUE(d.ok());
-  EXPECT_EQ(d->n_cached, 50);
+  EXPECT_EQ(d->n_cached, 48);
   EXPECT_EQ(d->tokens, golden_continuation(50, 20));
 }
 

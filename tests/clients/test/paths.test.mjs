@@ -158,8 +158,8 @@ test('a port already in use: serve exits 1 saying it cannot listen', opts, async
   }
 });
 
-// Waits (event-based: the server's answers, no fixed sleep) until the single engine worker is
-// busy, i.e. a request is refused as overloaded.
+// Waits (event-based: the server's answers, no fixed sleep) until the single engine slot
+// (--parallel 1) is busy, i.e. a request is refused as overloaded.
 async function untilBusy(server) {
   for (const t0 = Date.now(); Date.now() - t0 < 60000; await sleep(20)) {
     const r = await fetch(`${server.url}/v1/messages`, json({ ...hello, max_tokens: 1 }));
@@ -169,7 +169,7 @@ async function untilBusy(server) {
 }
 
 test('a client leaving a non-streaming request: its generation is cancelled and the engine freed', opts, async () => {
-  const server = await startServer(['--max-queue', '0']);
+  const server = await startServer(['--max-queue', '0', '--parallel', '1']);
   try {
     const controller = new AbortController();
     const pending = fetch(`${server.url}/v1/messages`, { ...json({ ...hello, max_tokens: 60000, ignore_eos: true }), signal: controller.signal })
@@ -202,7 +202,7 @@ async function readUntil(response, until) {
 }
 
 test('jobs: a full queue refuses creation, a waiting job stream sends keep-alives, a stream can be left', opts, async () => {
-  const server = await startServer(['--max-queue', '1', '--ping-interval-ms', '100']);
+  const server = await startServer(['--max-queue', '1', '--ping-interval-ms', '100', '--parallel', '1']);
   try {
     const endless = { prompt: 'Once', max_tokens: 60000, ignore_eos: true };
     const a = await (await fetch(`${server.url}/v1/jobs`, json(endless))).json();
@@ -277,7 +277,7 @@ test('an unparsable chat template: a warning at startup, and ChatML renders the 
 });
 
 test('an error event mid-stream: a stream still waiting in the queue at shutdown ends with an SSE error', opts, async () => {
-  const server = await startServer(['--max-queue', '4']);
+  const server = await startServer(['--max-queue', '4', '--parallel', '1']);
   const body = { model: 'c', max_tokens: 60000, ignore_eos: true, stream: true, messages: [{ role: 'user', content: 'go' }] };
   const running = [];
   const waiting = [];
