@@ -1,0 +1,56 @@
+// The batching engine's CPU promise at the kernel level: a token's output row of matmul() is the
+// same bits whether the token is alone (decode tiles) or one of many (self-blocking GEMM tiles).
+// Holds for every type at the scalar and AVX2 levels (PENSIEVE_CPU_ISA=avx2 runs this test with
+// all types) and for the float types everywhere; the AVX-512 integer kernels still sum a row's
+// blocks in a different order per token count (bench/RESULTS.md, the batching section), so at
+// that level only the float types are checked until they are made to agree.
+#include <gtest/gtest.h>
+
+#include <random>
+#include <vector>
+
+#include "backend/cpu/cpu_features.h"
+#include "backend/cpu/matmul.h"
+#include "quant/quant.h"
+#include "util/thread_pool.h"
+
+namespace pensieve::cpu {
+namespace {
+
+TEST(CpuBatchInvariance, RowsDoNotDependOnTheOtherTokens) {
+  std::printf("kernel level: %s\n", cpu_kernel_isa());
+  std::mt19937 rng(42);
+  std::normal_distribution<float> dist(0.0f, 1.0f);
+  const int64_t n_cols = 512, n_rows = 80;
+  ThreadPool pool(2);
+  std::vector<GgmlType> types = {GgmlType::F32, GgmlType::F16, GgmlType::BF16};
+  if (active_cpu_isa() <= CpuIsa::avx2)
+    for (GgmlType t : {GgmlType::Q4_0, GgmlType::Q4_1, GgmlType::Q5_0, GgmlType::Q5_1, GgmlType::Q8_0, GgmlType::Q2_K,
+                       GgmlType::Q3_K, GgmlType::Q4_K, GgmlType::Q5_K, GgmlType::Q6_K})
+      types.push_back(t);
+  for (GgmlType type : types) {
+    std::vector<float> wf(n_cols * n_rows);
+    for (float& f : wf) f = dist(rng) * 0.1f;
+    std::vector<uint8_t> w(ggml_row_size(type, n_cols) * n_rows);
+    for (int64_t r = 0; r < n_rows; ++r)
+      quantize_row(type, wf.data() + r * n_cols, w.data() + r * ggml_row_size(type, n_cols), n_cols);
+    const WeightView view{type, w.data(), n_cols, n_rows};
+    for (int n_tokens : {2, 5, 6, 16, 37}) {
+      std::vector<float> x(n_cols * n_tokens);
+      for (float& f : x) f = dist(rng);
+      std::vector<float> batch(n_rows * n_tokens);
+      matmul(view, x.data(), n_tokens, batch.data(), &pool);
+      int differ = 0;
+      for (int t = 0; t < n_tokens; ++t) {
+        std::vector<float> one(n_rows);
+        matmul(view, x.data() + t * n_cols, 1, one.data(), &pool);
+        for (int64_t r = 0; r < n_rows; ++r) differ += one[r] != batch[t * n_rows + r];
+      }
+      EXPECT_EQ(differ, 0) << ggml_type_name(type) << ": " << differ << " of " << n_rows * n_tokens
+                           << " outputs differ in a batch of " << n_tokens;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace pensieve::cpu
