@@ -29,13 +29,15 @@ nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader ||
 if [ -z "${SKIP_BUILD:-}" ]; then
   cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release -DPENSIEVE_CUDA=ON \
     -DCMAKE_CUDA_ARCHITECTURES="$ARCH" -DCMAKE_CUDA_STANDARD=17
-  cmake --build "$BUILD_DIR" -j"$(nproc)" --target test_cuda pensieve
+  cmake --build "$BUILD_DIR" -j"$(nproc)" --target test_cuda test_engine pensieve
   BIN=$BUILD_DIR
 fi
 BIN=${BIN:-$BUILD_DIR}
 
 echo "== GPU tests"
 "$BIN/test_cuda" --gtest_brief=1
+# The batching engine on the GPU: 16 requests at once vs each alone (greedy tokens).
+"$BIN/test_engine" --gtest_filter='BatchingCuda.*' --gtest_brief=1 || echo "gpu-check: batching invariance on the GPU FAILED"
 
 echo "== benchmark models"
 gen() {  # shape dtype-out
