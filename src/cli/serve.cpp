@@ -43,6 +43,11 @@ void add_options(CLI::App& app, ServeArgs& a) {
   app.add_option("--parallel", a.config.workers, "generations run at once (engine worker threads)")
       ->check(CLI::Range(1, 256));
   app.add_option("--cors-origin", a.config.cors_origins, "allow browser requests from this origin ('*': any)");
+  app.add_option("--allowed-hosts", a.config.allowed_hosts,
+                 "Host header names answered besides loopback ones ('*': any; '.example.com': its subdomains)")
+      ->delimiter(',');
+  app.add_option("--max-json-depth", a.config.max_json_depth, "deepest JSON nesting accepted in a request (400 beyond)")
+      ->check(CLI::Range(2, 10000));
   app.add_option("--max-body-mb", a.max_body_mb, "request body limit in MiB (413 beyond)")->check(CLI::PositiveNumber);
   app.add_option("--ping-interval-ms", a.config.ping_interval_ms, "keep-alive event interval of idle streams")
       ->check(CLI::Range(10, 600000));

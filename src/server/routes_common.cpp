@@ -1,5 +1,6 @@
 // Shared route helpers: state, JSON/error responses, waiting for and streaming generations.
 #include "server/connection.h"
+#include "server/json_limits.h"
 #include "server/server_state.h"
 
 namespace pensieve::server {
@@ -62,11 +63,12 @@ void send_error(httplib::Response& res, WireFormat wire, const Error& error) {
 }
 
 bool parse_body(const httplib::Request& req, httplib::Response& res, WireFormat wire, json& out) {
-  out = json::parse(req.body, nullptr, /*allow_exceptions=*/false);
-  if (out.is_discarded()) {
-    send_error(res, wire, make_error(ErrorKind::invalid_request, "the request body is not valid JSON"));
+  auto parsed = parse_json_limited(req.body, "the request body");
+  if (!parsed.ok()) {
+    send_error(res, wire, parsed.error());
     return false;
   }
+  out = std::move(parsed.value());
   return true;
 }
 
@@ -104,6 +106,12 @@ void record_generation(ServerState& s, const engine::Generation& g) {
   if (g.finish == engine::FinishReason::cancelled && st.note.empty()) st.note = "cancelled";
 }
 
+Error cut_short_error(const ServerState& s) {
+  if (s.stopping.load())
+    return make_error(ErrorKind::overloaded, "the server is shutting down; the reply was cut short");
+  return make_error(ErrorKind::internal, "the generation was stopped by the server before it ended");
+}
+
 Result<engine::Generation> collect_generation(ServerState& s, const httplib::Request& req, ActiveGeneration& active) {
   int fd = find_connection_socket(req.local_port, req.remote_addr, req.remote_port);
   for (;;) {
@@ -118,9 +126,14 @@ Result<engine::Generation> collect_generation(ServerState& s, const httplib::Req
     }
     if (item->kind == StreamItem::Kind::done) {
       record_generation(s, item->generation);
+      // Cancelled, yet not by this client: shutdown or the engine. Never a normal reply.
+      if (item->generation.finish == engine::FinishReason::cancelled) return cut_short_error(s);
       return std::move(item->generation);
     }
-    if (item->kind == StreamItem::Kind::failed) return std::move(item->error);
+    if (item->kind == StreamItem::Kind::failed) {
+      if (item->error.kind == ErrorKind::cancelled) return cut_short_error(s);
+      return std::move(item->error);
+    }
   }
 }
 
@@ -158,12 +171,18 @@ void stream_generation(ServerState& s, const httplib::Request& req, httplib::Res
         last_write = Clock::now();
         continue;
       }
-      if (item->kind == StreamItem::Kind::done) {
+      if (item->kind == StreamItem::Kind::done && item->generation.finish != engine::FinishReason::cancelled) {
         record_generation(*sp, item->generation);
         write(renderer->finish(item->generation));
       } else {
-        stats.note = item->error.message;
-        write(renderer->error(item->error));
+        // An engine error, or a cancel the client did not ask for (shutdown): an error event,
+        // never the events of a normal end.
+        if (item->kind == StreamItem::Kind::done) record_generation(*sp, item->generation);
+        Error e = item->kind == StreamItem::Kind::done || item->error.kind == ErrorKind::cancelled
+                      ? cut_short_error(*sp)
+                      : item->error;
+        stats.note = e.message;
+        write(renderer->error(e));
       }
       sink.done();
       return true;

@@ -4,6 +4,8 @@
 #include <thread>
 
 #include "server/auth.h"
+#include "server/json_limits.h"
+#include "server/request_checks.h"
 #include "server/server_state.h"
 
 namespace pensieve::server {
@@ -67,6 +69,12 @@ httplib::Server::HandlerResponse pre_route(ServerState& s, const httplib::Reques
     res.status = 204;
     return httplib::Server::HandlerResponse::Handled;
   }
+  HeaderList headers(req.headers.begin(), req.headers.end());
+  if (auto refused = screen_request(s.config, req.method, req.path, headers, wire_for(req))) {
+    send_json(res, refused->status, refused->body);
+    current_request_stats().note = "refused";
+    return httplib::Server::HandlerResponse::Handled;
+  }
   if (req.path == "/health") return httplib::Server::HandlerResponse::Unhandled;
   if (!key_accepted(s.config.api_key, req.get_header_value("x-api-key"), req.get_header_value("Authorization"))) {
     send_error(res, wire_for(req), make_error(ErrorKind::unauthorized, "invalid x-api-key"));
@@ -93,6 +101,13 @@ httplib::Server::HandlerResponse fill_error(const httplib::Request& req, httplib
 
 Server::Server(ServerConfig config) : state_(std::make_unique<State>(std::move(config))) {
   State& s = *state_;
+  set_max_json_depth(s.config.max_json_depth);
+  // One port, one server: SO_REUSEADDR only (a restart may bind over TIME_WAIT), never
+  // SO_REUSEPORT (cpp-httplib's default), which lets a second server share a busy port.
+  s.http.set_socket_options([](socket_t sock) {
+    int yes = 1;
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, reinterpret_cast<const void*>(&yes), sizeof yes);
+  });
   int threads = s.config.http_threads;
   s.http.new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };
   s.http.set_payload_max_length(s.config.max_body_bytes);

@@ -15,7 +15,12 @@ struct ServerConfig {
   std::string host = "127.0.0.1";
   int port = 8080;  // 0: any free port
   std::string api_key;  // empty: no authentication
-  std::vector<std::string> cors_origins;
+  std::vector<std::string> cors_origins;  // empty: no CORS headers at all
+  // Host names (besides loopback ones) a loopback-bound server answers to; "*" turns the check
+  // off; ".example.com" allows that domain's subdomains. Off loopback the check applies only
+  // when this is non-empty.
+  std::vector<std::string> allowed_hosts;
+  int max_json_depth = 128;  // nesting of arrays/objects in any request JSON
   int workers = 1;       // engine worker threads feeding the engine
   int max_queue = 16;    // requests allowed to wait for a worker
   size_t max_body_bytes = size_t(32) << 20;
