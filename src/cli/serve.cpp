@@ -1,6 +1,7 @@
 // `pensieve serve`: the HTTP server (Anthropic Messages + OpenAI Chat Completions + jobs).
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -8,6 +9,7 @@
 #include <thread>
 
 #include <pthread.h>
+#include <sys/resource.h>
 
 #include "cli/command.h"
 #include "cli/engine_args.h"
@@ -27,6 +29,7 @@ struct ServeArgs {
   std::string device = "auto";
   server::ServerConfig config;
   double max_body_mb = 32;
+  int max_header_kb = 64;
 };
 
 void add_options(CLI::App& app, ServeArgs& a) {
@@ -54,7 +57,29 @@ void add_options(CLI::App& app, ServeArgs& a) {
   app.add_option("--jobs-max", a.config.max_jobs, "finished jobs kept for GET and stream resumption")
       ->check(CLI::PositiveNumber);
   app.add_option("--jobs-ttl", a.config.job_ttl_s, "seconds a finished job is kept")->check(CLI::PositiveNumber);
+  app.add_option("--max-connections", a.config.max_connections, "open connections served at once (503 beyond)")
+      ->check(CLI::Range(1, 1000000));
+  app.add_option("--header-timeout", a.config.header_timeout_s, "seconds a client has to send a request header")
+      ->check(CLI::Range(1, 3600));
+  app.add_option("--body-timeout", a.config.read_timeout_s, "seconds a client has to send a request body")
+      ->check(CLI::Range(1, 3600));
+  app.add_option("--idle-timeout", a.config.idle_timeout_s, "seconds a keep-alive connection may stay idle")
+      ->check(CLI::Range(1, 3600));
+  app.add_option("--max-header-kb", a.max_header_kb, "request header limit in KiB (431 beyond)")
+      ->check(CLI::Range(1, 1024));
   app.add_flag("--quiet", [&a](int64_t) { a.config.log_requests = false; }, "no per-request log lines");
+}
+
+// Every connection is a file descriptor: raise the soft limit to the hard one. Returns the limit.
+int raise_fd_limit() {
+  rlimit rl{};
+  if (getrlimit(RLIMIT_NOFILE, &rl) != 0) return 1024;
+  if (rl.rlim_cur < rl.rlim_max) {
+    rl.rlim_cur = rl.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &rl);
+    getrlimit(RLIMIT_NOFILE, &rl);
+  }
+  return rl.rlim_cur > 1 << 20 ? 1 << 20 : static_cast<int>(rl.rlim_cur);
 }
 
 std::atomic<int> g_load_failed{0};  // the exit code once loading failed (0: not failed)
@@ -107,6 +132,8 @@ int run_serve(int argc, char** argv) {
   if (a.config.api_key.empty())
     if (const char* env = std::getenv("PENSIEVE_API_KEY")) a.config.api_key = env;
   a.config.max_body_bytes = static_cast<size_t>(a.max_body_mb * 1024 * 1024);
+  a.config.max_header_bytes = static_cast<size_t>(a.max_header_kb) * 1024;
+  a.config.max_connections = std::max(16, std::min(a.config.max_connections, raise_fd_limit() - 64));
   if (!std::filesystem::exists(a.model_path)) {
     std::fprintf(stderr, "pensieve: model file not found: %s\n", a.model_path.c_str());
     return 1;
