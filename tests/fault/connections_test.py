@@ -127,6 +127,38 @@ class SlowAndIdleClients(unittest.TestCase):
             self.assertEqual(request(server.port, "GET", "/health")[0], 200)
 
 
+class ManyStreams(unittest.TestCase):
+    def test_150_concurrent_sse_streams_all_open_at_once_and_complete(self):
+        require_env(self)
+        n = 150
+        with Server(["--parallel", "4", "--max-queue", "256"]) as server:
+            socks = []
+            t0 = time.monotonic()
+            for i in range(n):
+                path, body = (("/v1/messages", anthropic_message(max_tokens=32, ignore_eos=True, stream=True)) if i % 2 else
+                              ("/v1/chat/completions", openai_chat(max_tokens=32, ignore_eos=True, stream=True)))
+                socks.append(endless_stream(server.port, path, body))
+            # Every stream has its head and first event long before most generations ran.
+            heads = 0
+            for s in socks:
+                s.settimeout(5)
+                if s.recv(64).startswith(b"HTTP/1.1 200"):
+                    heads += 1
+            t_heads = time.monotonic() - t0
+            status, _, dt = timed_request(server.port, "GET", "/health")
+            self.assertEqual(status, 200)
+            self.assertLess(dt, 1.0)
+            complete = 0
+            for i, s in enumerate(socks):
+                data = read_all(s, 60)
+                complete += (b"message_stop" in data) if i % 2 else (b"[DONE]" in data)
+                s.close()
+            print("%d SSE streams open at once (heads after %.2f s), %d complete in %.1f s" %
+                  (heads, t_heads, complete, time.monotonic() - t0))
+            self.assertEqual(heads, n)
+            self.assertEqual(complete, n)
+
+
 class BodyLimits(unittest.TestCase):
     def test_chunked_body_over_limit_is_413_with_bounded_rss(self):
         require_env(self)

@@ -105,6 +105,22 @@ Request head_of(const bhttp::request_parser<bhttp::string_body>& parser) {
   return req;
 }
 
+// Method and path from the buffered start of a request whose header could not be parsed, so that
+// its error still gets the shape of the API it was meant for.
+Request request_line_of(const beast::flat_buffer& buffer) {
+  Request req;
+  auto data = buffer.data();
+  std::string_view text(static_cast<const char*>(data.data()), std::min<size_t>(data.size(), 4096));
+  text = text.substr(0, text.find("\r\n"));
+  size_t sp1 = text.find(' ');
+  if (sp1 == std::string_view::npos) return req;
+  size_t sp2 = text.find(' ', sp1 + 1);
+  req.method = std::string(text.substr(0, sp1));
+  req.target = std::string(text.substr(sp1 + 1, sp2 == std::string_view::npos ? std::string_view::npos : sp2 - sp1 - 1));
+  req.path = req.target.substr(0, req.target.find('?'));
+  return req;
+}
+
 bool is_disconnect(const beast::error_code& ec) {
   return ec == bhttp::error::end_of_stream || ec == asio::error::eof || ec == asio::error::connection_reset ||
          ec == asio::error::operation_aborted || ec == beast::error::timeout || ec == asio::error::broken_pipe ||
@@ -227,7 +243,9 @@ awaitable<void> Loop::Impl::session(std::shared_ptr<Conn> c) {
     const auto t0 = Clock::now();
     if (ec) {
       // A declared length over the limit is found right after the fields were parsed.
-      Request partial = parser.is_header_done() || ec == bhttp::error::body_limit ? head_of(parser) : Request{};
+      // The request line (and fields) parsed so far: errors get the shape of the API meant.
+      Request partial = head_of(parser);
+      if (partial.target.empty()) partial = request_line_of(buffer);
       if (ec == bhttp::error::body_limit)
         co_await send_error_and_close(*c, 413, partial, "Request exceeds the maximum allowed number of bytes.", t0);
       else if (ec == bhttp::error::header_limit)
