@@ -156,6 +156,7 @@ class ManyStreams(unittest.TestCase):
             print("%d SSE streams open at once (heads after %.2f s), %d complete in %.1f s" %
                   (heads, t_heads, complete, time.monotonic() - t0))
             self.assertEqual(heads, n)
+            self.assertLess(t_heads, 3.0, "streams waited for a free thread instead of being held at once")
             self.assertEqual(complete, n)
 
 
