@@ -69,7 +69,7 @@ bool host_allowed(const ServerConfig& config, std::string_view host_header) {
   const bool loopback_bound = is_loopback_name(config.host);
   if (!loopback_bound && config.allowed_hosts.empty()) return true;  // exposed on purpose: use --api-key
   std::string host = host_without_port(host_header);
-  if (host.empty()) return !loopback_bound;  // HTTP/1.0 without Host: only off loopback
+  if (host.empty()) return true;  // HTTP/1.0 without Host: not a browser, so not a rebinding attack
   for (const auto& a : config.allowed_hosts) {
     if (a == "*") return true;
     std::string allowed = lower(a);
