@@ -214,7 +214,7 @@ class BodyLimits(unittest.TestCase):
 class Shutdown(unittest.TestCase):
     def test_sigterm_with_slow_clients_and_streams_exits_0_within_5s(self):
         require_env(self)
-        server = Server(["--parallel", "2"])
+        server = Server(["--parallel", "3"])
         try:
             slow = []
             for _ in range(20):
@@ -227,6 +227,14 @@ class Shutdown(unittest.TestCase):
                                anthropic_message(max_tokens=60000, ignore_eos=True, stream=True))
             o = endless_stream(server.port, "/v1/chat/completions",
                                openai_chat(max_tokens=60000, ignore_eos=True, stream=True))
+            # A streaming client that never reads: its socket buffers fill and writes stall.
+            stalled = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            stalled.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            stalled.connect(("127.0.0.1", server.port))
+            data = json.dumps(openai_chat(max_tokens=60000, ignore_eos=True, stream=True)).encode()
+            stalled.sendall(b"POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                            b"Content-Length: %d\r\n\r\n%s" % (len(data), data))
+            slow.append(stalled)
             time.sleep(0.5)
             t0 = time.monotonic()
             server.proc.send_signal(signal.SIGTERM)

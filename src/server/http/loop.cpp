@@ -49,20 +49,23 @@ struct Conn {
 }  // namespace
 
 struct Loop::Impl {
-  Impl(LoopConfig c, LoopHooks h) : config(std::move(c)), hooks(std::move(h)), acceptor(ioc),
+  Impl(LoopConfig c, LoopHooks h)
+      : config(std::move(c)), hooks(std::move(h)), acceptor(ioc),
         handlers(static_cast<size_t>(std::max(1, config.handler_threads))) {}
 
+  // Declared before the io_context so that they outlive it: destroying the io_context destroys
+  // the suspended connection coroutines, which unregister themselves.
   LoopConfig config;
   LoopHooks hooks;
-  asio::io_context ioc;
-  tcp::acceptor acceptor;
-  asio::thread_pool handlers;
-  std::atomic<bool> stopping{false};
-  std::atomic<bool> ending{false};
-
   mutable std::mutex mu;
   std::condition_variable closed_cv;
   std::unordered_set<std::shared_ptr<Conn>> conns;
+  std::atomic<bool> stopping{false};
+  std::atomic<bool> ending{false};
+
+  asio::io_context ioc;
+  tcp::acceptor acceptor;
+  asio::thread_pool handlers;
 
   void add(const std::shared_ptr<Conn>& c) {
     std::lock_guard<std::mutex> lock(mu);
