@@ -101,6 +101,7 @@ Request head_of(const bhttp::request_parser<bhttp::string_body>& parser) {
   const auto& m = parser.get();
   req.method = std::string(m.method_string());
   req.target = std::string(m.target());
+  req.version = m.version();
   size_t q = req.target.find('?');
   req.path = req.target.substr(0, q);
   if (q != std::string::npos) req.query = req.target.substr(q + 1);
@@ -176,6 +177,9 @@ awaitable<bool> Loop::Impl::serve_deferred(std::shared_ptr<Conn> cp, const Reque
     ~Clear() { d->notifier->clear(); }
   } clear{d.get()};
 
+  const bool chunked = req.version >= 11;  // an HTTP/1.0 client reads the stream until close
+  if (!chunked) *keep_alive = false;
+  auto frame = [chunked](const std::string& bytes) { return chunked ? chunk(bytes) : bytes; };
   bool head_sent = false, ended = false, ok = true;
   auto last_write = Clock::now();
   std::string out;
@@ -186,17 +190,17 @@ awaitable<bool> Loop::Impl::serve_deferred(std::shared_ptr<Conn> cp, const Reque
     if (d->stream) {
       if (!head_sent) {
         head_sent = true;
-        if (!co_await write(c, serialize_stream_head(res))) {
+        if (!co_await write(c, serialize_stream_head(res, chunked, *keep_alive))) {
           ok = false;
         }
         last_write = Clock::now();
       }
       if (ok && !out.empty() && !head_only) {
-        if (!co_await write(c, chunk(out))) ok = false;
+        if (!co_await write(c, frame(out))) ok = false;
         last_write = Clock::now();
       }
       if (ok && done) {
-        ok = co_await write(c, last_chunk());
+        if (chunked) ok = co_await write(c, last_chunk());
         co_return ok;
       }
     } else if (done) {
@@ -216,7 +220,7 @@ awaitable<bool> Loop::Impl::serve_deferred(std::shared_ptr<Conn> cp, const Reque
       continue;
     }
     if (d->stream && d->keepalive_ms > 0 && Clock::now() - last_write >= milliseconds(d->keepalive_ms)) {
-      if (!co_await write(c, chunk(d->keepalive()))) ok = false;
+      if (!co_await write(c, frame(d->keepalive()))) ok = false;
       last_write = Clock::now();
       continue;
     }

@@ -27,6 +27,7 @@ struct Request {
   HeaderList headers;
   std::string body;
   std::vector<std::string> params;  // path segments matched by '*' in the route pattern
+  unsigned version = 11;            // HTTP/1.1; 10 for HTTP/1.0 (no chunked streams)
 
   // The first header with this name (any case), or "".
   std::string header(std::string_view name) const;

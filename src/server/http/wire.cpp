@@ -25,10 +25,11 @@ std::string serialize_response(const Response& res, bool keep_alive, bool head_o
   return out;
 }
 
-std::string serialize_stream_head(const Response& res) {
+std::string serialize_stream_head(const Response& res, bool chunked, bool keep_alive) {
   std::string out;
   head_lines(out, res);
-  out += "Transfer-Encoding: chunked\r\n\r\n";
+  if (chunked) out += "Transfer-Encoding: chunked\r\n";
+  out += chunked && keep_alive ? "Connection: keep-alive\r\n\r\n" : "Connection: close\r\n\r\n";
   return out;
 }
 

@@ -10,8 +10,9 @@ namespace pensieve::server::http {
 
 // The whole response with Content-Length (HEAD: the head only).
 std::string serialize_response(const Response& res, bool keep_alive, bool head_only);
-// The head of a chunked text/event-stream response (res.content_type, res.headers).
-std::string serialize_stream_head(const Response& res);
+// The head of a streamed response (res.content_type, res.headers): chunked for HTTP/1.1, else
+// the body runs until the connection closes.
+std::string serialize_stream_head(const Response& res, bool chunked, bool keep_alive);
 std::string chunk(std::string_view data);  // one chunk; empty data gives ""
 std::string last_chunk();                  // "0\r\n\r\n"
 
