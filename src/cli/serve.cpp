@@ -15,6 +15,7 @@
 #include "cli/engine_args.h"
 #include "engine/inference.h"
 #include "server/model_binding.h"
+#include "server/request_checks.h"
 #include "server/server.h"
 
 namespace pensieve::cli {
@@ -155,7 +156,7 @@ int run_serve(int argc, char** argv) {
   }
   std::printf("pensieve: listening on http://%s:%d\n", a.config.host.c_str(), port.value());
   std::fflush(stdout);
-  if (a.config.host != "127.0.0.1" && a.config.host != "localhost" && a.config.host != "::1" && a.config.api_key.empty())
+  if (!server::is_loopback_name(a.config.host) && a.config.api_key.empty())
     std::fprintf(stderr, "pensieve: warning: listening on %s without --api-key\n", a.config.host.c_str());
 
   std::thread http([&srv] { srv.run(); });

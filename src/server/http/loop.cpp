@@ -88,6 +88,7 @@ struct Loop::Impl {
 
   awaitable<void> accept_loop();
   awaitable<void> session(std::shared_ptr<Conn> c);
+  awaitable<void> serve_requests(std::shared_ptr<Conn> c);
   awaitable<void> refuse(tcp::socket sock);
   awaitable<bool> write(Conn& c, const std::string& bytes);
   awaitable<bool> serve_deferred(std::shared_ptr<Conn> cp, const Request& req, Response& res, bool head_only, bool* keep_alive);
@@ -236,6 +237,17 @@ awaitable<void> Loop::Impl::session(std::shared_ptr<Conn> c) {
     std::shared_ptr<Conn> c;
     ~Unregister() { im->remove(c); }
   } unregister{this, c};
+  try {
+    co_await serve_requests(c);
+  } catch (const std::exception& e) {  // a bug in a route's stream code: drop this connection only
+    std::fprintf(stderr, "pensieve: connection closed after an internal error: %s\n", e.what());
+  }
+  beast::error_code ec;
+  c->stream.socket().shutdown(tcp::socket::shutdown_both, ec);
+  c->stream.close();
+}
+
+awaitable<void> Loop::Impl::serve_requests(std::shared_ptr<Conn> c) {
   beast::flat_buffer buffer;
   bool first = true;
   while (!stopping.load()) {
@@ -306,9 +318,6 @@ awaitable<void> Loop::Impl::session(std::shared_ptr<Conn> c) {
     if (hooks.log) hooks.log(req, res, std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
     if (!ok || !keep_alive) break;
   }
-  beast::error_code ec;
-  c->stream.socket().shutdown(tcp::socket::shutdown_both, ec);
-  c->stream.close();
 }
 
 awaitable<void> Loop::Impl::refuse(tcp::socket sock) {
