@@ -160,6 +160,46 @@ class ManyStreams(unittest.TestCase):
             self.assertEqual(complete, n)
 
 
+class Backpressure(unittest.TestCase):
+    def test_queue_full_is_529_or_429_and_disconnects_free_the_engine(self):
+        require_env(self)
+        with Server(["--max-queue", "0"]) as server:
+            busy = endless_stream(server.port, "/v1/messages",
+                                  anthropic_message(max_tokens=60000, ignore_eos=True, stream=True))
+            busy.settimeout(10)
+            self.assertTrue(busy.recv(4096).startswith(b"HTTP/1.1 200"))
+            status, headers, body = request(server.port, "POST", "/v1/messages", anthropic_message(max_tokens=1))
+            self.assertEqual(status, 529)
+            self.assertTrue(is_anthropic_error(body, "overloaded_error"), body)
+            self.assertIn("retry-after", headers)
+            status, headers, body = request(server.port, "POST", "/v1/chat/completions", openai_chat(max_tokens=1))
+            self.assertEqual(status, 429)
+            self.assertTrue(is_openai_error(body), body)
+            busy.close()  # the streaming client goes away: its generation must stop
+            t0 = time.monotonic()
+            while time.monotonic() - t0 < 3:
+                if request(server.port, "POST", "/v1/messages", anthropic_message(max_tokens=1))[0] == 200:
+                    break
+                time.sleep(0.05)
+            else:
+                self.fail("the engine was still busy 3 s after the streaming client disconnected")
+            # The same for a client waiting on a non-streaming reply.
+            waiting = endless_stream(server.port, "/v1/chat/completions",
+                                     openai_chat(max_tokens=60000, ignore_eos=True))
+            time.sleep(0.3)
+            self.assertEqual(request(server.port, "POST", "/v1/messages", anthropic_message(max_tokens=1))[0], 529)
+            waiting.close()
+            t0 = time.monotonic()
+            while time.monotonic() - t0 < 3:
+                if request(server.port, "POST", "/v1/messages", anthropic_message(max_tokens=1))[0] == 200:
+                    break
+                time.sleep(0.05)
+            else:
+                self.fail("the engine was still busy 3 s after the waiting client disconnected")
+            time.sleep(0.2)
+            self.assertIn("cancelled: client disconnected", server.log())
+
+
 class BodyLimits(unittest.TestCase):
     def test_chunked_body_over_limit_is_413_with_bounded_rss(self):
         require_env(self)
