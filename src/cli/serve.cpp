@@ -84,6 +84,7 @@ int raise_fd_limit() {
 }
 
 std::atomic<int> g_load_failed{0};  // the exit code once loading failed (0: not failed)
+std::atomic<bool> g_load_done{false};
 
 void load_model(ServeArgs& a, server::Server& srv) {
   auto backend = std::make_shared<engine::InferenceBackend>();
@@ -160,7 +161,10 @@ int run_serve(int argc, char** argv) {
     std::fprintf(stderr, "pensieve: warning: listening on %s without --api-key\n", a.config.host.c_str());
 
   std::thread http([&srv] { srv.run(); });
-  std::thread loader([&a, &srv] { load_model(a, srv); });
+  std::thread loader([&a, &srv] {
+    load_model(a, srv);
+    g_load_done = true;
+  });
   int exit_code = 0;
   for (;;) {
     timespec tick{0, 200 * 1000 * 1000};
@@ -174,9 +178,17 @@ int run_serve(int argc, char** argv) {
       break;
     }
   }
-  loader.join();
   srv.stop();
   http.join();
+  // A signal while a large model is still loading: loading cannot be interrupted, and waiting
+  // for it would hold the exit for many seconds. Nothing is left to flush but stdio.
+  for (int i = 0; i < 50 && !g_load_done.load(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  if (!g_load_done.load()) {
+    std::fprintf(stderr, "pensieve: exiting while the model is still loading\n");
+    std::fflush(nullptr);
+    std::_Exit(exit_code);
+  }
+  loader.join();
   return exit_code;
 }
 
