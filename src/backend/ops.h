@@ -121,6 +121,8 @@ class Ops {
   virtual void set_rope(const RopeTable& rope) = 0;
   // Bytes of device memory held (activations + KV + uploaded weights), for logs and limits.
   virtual int64_t memory_bytes() const = 0;
+  // Bytes of device memory still free (sizes the KV pool on a GPU); -1 when unknown.
+  virtual int64_t free_memory_bytes() const { return -1; }
 
   // ---- per step ----
   virtual void begin_step(const StepInputs& in) = 0;

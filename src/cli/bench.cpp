@@ -3,8 +3,10 @@
 // --json: one object per line per measurement with llama-bench's keys.
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <thread>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -56,7 +58,50 @@ struct Measurement {
   std::string test;
   int n_prompt = 0, n_gen = 0;
   std::vector<double> ts, ttft;
+  int n_parallel = 1;
+  std::vector<double> ts_pp;  // --parallel: aggregate prefill t/s per repetition (ts: decode)
 };
+
+// Parses "1,8,32" into positive counts; empty on a malformed list.
+std::vector<int> parse_counts(const std::string& list) {
+  std::vector<int> out;
+  size_t pos = 0;
+  while (pos <= list.size()) {
+    const size_t end = std::min(list.find(',', pos), list.size());
+    const std::string item = list.substr(pos, end - pos);
+    if (item.empty() || item.size() > 4 || item.find_first_not_of("0123456789") != std::string::npos) return {};
+    const int n = std::stoi(item);
+    if (n < 1) return {};
+    out.push_back(n);
+    pos = end + 1;
+  }
+  return out;
+}
+
+// N sequences at once, each with its own n_prompt-token prompt, generating n_gen tokens (as
+// llama-batched-bench): the prefill time is until the last sequence's first token, the decode
+// time the rest; aggregate t/s = N x tokens / time.
+Result<std::pair<double, double>> run_parallel(engine::InferenceBackend& be, int n_seq, int n_prompt, int n_gen,
+                                               int n_vocab, uint64_t seed) {
+  engine::GenerateOptions go;
+  go.sampling.temperature = 0;
+  go.ignore_eos = true;
+  go.max_tokens = n_gen;
+  std::vector<Result<engine::Generation>> out(n_seq, make_error(ErrorKind::internal, "not run"));
+  const auto t0 = std::chrono::steady_clock::now();
+  std::vector<std::thread> threads;
+  for (int i = 0; i < n_seq; ++i)
+    threads.emplace_back([&, i] { out[i] = be.infer(random_prompt(std::max(n_prompt, 1), n_vocab, seed + i), go); });
+  for (auto& t : threads) t.join();
+  const double total_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  double pp_ms = 0;
+  for (auto& r : out) {
+    if (!r) return r.error();
+    pp_ms = std::max(pp_ms, r->prefill_ms);
+  }
+  const double tg_ms = std::max(total_ms - pp_ms, 1e-3);
+  return std::make_pair(double(n_seq) * n_prompt * 1000.0 / pp_ms, double(n_seq) * n_gen * 1000.0 / tg_ms);
+}
 
 }  // namespace
 
@@ -66,7 +111,10 @@ int run_bench(int argc, char** argv) {
   engine::LoadOptions lo;
   int n_prompt = 512, n_gen = 128, reps = 5;
   bool json = false;
+  std::string parallel;
   add_load_options(app, lo);
+  app.add_option("--parallel", parallel,
+                 "comma-separated sequence counts (e.g. 1,8,32): N prompts of -p tokens decoded together, -n tokens each");
   app.add_option("-p,--n-prompt", n_prompt, "prompt tokens of the pp test (0: skip)")->check(CLI::NonNegativeNumber);
   app.add_option("-n,--n-gen", n_gen, "generated tokens of the tg test (0: skip)")->check(CLI::NonNegativeNumber);
   app.add_option("-r,--repetitions", reps, "repetitions of each test")->check(CLI::PositiveNumber);
@@ -82,6 +130,12 @@ int run_bench(int argc, char** argv) {
     return 1;
   }
   if (lo.n_ctx == 0) lo.n_ctx = std::max(n_prompt + n_gen + 16, 512);
+  const std::vector<int> counts = parallel.empty() ? std::vector<int>{} : parse_counts(parallel);
+  if (!parallel.empty() && counts.empty()) {
+    std::fprintf(stderr, "pensieve: --parallel takes a comma-separated list of counts 1..9999, not '%s'\n", parallel.c_str());
+    return 2;
+  }
+  if (!counts.empty() && lo.n_parallel == 0) lo.n_parallel = *std::max_element(counts.begin(), counts.end());
   const auto t0 = std::chrono::steady_clock::now();
   engine::InferenceBackend be;
   if (Status st = be.load(lo); !st.ok()) {
@@ -103,6 +157,18 @@ int run_bench(int argc, char** argv) {
     return 1;
   }
   std::vector<Measurement> results;
+  for (int n_seq : counts) {
+    Measurement m{"pp" + std::to_string(n_prompt) + "+tg" + std::to_string(n_gen) + " x" + std::to_string(n_seq),
+                  n_prompt, n_gen, {}, {}, n_seq, {}};
+    for (int r = 0; r < reps; ++r) {
+      auto res = run_parallel(be, n_seq, n_prompt, n_gen, n_vocab, 5000 + 100000ull * r + 1000ull * n_seq);
+      if (!res) return std::fprintf(stderr, "pensieve: %s\n", res.error().message.c_str()), 1;
+      m.ts_pp.push_back(res->first);
+      m.ts.push_back(res->second);
+    }
+    results.push_back(m);
+  }
+  if (!counts.empty()) n_prompt = n_gen = 0;  // the single-sequence tests are the x1 row
   if (n_prompt > 0) {
     Measurement m{"pp" + std::to_string(n_prompt), n_prompt, 0, {}, {}};
     go.max_tokens = 0;
@@ -131,14 +197,27 @@ int run_bench(int argc, char** argv) {
   const int64_t rss = peak_rss_bytes();
   if (!json) {
     std::printf("| %-28s | %-16s | %7s | %-6s | %8s | %18s | %9s |\n", "model", "variant", "threads", "device", "test",
-                "t/s", "ttft ms");
+                counts.empty() ? "t/s" : "decode t/s (sum)", counts.empty() ? "ttft ms" : "prefill");
     std::printf("|%s|%s|%s|%s|%s|%s|%s|\n", std::string(30, '-').c_str(), std::string(18, '-').c_str(),
                 std::string(9, '-').c_str(), std::string(8, '-').c_str(), std::string(10, '-').c_str(),
                 std::string(20, '-').c_str(), std::string(11, '-').c_str());
   }
   for (const Measurement& m : results) {
-    const Stats ts = stats(m.ts), ttft = stats(m.ttft);
-    if (json) {
+    const Stats ts = stats(m.ts), ttft = stats(m.ttft), pp = stats(m.ts_pp);
+    if (json && !m.ts_pp.empty()) {
+      nlohmann::json j = {{"model_filename", file}, {"model_type", be.variant()}, {"device", be.device()},
+                          {"n_threads", threads}, {"n_prompt", m.n_prompt}, {"n_gen", m.n_gen},
+                          {"n_parallel", m.n_parallel}, {"avg_ts", ts.mean}, {"stddev_ts", ts.sd},
+                          {"samples_ts", m.ts}, {"avg_pp_ts", pp.mean}, {"stddev_pp_ts", pp.sd},
+                          {"samples_pp_ts", m.ts_pp}, {"load_ms", load_ms}, {"peak_rss_bytes", rss}};
+      std::printf("%s\n", j.dump().c_str());
+    } else if (!m.ts_pp.empty()) {
+      char tsbuf[64], ppbuf[64];
+      std::snprintf(tsbuf, sizeof tsbuf, "%.2f ± %.2f", ts.mean, ts.sd);
+      std::snprintf(ppbuf, sizeof ppbuf, "%.1f", pp.mean);
+      std::printf("| %-28s | %-16s | %7d | %-6s | %8s | %18s | %9s |\n", file.c_str(), be.variant().c_str(), threads,
+                  be.device().c_str(), ("x" + std::to_string(m.n_parallel)).c_str(), tsbuf, ppbuf);
+    } else if (json) {
       nlohmann::json j = {{"model_filename", file}, {"model_type", be.variant()}, {"device", be.device()},
                           {"n_threads", threads}, {"n_prompt", m.n_prompt}, {"n_gen", m.n_gen},
                           {"avg_ts", ts.mean}, {"stddev_ts", ts.sd}, {"samples_ts", m.ts},

@@ -27,6 +27,8 @@ struct ServeArgs {
   std::vector<std::string> aliases;
   int n_ctx = 0;
   int threads = 0;
+  int n_parallel = 0;
+  int64_t kv_budget_mb = 0;
   std::string device = "auto";
   server::ServerConfig config;
   double max_body_mb = 32;
@@ -44,8 +46,11 @@ void add_options(CLI::App& app, ServeArgs& a) {
   app.add_option("--device", a.device, "auto | cpu | cuda | cuda:N");
   app.add_option("--max-queue", a.config.max_queue, "requests that may wait for the engine before 529/429")
       ->check(CLI::NonNegativeNumber);
-  app.add_option("--parallel", a.config.workers, "generations run at once (engine worker threads)")
-      ->check(CLI::Range(1, 256));
+  app.add_option("--parallel", a.n_parallel,
+                 "generations batched together (0: 4 on a CPU, 32 on a GPU); more wait in the queue")
+      ->check(CLI::Range(0, 512));
+  app.add_option("--kv-budget", a.kv_budget_mb, "KV cache pool in MiB (0: --ctx x --parallel tokens; GPU: capped by free memory)")
+      ->check(CLI::NonNegativeNumber);
   app.add_option("--cors-origin", a.config.cors_origins, "allow browser requests from this origin ('*': any)");
   app.add_option("--allowed-hosts", a.config.allowed_hosts,
                  "Host header names answered besides loopback ones ('*': any; '.example.com': its subdomains)")
@@ -93,6 +98,8 @@ void load_model(ServeArgs& a, server::Server& srv) {
   lo.device = a.device;
   lo.threads = a.threads;
   lo.n_ctx = a.n_ctx;
+  lo.n_parallel = a.n_parallel;
+  lo.kv_budget_mb = a.kv_budget_mb;
   auto t0 = std::chrono::steady_clock::now();
   Status st = backend->load(lo);
   if (!st.ok()) {
@@ -113,8 +120,11 @@ void load_model(ServeArgs& a, server::Server& srv) {
   }
   if (!warning.empty()) std::fprintf(stderr, "pensieve: warning: %s\n", warning.c_str());
   double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-  std::fprintf(stderr, "pensieve: model %s (%s) on %s, context %d tokens, loaded in %.0f ms\n", id.c_str(),
-               (*model)->variant.c_str(), (*model)->device.c_str(), (*model)->info.n_ctx, ms);
+  const engine::EngineStats es = backend->stats();
+  std::fprintf(stderr,
+               "pensieve: model %s (%s) on %s, context %d tokens, %d parallel, KV pool %lld tokens, loaded in %.0f ms\n",
+               id.c_str(), (*model)->variant.c_str(), (*model)->device.c_str(), (*model)->info.n_ctx,
+               (*model)->n_parallel, static_cast<long long>(es.blocks_total * es.block_size), ms);
   srv.set_model(model.value());
 }
 

@@ -1,28 +1,102 @@
-// The private state behind InferenceBackend (inference.cpp: load/unload; generate.cpp: the
-// generation loop). One sequence is kept between requests so a prompt that shares a prefix
-// with the previous request's tokens reuses their KV (prefix reuse, n_cached).
+// The private state behind InferenceBackend (inference.cpp: load/unload and the callers' side;
+// engine_loop.cpp: the engine thread). Callers of infer()/stream() hand their request to the
+// one engine thread and wait on its RequestChannel; the engine thread batches every running
+// request into each forward step (scheduler.h) over one paged KV cache whose full blocks are
+// shared between requests with a common prefix (prefix_cache.h).
 #pragma once
 
+#include <array>
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <thread>
 #include <vector>
 
 #include "backend/ops.h"
 #include "engine/inference.h"
+#include "engine/sampler.h"
+#include "engine/scheduler.h"
+#include "engine/stop_strings.h"
 #include "gguf/gguf.h"
 #include "model/context.h"
 #include "model/model.h"
 
 namespace pensieve::engine {
 
+using Clock = std::chrono::steady_clock;
+
+// Between one caller and the engine thread: the pieces of text as they are generated, then the
+// result; `cancel` asks the engine to end the request.
+struct RequestChannel {
+  struct Piece {
+    std::string text;
+    token_id token;
+  };
+  std::mutex mu;
+  std::condition_variable cv;
+  std::deque<Piece> pieces;
+  std::optional<Result<Generation>> result;
+  std::atomic<bool> cancel{false};
+
+  void push(std::string text, token_id token);
+  void finish(Result<Generation> r);
+};
+
+struct PendingRequest {
+  std::vector<token_id> prompt;
+  GenerateOptions options;
+  std::shared_ptr<RequestChannel> channel;
+  Clock::time_point t_submit;
+};
+
+// A request inside the engine: what the scheduler tracks (SchedSeq) plus its own sampler
+// (seed), stop strings, stream decoder, result so far and the channel to its caller.
+struct Sequence : SchedSeq {
+  Sequence(model::BlockPool& pool, const text::Tokenizer& tok, PendingRequest&& r)
+      : SchedSeq(pool),
+        options(std::move(r.options)),
+        channel(std::move(r.channel)),
+        sampler(options.sampling),
+        decoder(tok, /*special=*/false, /*strip_leading_space=*/false),  // continues the prompt
+        stop(options.stop),
+        t_submit(r.t_submit) {
+    tokens = std::move(r.prompt);
+    n_prompt = static_cast<int>(tokens.size());
+    greedy = sampler.plain_argmax();
+  }
+  GenerateOptions options;
+  std::shared_ptr<RequestChannel> channel;
+  Sampler sampler;
+  text::StreamDecoder decoder;
+  StopMatcher stop;
+  Generation gen;
+  Clock::time_point t_submit, t_decode;
+  int n_prompt = 0;
+  bool greedy = false;
+  bool prefilled = false;
+};
+
+
+// Counters the engine thread updates and anyone may read without a lock.
+struct LiveStats {
+  std::atomic<int> running{0}, waiting{0};
+  std::atomic<int64_t> steps{0}, step_tokens{0}, step_seqs{0}, preemptions{0}, prefix_hit_tokens{0};
+  std::atomic<int64_t> blocks_used{0}, blocks_cached{0}, blocks_total{0}, block_size{0};
+  std::array<std::atomic<int64_t>, kBatchBuckets> batch_hist{};  // sequences per step
+  void reset();
+};
+
 struct InferenceBackend::Impl {
-  std::mutex mutex;  // one generation (or load/unload) at a time
+  std::mutex mutex;  // load / unload against submissions
   LoadOptions options;
   ModelInfo info;
   std::string variant;
   std::string device;
+  int n_parallel = 0;
 
   // Destroyed in reverse order: the context uses ops + model, the model views the file.
   std::unique_ptr<GgufFile> file;
@@ -30,16 +104,36 @@ struct InferenceBackend::Impl {
   std::unique_ptr<backend::Ops> ops;
   std::unique_ptr<model::Model> model;
   std::unique_ptr<model::Context> context;
-  std::unique_ptr<model::SequenceKv> seq;
-  std::vector<token_id> seq_tokens;  // tokens whose K/V is in `seq`, position order
-  std::vector<float> logits;
   std::optional<model::Observer> dump;  // PENSIEVE_DUMP
-  std::atomic<int64_t> kv_tokens{0}, kv_capacity{0};  // kv_usage(), read without the mutex
+
+  // The engine thread and what only it touches.
+  std::thread engine;
+  std::mutex inbox_mu;
+  std::condition_variable inbox_cv;
+  std::vector<PendingRequest> inbox;
+  bool stopping = false;
+  std::unique_ptr<Scheduler> scheduler;
+  std::vector<std::unique_ptr<Sequence>> sequences;
+  std::vector<float> logits;     // [rows][n_vocab] of the last step
+  std::vector<int32_t> argmaxes;  // [rows]
+  LiveStats live;
 
   bool loaded() const { return context != nullptr; }
   void reset();
-  Result<Generation> generate(const std::vector<token_id>& prompt, const GenerateOptions& options,
-                              const OnToken* on_token);
+  void start_engine();
+  void stop_engine();
+  // Checks a request and hands it to the engine thread (caller side, under `mutex`).
+  Result<std::shared_ptr<RequestChannel>> submit(const std::vector<token_id>& prompt, const GenerateOptions& options);
+  // Submits and waits, calling on_token on the caller's thread.
+  Result<Generation> run(const std::vector<token_id>& prompt, const GenerateOptions& options, const OnToken* on_token);
+
+  // ---- engine thread (engine_loop.cpp) ----
+  void engine_loop();
+  bool step_once();  // one scheduled forward step; false when there was nothing to run
+  void admit(PendingRequest&& r);
+  void accept(Sequence& s, token_id tok);
+  void finish(Sequence& s, std::optional<Error> error = std::nullopt);
+  void publish_stats();
 };
 
 }  // namespace pensieve::engine

@@ -1,4 +1,5 @@
-// InferenceBackend: load / unload / info. The generation loop is in generate.cpp.
+// InferenceBackend: load / unload / info, and the callers' side of a generation (submit, then
+// wait for pieces and the result). The engine thread is in engine_loop.cpp.
 #include <cstdio>
 #include <malloc.h>
 
@@ -71,30 +72,64 @@ int64_t mem_available_bytes() {
   return 8LL << 30;
 }
 
-// The model's context length, halved until its KV cache fits a quarter of free memory
-// (at most 8 GiB): the cache pages are only touched as the context fills, but a context the
-// machine could never hold would fail late instead of early.
-int choose_n_ctx(const model::HParams& h, backend::KvType t) {
+// The model's context length, halved until the KV cache of n_seq such sequences fits a quarter
+// of free memory (at most 8 GiB): the cache pages are only touched as the context fills, but a
+// context the machine could never hold would fail late instead of early.
+int choose_n_ctx(const model::HParams& h, backend::KvType t, int n_seq) {
   const int64_t budget = std::clamp<int64_t>(mem_available_bytes() / 4, 1LL << 30, 8LL << 30);
   int n = std::max(h.n_ctx_train, 256);
-  while (n > 2048 && n * kv_bytes_per_token(h, t) > budget) n /= 2;
+  while (n > 2048 && int64_t(n) * n_seq * kv_bytes_per_token(h, t) > budget) n /= 2;
   return n;
+}
+
+constexpr int kBlockSize = 16;  // tokens per KV block: the unit of paging and prefix sharing
+
+// Blocks in the KV pool: --kv-budget when given; else n_ctx x n_parallel tokens' worth, on a GPU
+// capped by what its free memory can hold after the weights (keeping room for activations).
+int choose_n_blocks(const LoadOptions& o, const model::HParams& h, backend::KvType t, int n_ctx, int n_parallel,
+                    const backend::Ops& ops) {
+  const int64_t per_block = kv_bytes_per_token(h, t) * kBlockSize;
+  const int64_t per_seq = (n_ctx + kBlockSize - 1) / kBlockSize;
+  if (o.kv_budget_mb > 0) return static_cast<int>(std::max<int64_t>(1, (o.kv_budget_mb << 20) / per_block));
+  int64_t n = per_seq * n_parallel;
+  if (const int64_t free = ops.free_memory_bytes(); free > 0 && ops.device() != "cpu") {
+    const int64_t usable = free - free / 10 - (1LL << 30);
+    n = std::min(n, std::max<int64_t>(per_seq, usable / per_block));
+  }
+  return static_cast<int>(std::min<int64_t>(n, 1 << 30));
 }
 
 }  // namespace
 
+void InferenceBackend::Impl::start_engine() {
+  stopping = false;
+  engine = std::thread([this] { engine_loop(); });
+}
+
+void InferenceBackend::Impl::stop_engine() {
+  if (!engine.joinable()) return;
+  {
+    std::lock_guard<std::mutex> lock(inbox_mu);
+    stopping = true;
+  }
+  inbox_cv.notify_all();
+  engine.join();
+}
+
 void InferenceBackend::Impl::reset() {
-  seq.reset();
+  stop_engine();
+  sequences.clear();
+  scheduler.reset();
   context.reset();
   model.reset();
   ops.reset();
   tokenizer.reset();
   file.reset();
-  seq_tokens = {};
   logits = {};
+  argmaxes = {};
   dump.reset();
-  kv_tokens = 0;
-  kv_capacity = 0;
+  live.reset();
+  n_parallel = 0;
   info = {};
   variant.clear();
   device.clear();
@@ -102,7 +137,7 @@ void InferenceBackend::Impl::reset() {
 }
 
 InferenceBackend::InferenceBackend() : impl_(std::make_unique<Impl>()) {}
-InferenceBackend::~InferenceBackend() = default;
+InferenceBackend::~InferenceBackend() { impl_->stop_engine(); }
 
 Status InferenceBackend::load(const LoadOptions& options) {
   std::lock_guard<std::mutex> lock(impl_->mutex);
@@ -112,8 +147,9 @@ Status InferenceBackend::load(const LoadOptions& options) {
   if (options.kv_type == "f16") kv_type = backend::KvType::f16;
   else if (options.kv_type == "f32") kv_type = backend::KvType::f32;
   else return make_error(ErrorKind::invalid_request, "kv_type must be f16 or f32, not '" + options.kv_type + "'");
-  if (options.n_ctx < 0 || options.n_ubatch <= 0 || options.threads < 0)
-    return make_error(ErrorKind::invalid_request, "n_ctx, n_ubatch and threads must not be negative");
+  if (options.n_ctx < 0 || options.threads < 0 || options.n_parallel < 0 || options.kv_budget_mb < 0)
+    return make_error(ErrorKind::invalid_request, "n_ctx, threads, n_parallel and kv_budget must not be negative");
+  if (options.n_ubatch <= 0) return make_error(ErrorKind::invalid_request, "n_ubatch must be positive");
 
   auto file = GgufFile::open(options.model_path);
   if (!file) return make_error(ErrorKind::model_load_failed, file.error().message);
@@ -149,20 +185,23 @@ Status InferenceBackend::load(const LoadOptions& options) {
     return make_error(ErrorKind::model_load_failed, msg);
   }
 
+  const int n_parallel = options.n_parallel > 0 ? options.n_parallel : (s.device == "cpu" ? 4 : 32);
   model::ContextOptions co;
-  co.n_ctx = options.n_ctx > 0 ? options.n_ctx : choose_n_ctx(h, kv_type);
-  co.max_tokens = std::min(options.n_ubatch, co.n_ctx);
-  co.max_outputs = 1;
+  co.n_ctx = options.n_ctx > 0 ? options.n_ctx : choose_n_ctx(h, kv_type, n_parallel);
+  // A step holds one token of every running sequence plus a prefill chunk.
+  co.max_step_tokens = std::max(std::min(options.n_ubatch, co.n_ctx), n_parallel);
+  co.max_outputs = n_parallel;
+  co.block_size = kBlockSize;
   co.kv_type = kv_type;
+  co.n_blocks = choose_n_blocks(options, h, kv_type, co.n_ctx, n_parallel, *s.ops);
   auto ctx = model::Context::create(*s.model, *s.ops, co);
   if (!ctx) {
     s.reset();
     return ctx.error();
   }
   s.context = std::move(*ctx);
-  s.seq = std::make_unique<model::SequenceKv>(s.context->pool());
-  s.kv_capacity = co.n_ctx;
-  s.logits.resize(h.n_vocab);
+  s.n_parallel = n_parallel;
+  s.scheduler = std::make_unique<Scheduler>(s.context->pool(), SchedulerOptions{n_parallel, co.max_step_tokens});
   if (const char* dir = std::getenv("PENSIEVE_DUMP"); dir && *dir) s.dump = model::dump_observer(dir);
 
   s.options = options;
@@ -177,6 +216,8 @@ Status InferenceBackend::load(const LoadOptions& options) {
   const auto ft = s.file->get_int(keys::kFileType);
   const std::string ft_name = ft ? file_type_name(*ft) : "";
   s.variant = h.arch + " " + (ft_name.empty() ? s.info.quant : ft_name);
+  s.publish_stats();
+  s.start_engine();
   return ok_status();
 }
 
@@ -197,27 +238,128 @@ const text::Tokenizer& InferenceBackend::tokenizer() const {
 }
 std::string InferenceBackend::variant() const { return impl_->variant; }
 std::string InferenceBackend::device() const { return impl_->device; }
-KvUsage InferenceBackend::kv_usage() const { return KvUsage{impl_->kv_tokens.load(), impl_->kv_capacity.load()}; }
+KvUsage InferenceBackend::kv_usage() const {
+  const LiveStats& l = impl_->live;
+  return KvUsage{(l.blocks_used.load() + l.blocks_cached.load()) * l.block_size.load(),
+                 l.blocks_total.load() * l.block_size.load()};
+}
+
+EngineStats InferenceBackend::stats() const {
+  const LiveStats& l = impl_->live;
+  EngineStats e;
+  e.running = l.running;
+  e.waiting = l.waiting;
+  e.steps = l.steps;
+  e.step_tokens = l.step_tokens;
+  e.step_seqs = l.step_seqs;
+  e.preemptions = l.preemptions;
+  e.prefix_hit_tokens = l.prefix_hit_tokens;
+  e.blocks_used = l.blocks_used;
+  e.blocks_cached = l.blocks_cached;
+  e.blocks_total = l.blocks_total;
+  e.block_size = l.block_size;
+  for (int i = 0; i < kBatchBuckets; ++i) e.batch_hist[i] = l.batch_hist[i];
+  return e;
+}
+
+int InferenceBackend::n_parallel() const { return impl_->n_parallel; }
 
 std::vector<token_id> InferenceBackend::tokenize(std::string_view text) const {
   return tokenizer().encode(text, /*add_special=*/true, /*parse_special=*/true);
 }
 
+Result<std::shared_ptr<RequestChannel>> InferenceBackend::Impl::submit(const std::vector<token_id>& prompt,
+                                                                      const GenerateOptions& options) {
+  if (!loaded()) return make_error(ErrorKind::invalid_request, "no model is loaded");
+  const int n_ctx = context->options().n_ctx;
+  const int n_prompt = static_cast<int>(prompt.size());
+  if (n_prompt == 0) return make_error(ErrorKind::invalid_request, "the prompt is empty");
+  if (n_prompt >= n_ctx)
+    return make_error(ErrorKind::invalid_request, "the prompt has " + std::to_string(n_prompt) +
+                                                      " tokens, more than the context of " + std::to_string(n_ctx) +
+                                                      " tokens leaves room for");
+  const model::BlockPool& pool = context->pool();
+  if (int64_t(n_prompt) + 1 > int64_t(pool.n_blocks()) * pool.block_size())
+    return make_error(ErrorKind::invalid_request,
+                      "the prompt has " + std::to_string(n_prompt) + " tokens, more than the KV cache of " +
+                          std::to_string(int64_t(pool.n_blocks()) * pool.block_size()) + " tokens can hold");
+  for (token_id t : prompt)
+    if (t < 0 || t >= model->hp.n_vocab)
+      return make_error(ErrorKind::invalid_request, "prompt token id " + std::to_string(t) + " is outside the vocabulary");
+  auto channel = std::make_shared<RequestChannel>();
+  {
+    std::lock_guard<std::mutex> lock(inbox_mu);
+    if (stopping) return make_error(ErrorKind::cancelled, "the model is being unloaded");
+    inbox.push_back(PendingRequest{prompt, options, channel, Clock::now()});
+  }
+  inbox_cv.notify_one();
+  return channel;
+}
+
+Result<Generation> InferenceBackend::Impl::run(const std::vector<token_id>& prompt, const GenerateOptions& options,
+                                               const OnToken* on_token) {
+  std::shared_ptr<RequestChannel> ch;
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    auto r = submit(prompt, options);
+    if (!r) return r.error();
+    ch = std::move(*r);
+  }
+  // The consumer's callback runs here, on the caller's thread, so a slow consumer never holds
+  // up the engine. When it says stop, the result is cut to what it was given (as if the
+  // generation had ended there), whatever the engine ran meanwhile.
+  std::deque<RequestChannel::Piece> batch;
+  std::string delivered_text;
+  int delivered = 0;
+  bool consumer_stopped = false;
+  for (;;) {
+    std::optional<Result<Generation>> result;
+    {
+      std::unique_lock<std::mutex> lock(ch->mu);
+      ch->cv.wait_for(lock, std::chrono::milliseconds(10), [&] { return !ch->pieces.empty() || ch->result; });
+      batch.swap(ch->pieces);
+      if (ch->result && batch.empty()) result = std::move(ch->result);
+    }
+    for (RequestChannel::Piece& p : batch) {
+      if (consumer_stopped) break;
+      ++delivered;
+      delivered_text += p.text;
+      if (on_token != nullptr && !(*on_token)(p.text, p.token)) {
+        consumer_stopped = true;
+        ch->cancel = true;
+      }
+    }
+    batch.clear();
+    if (!consumer_stopped && options.should_stop && options.should_stop()) ch->cancel = true;
+    if (!result) continue;
+    if (!result->ok() || !consumer_stopped) return std::move(*result);
+    Generation g = std::move(result->value());
+    g.finish = FinishReason::cancelled;
+    g.stop_string.clear();
+    if (static_cast<int>(g.tokens.size()) > delivered) g.tokens.resize(delivered);
+    g.n_generated = static_cast<int>(g.tokens.size());
+    g.text = std::move(delivered_text);
+    return g;
+  }
+}
+
 Result<Generation> InferenceBackend::infer(const std::vector<token_id>& prompt, const GenerateOptions& options) {
-  std::lock_guard<std::mutex> lock(impl_->mutex);
-  return impl_->generate(prompt, options, nullptr);
+  return impl_->run(prompt, options, nullptr);
 }
 
 Result<Generation> InferenceBackend::infer(std::string_view prompt, const GenerateOptions& options) {
-  std::lock_guard<std::mutex> lock(impl_->mutex);
-  if (!impl_->loaded()) return make_error(ErrorKind::invalid_request, "no model is loaded");
-  return impl_->generate(impl_->tokenizer->encode(prompt, true, true), options, nullptr);
+  std::vector<token_id> tokens;
+  {
+    std::lock_guard<std::mutex> lock(impl_->mutex);
+    if (!impl_->loaded()) return make_error(ErrorKind::invalid_request, "no model is loaded");
+    tokens = impl_->tokenizer->encode(prompt, true, true);
+  }
+  return impl_->run(tokens, options, nullptr);
 }
 
 Result<Generation> InferenceBackend::stream(const std::vector<token_id>& prompt, const GenerateOptions& options,
                                             const OnToken& on_token) {
-  std::lock_guard<std::mutex> lock(impl_->mutex);
-  return impl_->generate(prompt, options, &on_token);
+  return impl_->run(prompt, options, &on_token);
 }
 
 }  // namespace pensieve::engine

@@ -1,6 +1,7 @@
 // engine::InferenceBackend: what the CLI, the server and embedders use (DESIGN.md).
 // load() / unload() / infer() / stream() / variant() / device(). Safe to call from many
-// threads at once: generations are serialized or batched by the engine, correct either way.
+// threads at once: one engine thread batches every request in flight (up to n_parallel) into
+// each forward step, and a request's tokens do not depend on which others share its steps.
 #pragma once
 
 #include <atomic>
@@ -65,7 +66,9 @@ struct LoadOptions {
   int threads = 0;              // 0: physical cores
   int n_ctx = 0;                // 0: the model's context length (capped by memory)
   std::string kv_type = "f16";  // f16 | f32
-  int n_ubatch = 512;           // prefill chunk
+  int n_ubatch = 512;           // tokens per forward step (decode tokens + prefill chunks)
+  int n_parallel = 0;           // sequences decoded together; 0: 4 on a CPU, 32 on a GPU
+  int64_t kv_budget_mb = 0;     // KV pool size; 0: n_ctx x n_parallel tokens (GPU: capped by free memory)
   bool quiet = false;           // no log line about the device choice
 };
 
@@ -79,11 +82,27 @@ struct ModelInfo {
   std::string chat_template;  // the model's own, or ChatML when it has none
 };
 
-// What the KV cache holds: tokens of the kept sequence (the last request's prompt and output,
-// whose prefix the next request may reuse) and the context size it can hold.
+// What the KV pool holds: tokens in blocks that running requests use or that the prefix cache
+// keeps for reuse, and the tokens the whole pool can hold.
 struct KvUsage {
   int64_t tokens = 0;
   int64_t capacity = 0;
+};
+
+// Batch sizes (sequences per forward step) are counted in buckets with these upper bounds;
+// the last bucket takes everything larger.
+inline constexpr int kBatchBuckets = 9;
+inline constexpr int kBatchBucketBounds[kBatchBuckets - 1] = {1, 2, 4, 8, 16, 32, 64, 128};
+
+// The engine's live state, read without a lock (for /metrics).
+struct EngineStats {
+  int running = 0, waiting = 0;        // sequences in the batch / waiting for a slot
+  int64_t steps = 0, step_tokens = 0;  // forward steps run, tokens they ran
+  int64_t step_seqs = 0;               // sequences over all steps (steps x mean batch size)
+  int64_t preemptions = 0;             // sequences sent back to recompute for lack of KV room
+  int64_t prefix_hit_tokens = 0;       // prompt tokens found in the prefix cache
+  int64_t blocks_used = 0, blocks_cached = 0, blocks_total = 0, block_size = 0;
+  int64_t batch_hist[kBatchBuckets] = {};  // steps per batch-size bucket (not cumulative)
 };
 
 class InferenceBackend {
@@ -103,6 +122,8 @@ class InferenceBackend {
   std::string device() const;   // "cpu" | "cuda:0"
   // Lock-free (a monitoring thread may ask while a generation runs); updated per step.
   KvUsage kv_usage() const;
+  EngineStats stats() const;
+  int n_parallel() const;  // sequences the engine batches at most
 
   // Tokenizes with the model's BOS rule; special-token text in the prompt is parsed.
   std::vector<token_id> tokenize(std::string_view text) const;

@@ -1,6 +1,8 @@
 // model::Context: a loaded model running on one Ops, with its scratch buffers and its paged
-// KV cache. decode() runs one step of tokens of one sequence and returns logits; the engine
-// owns the sequences (SequenceKv) and decides what to run.
+// KV cache. step() runs one forward pass over tokens of several sequences at once (the decode
+// tokens of every running sequence plus prefill chunks) and returns the logits, or the greedy
+// choice, after each sequence's last token; decode() / decode_greedy() are its one-sequence
+// forms. The engine owns the sequences (SequenceKv) and decides what to run.
 //
 // Not thread-safe: one step at a time (the engine serializes).
 #pragma once
@@ -17,11 +19,20 @@ namespace pensieve::model {
 
 struct ContextOptions {
   int n_ctx = 2048;           // tokens per sequence at most
-  int n_seq_max = 1;          // sequences the pool must hold at full length
-  int max_tokens = 512;       // tokens per step (prefill chunk)
-  int max_outputs = 1;        // logit rows per step
+  int n_seq_max = 1;          // sequences the pool must hold at full length (when n_blocks is 0)
+  int n_blocks = 0;           // KV blocks in the pool; 0: n_seq_max * n_ctx tokens' worth
+  int max_step_tokens = 512;  // tokens per forward step (decode tokens + prefill chunks)
+  int max_outputs = 1;        // logit rows per step (one per sequence in the step)
   int block_size = 16;
   backend::KvType kv_type = backend::KvType::f16;
+};
+
+// One sequence's part of a step: `tokens` run at positions kv->n_tokens().. of the sequence;
+// the last n_outputs of them produce output rows (0: none, 1: the next-token prediction).
+struct SeqStep {
+  SequenceKv* kv = nullptr;
+  std::span<const int32_t> tokens;
+  int n_outputs = 1;
 };
 
 class Context {
@@ -34,11 +45,14 @@ class Context {
   BlockPool& pool() { return pool_; }
   int n_vocab() const { return model_.hp.n_vocab; }
 
-  // Runs tokens at positions seq.n_tokens().. of `seq` (reserving its blocks), then marks them
-  // valid. Logits: of the last token only (all_logits false) or of every token (at most
-  // max_outputs), written to `logits` ([rows][n_vocab], host memory).
-  // Fails with resource_exhausted when the KV pool cannot hold the tokens, and with
-  // invalid_request when they would pass n_ctx; seq is unchanged then.
+  // One forward pass over every part of `batch` (reserving their blocks), then marks the tokens
+  // valid. The output rows, in batch order, go to `logits` ([rows][n_vocab], host memory) or,
+  // when `logits` is null, their argmax to `argmax` ([rows]). Fails with resource_exhausted when
+  // the KV pool cannot hold the tokens and with invalid_request when a sequence would pass n_ctx
+  // or the step is too big; no sequence's valid length changes then.
+  Status step(std::span<const SeqStep> batch, float* logits, int32_t* argmax, const Observer* obs = nullptr);
+  // One sequence: logits of the last token only (all_logits false) or of every token (at most
+  // max_outputs).
   Status decode(SequenceKv& seq, std::span<const int32_t> tokens, bool all_logits, float* logits,
                 const Observer* obs = nullptr);
   // The same step, but only the greedy choice after its last token comes back (argmax where the
@@ -48,10 +62,8 @@ class Context {
 
  private:
   Context(const Model& model, backend::Ops& ops, const ContextOptions& opt, int n_blocks);
-  // Checks the step, reserves its KV blocks and issues the forward pass; the caller reads the
-  // output rows (n_out of them) and then marks the tokens valid.
-  Status run_step(SequenceKv& seq, std::span<const int32_t> tokens, bool all_logits, int* n_out,
-                  const Observer* obs);
+  int max_blocks_per_seq() const { return (opt_.n_ctx + opt_.block_size - 1) / opt_.block_size; }
+  Status check(std::span<const SeqStep> batch, int* n_tokens, int* n_out) const;
 
   const Model& model_;
   backend::Ops& ops_;
@@ -59,7 +71,7 @@ class Context {
   BlockPool pool_;
   Scratch scratch_;
   // Per-step inputs, reused so a step allocates nothing once warm.
-  std::vector<int32_t> positions_, seq_ids_, slots_, table_, seq_lens_, out_rows_;
+  std::vector<int32_t> tokens_, positions_, seq_ids_, slots_, table_, seq_lens_, out_rows_;
 };
 
 }  // namespace pensieve::model

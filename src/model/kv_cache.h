@@ -1,15 +1,20 @@
 // Host-side bookkeeping of the paged KV cache. The K/V storage itself lives in the Ops
 // (device memory, [n_blocks][block_size][n_kv_heads][head_dim] per layer); this file decides
-// which block holds which tokens of which sequence.
+// which block holds which tokens of which sequence, and which full blocks are kept for reuse.
 //
-// BlockPool invariants:
-//  * every block id in [0, n_blocks) is either on the free list (ref_count 0) or referenced by
-//    ref_count > 0 block tables;
-//  * allocate(): O(1) (pop the free list); retain()/release(): O(1); a block returns to the free
-//    list exactly when its ref count drops to 0.
-// A block with ref_count > 1 is shared (a common prefix of several sequences) and must not be
-// written: a sequence that appends into a shared partial block copies it first (copy-on-write;
-// not needed while the engine runs one sequence, which never shares).
+// BlockPool: every block id in [0, n_blocks) is in exactly one of three states:
+//  * in use: ref_count > 0 block tables hold it;
+//  * cached: ref_count 0, but it holds the K/V of a full block whose content key was published
+//    (prefix cache); it sits in an LRU list and can be taken back (retain) or evicted;
+//  * free: ref_count 0, no content.
+// allocate() takes a free block, else evicts the least recently released cached one: O(1).
+// Shared blocks (ref_count > 1) are always full and never written again: sequences share whole
+// blocks only, so copy-on-write is never needed (a partial last block is recomputed).
+//
+// A content key names a full block by its tokens and everything before them (a hash chain:
+// key_i = hash(key_{i-1}, tokens of block i), engine/prefix_cache.h). The pool stores the
+// parent key and the tokens beside each published key and checks both on lookup, so a hash
+// collision can only ever cost a cache miss.
 //
 // SequenceKv: the block table of one sequence. Token at position p lives in block
 // table[p / block_size] at offset p % block_size; slot = block * block_size + offset.
@@ -17,6 +22,8 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
+#include <unordered_map>
 #include <vector>
 
 namespace pensieve::model {
@@ -27,18 +34,48 @@ class BlockPool {
 
   int block_size() const { return block_size_; }
   int n_blocks() const { return static_cast<int>(ref_counts_.size()); }
-  int n_free() const { return static_cast<int>(free_.size()); }
+  // Blocks allocate() can hand out: free plus cached (evictable).
+  int n_available() const { return static_cast<int>(free_.size()) + n_cached_; }
+  int n_cached() const { return n_cached_; }
+  int n_used() const { return n_blocks() - n_available(); }
+  int64_t evictions() const { return evictions_; }
 
-  // A fresh block with ref count 1, or -1 when the pool is exhausted.
+  // A block with ref count 1 (a free one, else the least recently used cached one, whose
+  // content is forgotten), or -1 when every block is in use.
   int allocate();
+  // One more reference; a cached block comes back into use with its content.
   void retain(int block);
+  // One reference less; at 0 the block is cached when it has a content key, else freed.
   void release(int block);
   int ref_count(int block) const { return ref_counts_[block]; }
 
+  // The block published under `key` whose parent key and tokens match, or -1.
+  int find(uint64_t key, uint64_t parent, std::span<const int32_t> tokens) const;
+  // Records that `block` (in use, full) holds the content `tokens` after the prefix `parent`.
+  // A key already present keeps its block (the duplicate stays unpublished).
+  void publish(int block, uint64_t key, uint64_t parent, std::span<const int32_t> tokens);
+  // Forgets every cached block's content (they become free).
+  void clear_cache();
+
  private:
+  static constexpr int32_t kNone = -1;
+  void lru_push(int block);
+  void lru_remove(int block);
+  void forget(int block);  // drops the block's key
+
   int block_size_;
   std::vector<int32_t> free_;  // stack of free block ids
   std::vector<int32_t> ref_counts_;
+  // Prefix cache: key -> block, and per block its key, parent key and tokens.
+  std::unordered_map<uint64_t, int32_t> by_key_;
+  std::vector<uint64_t> key_, parent_;
+  std::vector<uint8_t> has_key_;
+  std::vector<int32_t> tokens_;  // [n_blocks][block_size]
+  // LRU of cached blocks: a doubly linked list through prev_/next_ (head = oldest).
+  std::vector<int32_t> prev_, next_;
+  int32_t lru_head_ = kNone, lru_tail_ = kNone;
+  int n_cached_ = 0;
+  int64_t evictions_ = 0;
 };
 
 class SequenceKv {
@@ -50,9 +87,13 @@ class SequenceKv {
 
   int n_tokens() const { return n_tokens_; }  // positions 0..n_tokens-1 hold valid K/V
   const std::vector<int32_t>& block_table() const { return table_; }
+  BlockPool& pool() const { return *pool_; }
 
   // Makes room for positions up to n_tokens - 1; false (nothing changed) when the pool is short.
   bool reserve(int n_tokens);
+  // Appends a full block the caller has already retained (a shared prefix block); the sequence
+  // must end on a block boundary. Its tokens count as valid.
+  void adopt(int block);
   // Marks positions [0, n) valid after the forward wrote them (n <= reserved capacity).
   void set_n_tokens(int n);
   // Keeps positions [0, n); releases blocks no longer needed.

@@ -36,6 +36,8 @@ struct ServerModel {
   std::function<std::vector<token_id>(std::string_view)> tokenize;  // BOS rule applied once
   GenerateFn generate;
   std::function<engine::KvUsage()> kv_usage;  // may be empty (scripted test models)
+  std::function<engine::EngineStats()> engine_stats;  // may be empty (scripted test models)
+  int n_parallel = 1;  // generations the engine runs together
 };
 
 struct ToolCall {

@@ -58,6 +58,45 @@ static void header(std::string& out, const char* name, const char* type, const c
   out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n";
 }
 
+namespace {
+
+void gauge(std::string& out, const char* name, const char* help, int64_t value) {
+  header(out, name, "gauge", help);
+  out += std::string(name) + " " + std::to_string(value) + "\n";
+}
+
+void counter(std::string& out, const char* name, const char* help, int64_t value) {
+  header(out, name, "counter", help);
+  out += std::string(name) + " " + std::to_string(value) + "\n";
+}
+
+// The batching engine: sequences, KV blocks, preemptions, prefix-cache hits, batch sizes.
+void render_engine(const engine::EngineStats& e, std::string& out) {
+  gauge(out, "pensieve_engine_running_sequences", "Sequences in the engine's batch.", e.running);
+  gauge(out, "pensieve_engine_waiting_sequences", "Sequences waiting for a batch slot or KV room.", e.waiting);
+  gauge(out, "pensieve_kv_blocks_used", "KV blocks held by running sequences.", e.blocks_used);
+  gauge(out, "pensieve_kv_blocks_cached", "Free KV blocks whose content the prefix cache keeps.", e.blocks_cached);
+  gauge(out, "pensieve_kv_blocks_free", "KV blocks holding nothing.", e.blocks_total - e.blocks_used - e.blocks_cached);
+  gauge(out, "pensieve_kv_block_size_tokens", "Tokens per KV block.", e.block_size);
+  counter(out, "pensieve_engine_steps_total", "Forward steps run.", e.steps);
+  counter(out, "pensieve_engine_step_tokens_total", "Tokens run by all forward steps.", e.step_tokens);
+  counter(out, "pensieve_engine_preemptions_total", "Sequences preempted (KV pool full) to be recomputed.",
+          e.preemptions);
+  counter(out, "pensieve_engine_prefix_hit_tokens_total", "Prompt tokens found in the prefix cache.",
+          e.prefix_hit_tokens);
+  header(out, "pensieve_engine_batch_size", "histogram", "Sequences per forward step.");
+  int64_t cum = 0;
+  for (int i = 0; i < engine::kBatchBuckets; ++i) {
+    cum += e.batch_hist[i];
+    const std::string le = i < engine::kBatchBuckets - 1 ? std::to_string(engine::kBatchBucketBounds[i]) : "+Inf";
+    out += "pensieve_engine_batch_size_bucket{le=\"" + le + "\"} " + std::to_string(cum) + "\n";
+  }
+  out += "pensieve_engine_batch_size_sum " + std::to_string(e.step_seqs) + "\n";
+  out += "pensieve_engine_batch_size_count " + std::to_string(cum) + "\n";
+}
+
+}  // namespace
+
 std::string Metrics::render(const LiveGauges& live) const {
   std::lock_guard<std::mutex> lock(mu_);
   std::string out;
@@ -84,10 +123,11 @@ std::string Metrics::render(const LiveGauges& live) const {
   header(out, "pensieve_queue_running", "gauge", "Requests being generated.");
   out += "pensieve_queue_running " + std::to_string(live.running) + "\n";
   header(out, "pensieve_kv_cache_tokens", "gauge",
-         "Tokens whose K/V the cache holds (the kept sequence, whose prefix the next request may reuse).");
+         "Tokens in KV blocks that running requests use or the prefix cache keeps.");
   out += "pensieve_kv_cache_tokens " + std::to_string(live.kv_tokens) + "\n";
-  header(out, "pensieve_kv_cache_capacity_tokens", "gauge", "Tokens the KV cache can hold (the context size).");
+  header(out, "pensieve_kv_cache_capacity_tokens", "gauge", "Tokens the KV pool can hold (all sequences together).");
   out += "pensieve_kv_cache_capacity_tokens " + std::to_string(live.kv_capacity) + "\n";
+  if (live.engine) render_engine(*live.engine, out);
   header(out, "pensieve_process_resident_memory_bytes", "gauge", "Resident set size (VmRSS).");
   out += "pensieve_process_resident_memory_bytes " + std::to_string(process_rss_bytes()) + "\n";
   return out;

@@ -8,6 +8,9 @@
 #include <string>
 #include <utility>
 #include <vector>
+#include <optional>
+
+#include "engine/inference.h"
 
 namespace pensieve::server {
 
@@ -31,6 +34,7 @@ struct LiveGauges {
   int running = 0;
   int64_t kv_tokens = 0;    // tokens the KV cache holds (engine::KvUsage)
   int64_t kv_capacity = 0;  // tokens it can hold
+  std::optional<engine::EngineStats> engine;  // the batching engine's state, when there is one
 };
 
 class Metrics {

@@ -33,6 +33,8 @@ Result<std::shared_ptr<const ServerModel>> bind_backend(std::shared_ptr<engine::
     return ids;
   };
   m->kv_usage = [backend] { return backend->kv_usage(); };
+  m->engine_stats = [backend] { return backend->stats(); };
+  m->n_parallel = backend->n_parallel();
   m->generate = [backend](const std::vector<token_id>& prompt, const engine::GenerateOptions& options,
                           const engine::OnToken& on_token) { return backend->stream(prompt, options, on_token); };
   return std::shared_ptr<const ServerModel>(std::move(m));

@@ -1,4 +1,6 @@
 // Shared route helpers: state, JSON/error responses, waiting for and streaming generations.
+#include <algorithm>
+
 #include "server/json_limits.h"
 #include "server/server_state.h"
 
@@ -24,7 +26,10 @@ void ServerState::install(std::shared_ptr<const ServerModel> m, std::string erro
   loading_error_ = std::move(error);
   if (!m) return;
   model_ = std::move(m);
-  queue_ = std::make_unique<RequestQueue>(model_->generate, config.workers, config.max_queue);
+  // One worker per sequence the engine batches: each waits in generate() while the engine
+  // runs all of them together.
+  queue_ = std::make_unique<RequestQueue>(model_->generate, std::max(config.workers, model_->n_parallel),
+                                          config.max_queue);
 }
 
 std::string ServerState::loading_error() const {

@@ -77,6 +77,7 @@ void register_info_routes(ServerState& s) {
       g.kv_tokens = kv.tokens;
       g.kv_capacity = kv.capacity;
     }
+    if (auto model = s.model(); model && model->engine_stats) g.engine = model->engine_stats();
     res.set_content(s.metrics.render(g), "text/plain; version=0.0.4");
   });
   s.router.add("GET", "/v1/models", [&s](const http::Request& req, http::Response& res) {

@@ -21,7 +21,7 @@ struct ServerConfig {
   // when this is non-empty.
   std::vector<std::string> allowed_hosts;
   int max_json_depth = 128;  // nesting of arrays/objects in any request JSON
-  int workers = 1;       // engine worker threads feeding the engine
+  int workers = 1;       // at least this many queue workers (the model's n_parallel decides)
   int max_queue = 16;    // requests allowed to wait for a worker
   size_t max_body_bytes = size_t(32) << 20;   // 413 as soon as a body passes it, chunked or not
   size_t max_header_bytes = size_t(64) << 10;  // request line + headers; 431 beyond

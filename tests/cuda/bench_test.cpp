@@ -36,7 +36,7 @@ void bench_model(const std::string& path) {
   ASSERT_TRUE(m.ok()) << m.error().message;
   model::ContextOptions co;
   co.n_ctx = 1024;
-  co.max_tokens = 512;
+  co.max_step_tokens = 512;
   co.max_outputs = 1;
   auto ctx = model::Context::create(**m, ops, co);
   ASSERT_TRUE(ctx.ok()) << ctx.error().message;

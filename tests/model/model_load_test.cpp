@@ -117,9 +117,9 @@ TEST(KvCache, BlockPoolRefCountsAndFreeList) {
   EXPECT_EQ(pool.allocate(), -1);
   pool.retain(2);
   pool.release(2);
-  EXPECT_EQ(pool.n_free(), 0);  // still referenced once
+  EXPECT_EQ(pool.n_available(), 0);  // still referenced once
   pool.release(2);
-  EXPECT_EQ(pool.n_free(), 1);
+  EXPECT_EQ(pool.n_available(), 1);
   EXPECT_EQ(pool.allocate(), 2);
 }
 
@@ -128,16 +128,16 @@ TEST(KvCache, SequenceReserveTruncate) {
   {
     model::SequenceKv seq(pool);
     EXPECT_TRUE(seq.reserve(9));  // 3 blocks
-    EXPECT_EQ(pool.n_free(), 0);
+    EXPECT_EQ(pool.n_available(), 0);
     EXPECT_FALSE(seq.reserve(13));  // would need a 4th: refused, nothing changed
     EXPECT_EQ(seq.block_table().size(), 3u);
     seq.set_n_tokens(9);
     EXPECT_EQ(seq.slot(5), seq.block_table()[1] * 4 + 1);
     seq.truncate(4);
     EXPECT_EQ(seq.n_tokens(), 4);
-    EXPECT_EQ(pool.n_free(), 2);
+    EXPECT_EQ(pool.n_available(), 2);
   }
-  EXPECT_EQ(pool.n_free(), 3);  // the destructor returns everything
+  EXPECT_EQ(pool.n_available(), 3);  // the destructor returns everything
 }
 
 TEST(Context, RefusesPastContextAndKeepsState) {

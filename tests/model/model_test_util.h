@@ -53,7 +53,7 @@ inline std::unique_ptr<LoadedModel> load_with_ops(const std::string& path, std::
   lm->model = std::move(*m);
   model::ContextOptions co;
   co.n_ctx = n_ctx;
-  co.max_tokens = max_tokens;
+  co.max_step_tokens = max_tokens;
   co.max_outputs = max_outputs;
   co.kv_type = kv;
   auto ctx = model::Context::create(*lm->model, *lm->ops, co);

@@ -82,7 +82,10 @@ CpuIsa active_cpu_isa() {
   static const CpuIsa isa = [] {
     CpuIsa best = best_cpu_isa();
     const char* env = std::getenv("PENSIEVE_CPU_ISA");
-    if (env == nullptr || *env == '\0') return best;
+    // AMX only when asked for: its prefill tiles sum each block's products in another order than
+    // the AVX-512 decode kernels, so a token's logits would depend on whether it ran in a batch
+    // of 16+ tokens (batched decode, prefill chunking) -- greedy output must not.
+    if (env == nullptr || *env == '\0') return best == CpuIsa::amx ? CpuIsa::avx512 : best;
     CpuIsa want = best;
     if (std::strcmp(env, "scalar") == 0) want = CpuIsa::scalar;
     else if (std::strcmp(env, "avx2") == 0) want = CpuIsa::avx2;

@@ -36,6 +36,13 @@ Result<std::unique_ptr<CudaOps>> CudaOps::create(int device, const CudaOpsOption
   ops->options_ = options;
   // A/B runs of the mat-vec kernels without a rebuild (matvec_q8.cuh: 0 = default choice).
   if (const char* v = std::getenv("PENSIEVE_CUDA_MATVEC_VARIANT"); v && *v) set_matvec_q8_variant(std::atoi(v));
+  // Up to how many tokens a step uses the mat-vec kernels (batched decode) instead of GEMM.
+  if (const char* v = std::getenv("PENSIEVE_CUDA_MATVEC_MAX_TOKENS"); v && std::atoi(v) > 0)
+    ops->options_.matvec_max_tokens = std::atoi(v);
+  if (const char* v = std::getenv("PENSIEVE_CUDA_MMA_MIN_TOKENS"); v && *v) ops->options_.mma_min_tokens = std::atoi(v);
+  if (const char* v = std::getenv("PENSIEVE_CUDA_MMA_MAX_TOKENS"); v && *v) ops->options_.mma_max_tokens = std::atoi(v);
+  if (const char* v = std::getenv("PENSIEVE_CUDA_GRAPH_MAX_TOKENS"); v && *v)
+    ops->options_.graph_max_tokens = std::atoi(v);
   PS_TRY(ops->gemm_.init(ops->ctx_->stream(), &ops->ctx_->pool()));
   PS_CUDA_TRY(cudaEventCreateWithFlags(&ops->inputs_copied_, cudaEventDisableTiming));
   return ops;
@@ -201,13 +208,18 @@ int64_t CudaOps::memory_bytes() const {
   return ctx_->weights().bytes() + ctx_->pool().stats().bytes_in_use + kv_bytes_;
 }
 
+int64_t CudaOps::free_memory_bytes() const {
+  auto mem = memory_info();
+  return mem.ok() ? mem->first : -1;
+}
+
 // ---------------------------------------------------------------- per-step inputs
 
 const int32_t* CudaOps::dev_ints(int which) const { return dev_inputs_ + int64_t(which) * inputs_rows_; }
 
 Status CudaOps::ensure_inputs(int n_tokens, int n_seqs) {
   const int rows = std::max({max_tokens_, n_tokens, n_seqs, inputs_rows_});
-  const int stride = std::max(kv_shape_.n_blocks, bt_stride_);
+  const int stride = std::max(bt_stride_, 1);
   const int64_t need = int64_t(rows) * (kBlockTables + int64_t(std::max(stride, 1)));
   if (need <= inputs_cap_ && rows == inputs_rows_ && stride == bt_stride_) return ok_status();
   PS_CUDA_TRY(cudaStreamSynchronize(ctx_->stream()));
@@ -232,7 +244,14 @@ void CudaOps::begin_step(const backend::StepInputs& in) {
   if (in_step_) finish_step();
   if (!status_.ok()) return;
   const int nt = in.n_tokens(), ns = in.n_seqs();
-  if (in.max_blocks > bt_stride_) bt_stride_ = in.max_blocks;  // grows the layout below
+  // The block-table rows grow in powers of two (each growth re-lays the inputs and drops the
+  // recorded graphs, whose kernels carry the stride).
+  if (in.max_blocks > bt_stride_) {
+    int stride = 16;
+    while (stride < in.max_blocks) stride *= 2;
+    bt_stride_ = stride;
+    inputs_cap_ = 0;  // forces ensure_inputs to re-lay the block
+  }
   if (Status s = ensure_inputs(nt, ns); !s.ok()) return fail(s.error());
   cudaError_t e = cudaEventSynchronize(inputs_copied_);  // the pinned block is free again
   if (e != cudaSuccess) return fail_cuda(e, "cudaEventSynchronize (step inputs)");
@@ -279,7 +298,7 @@ void CudaOps::begin_step(const backend::StepInputs& in) {
   in_step_ = true;
   mode_ = Mode::direct;
   key_ = StepKey{nt, ns, step_out_, step_splits_};
-  if (!options_.use_graphs || profiler_ || nt > options_.matvec_max_tokens) return;
+  if (!options_.use_graphs || profiler_ || nt > std::max(options_.matvec_max_tokens, options_.graph_max_tokens)) return;
   StepGraph& g = graphs_[key_];
   if (g.broken) return;
   if (!g.graph.empty()) {

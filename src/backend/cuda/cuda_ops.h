@@ -32,6 +32,12 @@ namespace pensieve::cuda {
 struct CudaOpsOptions {
   bool use_graphs = true;
   int matvec_max_tokens = 8;  // steps with more tokens use the dequantize + GEMM path
+  // Matmuls of mma_min_tokens..mma_max_tokens rows (batched decode of many sequences) use the
+  // tensor-core kernel of matmul_mma.cuh, which reads each weight once for all of them.
+  // 0: off (bench/RESULTS.md has the A/B; PENSIEVE_CUDA_MMA_MIN_TOKENS sets it).
+  int mma_min_tokens = 0;
+  int mma_max_tokens = 64;
+  int graph_max_tokens = 8;  // steps of at most this many tokens are captured as CUDA graphs
   // Decode mat-vecs on Q8_0 / Q5_0 / Q4_K / Q6_K weights use integer dot products on activations
   // quantized to 8 bits (matvec_q8.cuh); off: dequantize to float (matvec.cuh), exact but slower.
   bool int8_matvec = true;
@@ -58,6 +64,7 @@ class CudaOps final : public backend::Ops {
   Status init_kv_cache(const backend::KvCacheShape& shape) override;
   void set_rope(const backend::RopeTable& rope) override;
   int64_t memory_bytes() const override;
+  int64_t free_memory_bytes() const override;
 
   void begin_step(const backend::StepInputs& in) override;
   void embed(const backend::Weight& table, float* out) override;
@@ -141,6 +148,8 @@ class CudaOps final : public backend::Ops {
   int32_t* dev_inputs_ = nullptr;
   int64_t inputs_cap_ = 0;   // ints
   int bt_stride_ = 0;
+  void* mma_partial_ = nullptr;  // matmul_mma's split-k partial sums
+  int64_t mma_partial_cap_ = 0;
   int inputs_rows_ = 0;      // the M of the layout (max tokens per step)
   CUevent_st* inputs_copied_ = nullptr;
   int step_tokens_ = 0, step_seqs_ = 0, step_out_ = 0, step_splits_ = 1;

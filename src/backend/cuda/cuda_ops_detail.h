@@ -12,7 +12,7 @@ enum Input { kTokens, kPositions, kSeqIds, kSlots, kOutRows, kSeqLens, kBlockTab
 
 enum OpCode : uint64_t {
   kEmbed = 1, kMatvec, kGemm, kNorm, kRope, kKvWrite, kAttn, kSilu, kAdd, kGather, kArgmax,
-  kQuant, kMatvecQ8, kNormQuant, kSiluQuant, kAddNorm, kAddNormQuant, kRopeKv
+  kQuant, kMatvecQ8, kNormQuant, kSiluQuant, kAddNorm, kAddNormQuant, kRopeKv, kMma
 };
 
 inline uint64_t mix(uint64_t h, uint64_t v) {

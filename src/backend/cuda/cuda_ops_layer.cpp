@@ -12,6 +12,7 @@
 #include "backend/cuda/cuda_ops_detail.h"
 #include "backend/cuda/dequant_rows.cuh"
 #include "backend/cuda/elementwise.cuh"
+#include "backend/cuda/matmul_mma.cuh"
 #include "backend/cuda/matvec.cuh"
 #include "backend/cuda/matvec_q8.cuh"
 
@@ -79,6 +80,17 @@ void CudaOps::matmul(const Weight& w, const float* x, int n_tokens, float* y, co
   const float* b = bias && !bias->empty() ? static_cast<const float*>(bias->data) : nullptr;
   const bool aligned = reinterpret_cast<uintptr_t>(x) % 16 == 0;
   const int64_t n_in = int64_t(n_tokens) * w.n_cols;
+  if (options_.mma_min_tokens > 0 && n_tokens >= options_.mma_min_tokens &&
+      n_tokens <= std::min(options_.mma_max_tokens, kMmaMaxTokens) && aligned && matmul_mma_supported(w.type, w.n_cols)) {
+    const int64_t need = matmul_mma_partial_floats(w.n_cols, w.n_rows, n_tokens) * 4;
+    if (Status st = grow_scratch(&mma_partial_, &mma_partial_cap_, need, false, "mma partials"); !st.ok())
+      return fail(st.error());
+    float* part = static_cast<float*>(mma_partial_);
+    issue(kMma, signature(kMma, P(w.data), P(x), P(y), P(b), n_tokens, P(part)), [=](cudaStream_t s) {
+      matmul_mma(w.type, w.data, w.n_cols, w.n_rows, x, n_tokens, y, b, part, s);
+    });
+    return;
+  }
   if (n_tokens <= options_.matvec_max_tokens && aligned && options_.int8_matvec &&
       matvec_q8_supported(w.type, w.n_cols) && n_in <= act_cap_ && w.n_rows > 0) {
     const bool overlap = y < x + n_in && x < y + int64_t(n_tokens) * w.n_rows;

@@ -68,7 +68,7 @@ function endlessStream(server, controller) {
 }
 
 test('full queue: 529 overloaded_error / 429; a disconnecting client frees the engine at once', opts, async () => {
-  const server = await startServer(['--max-queue', '0']);
+  const server = await startServer(['--max-queue', '0', '--parallel', '1']);
   try {
     const controller = new AbortController();
     const res = await endlessStream(server, controller);

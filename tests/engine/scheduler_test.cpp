@@ -1,0 +1,167 @@
+// The batching scheduler and the prefix cache on the host, without a model: block states and
+// LRU eviction, prefix matching, decode-first budgets, FIFO admission, preemption order.
+#include <gtest/gtest.h>
+
+#include <numeric>
+
+#include "engine/prefix_cache.h"
+#include "engine/scheduler.h"
+
+namespace pensieve::engine {
+namespace {
+
+std::vector<int32_t> iota_tokens(int n, int first = 100) {
+  std::vector<int32_t> v(n);
+  std::iota(v.begin(), v.end(), first);
+  return v;
+}
+
+// A sequence whose KV is as if computed: as the engine would after a step.
+void mark_computed(SchedSeq& s, const PlannedPart& p) { s.kv.set_n_tokens(s.kv.n_tokens() + p.n_tokens); }
+
+TEST(BlockPool, CachedBlocksAreEvictedLeastRecentlyReleasedFirst) {
+  model::BlockPool pool(3, 4);
+  const auto t = iota_tokens(4);
+  int a = pool.allocate(), b = pool.allocate(), c = pool.allocate();
+  pool.publish(a, 11, 0, t);
+  pool.publish(b, 22, 0, t);
+  EXPECT_EQ(pool.allocate(), -1);
+  pool.release(b);  // cached first
+  pool.release(a);  // cached second
+  pool.release(c);  // no key: free
+  EXPECT_EQ(pool.n_cached(), 2);
+  EXPECT_EQ(pool.n_available(), 3);
+  EXPECT_EQ(pool.find(11, 0, t), a);
+  EXPECT_EQ(pool.find(11, 5, t), -1);  // another parent: a miss, never a wrong block
+  EXPECT_EQ(pool.find(11, 0, iota_tokens(4, 7)), -1);
+  EXPECT_EQ(pool.allocate(), c);  // free blocks go before cached ones
+  EXPECT_EQ(pool.allocate(), b);  // then the least recently released cached one
+  EXPECT_EQ(pool.evictions(), 1);
+  EXPECT_EQ(pool.find(22, 0, t), -1);  // its content is forgotten
+  pool.retain(a);                       // a cached block comes back with its content
+  EXPECT_EQ(pool.n_cached(), 0);
+  EXPECT_EQ(pool.ref_count(a), 1);
+  EXPECT_EQ(pool.find(11, 0, t), a);
+}
+
+TEST(PrefixCache, MatchesWholeBlocksAndLeavesOneTokenToCompute) {
+  model::BlockPool pool(16, 4);
+  const auto prompt = iota_tokens(12);  // exactly 3 blocks
+  std::vector<uint64_t> keys;
+  {
+    model::SequenceKv kv(pool);
+    ASSERT_TRUE(kv.reserve(12));
+    kv.set_n_tokens(12);
+    publish_blocks(pool, prompt, kv, keys);
+    EXPECT_EQ(keys.size(), 3u);
+  }
+  EXPECT_EQ(pool.n_cached(), 3);
+  model::SequenceKv same(pool);
+  std::vector<uint64_t> got;
+  // The same 12 tokens: two blocks are reused, the last one is recomputed for its logits.
+  EXPECT_EQ(match_prefix(pool, prompt, same, got), 8);
+  EXPECT_EQ(same.n_tokens(), 8);
+  EXPECT_EQ(got, std::vector<uint64_t>(keys.begin(), keys.begin() + 2));
+  // Diverging inside the second block: only the first block matches.
+  auto other = prompt;
+  other[6] = 7;
+  other.push_back(1);
+  model::SequenceKv diverged(pool);
+  EXPECT_EQ(match_prefix(pool, other, diverged, got), 4);
+  EXPECT_EQ(pool.ref_count(same.block_table()[0]), 2);  // shared, read-only
+}
+
+TEST(Scheduler, DecodesFirstThenPrefillChunksWithinTheBudget) {
+  model::BlockPool pool(64, 4);
+  Scheduler sched(pool, SchedulerOptions{4, 8});
+  SchedSeq a(pool), b(pool);
+  a.tokens = iota_tokens(3);
+  b.tokens = iota_tokens(20, 500);
+  sched.add(&a);
+  sched.add(&b);
+  StepPlan p = sched.schedule();
+  ASSERT_EQ(p.parts.size(), 2u);  // a's whole prompt, then 5 tokens of b's
+  EXPECT_EQ(p.parts[0].seq, &a);
+  EXPECT_EQ(p.parts[0].n_tokens, 3);
+  EXPECT_TRUE(p.parts[0].output);
+  EXPECT_EQ(p.parts[1].n_tokens, 5);
+  EXPECT_FALSE(p.parts[1].output);
+  for (auto& part : p.parts) mark_computed(*part.seq, part);
+  a.tokens.push_back(9);  // a sampled a token: it decodes now
+  p = sched.schedule();
+  ASSERT_EQ(p.parts.size(), 2u);
+  EXPECT_EQ(p.parts[0].seq, &a);  // the decode goes first
+  EXPECT_EQ(p.parts[0].n_tokens, 1);
+  EXPECT_EQ(p.parts[1].seq, &b);
+  EXPECT_EQ(p.parts[1].n_tokens, 7);
+  EXPECT_EQ(p.n_decode, 1);
+}
+
+TEST(Scheduler, AdmitsInOrderUpToMaxRunning) {
+  model::BlockPool pool(64, 4);
+  Scheduler sched(pool, SchedulerOptions{2, 64});
+  SchedSeq a(pool), b(pool), c(pool);
+  for (SchedSeq* s : {&a, &b, &c}) {
+    s->tokens = iota_tokens(5);
+    sched.add(s);
+  }
+  StepPlan p = sched.schedule();
+  ASSERT_EQ(p.parts.size(), 2u);
+  EXPECT_EQ(p.parts[0].seq, &a);
+  EXPECT_EQ(p.parts[1].seq, &b);
+  EXPECT_EQ(sched.n_waiting(), 1);
+  sched.remove(&a);  // a finished: c gets its slot
+  for (auto& part : p.parts)
+    if (part.seq != &a) mark_computed(*part.seq, part);
+  b.tokens.push_back(1);
+  p = sched.schedule();
+  ASSERT_EQ(p.parts.size(), 2u);
+  EXPECT_EQ(p.parts[1].seq, &c);
+}
+
+TEST(Scheduler, PreemptsTheNewestWhenThePoolRunsOut) {
+  model::BlockPool pool(4, 4);  // 16 tokens in all
+  Scheduler sched(pool, SchedulerOptions{4, 64});
+  SchedSeq old_seq(pool), new_seq(pool);
+  old_seq.tokens = iota_tokens(7);
+  new_seq.tokens = iota_tokens(7, 300);
+  sched.add(&old_seq);
+  sched.add(&new_seq);
+  StepPlan p = sched.schedule();  // 2 blocks each
+  ASSERT_EQ(p.parts.size(), 2u);
+  for (auto& part : p.parts) mark_computed(*part.seq, part);
+  // Both decode past their 2nd block: the older one needs a 3rd, so the newer gives way.
+  old_seq.tokens.push_back(1), new_seq.tokens.push_back(1);
+  p = sched.schedule();
+  for (auto& part : p.parts) mark_computed(*part.seq, part);
+  old_seq.tokens.push_back(1);
+  new_seq.tokens.push_back(1);
+  p = sched.schedule();
+  ASSERT_EQ(p.parts.size(), 1u);
+  EXPECT_EQ(p.parts[0].seq, &old_seq);
+  EXPECT_EQ(sched.preemptions(), 1);
+  EXPECT_EQ(new_seq.kv.n_tokens(), 0);  // freed, to be recomputed
+  EXPECT_EQ(sched.waiting().front(), &new_seq);
+  EXPECT_EQ(new_seq.n_preempted, 1);
+}
+
+TEST(Scheduler, ASequenceThatCannotFitAloneIsReported) {
+  model::BlockPool pool(2, 4);  // 8 tokens
+  Scheduler sched(pool, SchedulerOptions{2, 64});
+  SchedSeq s(pool);
+  s.tokens = iota_tokens(8);
+  sched.add(&s);
+  StepPlan p = sched.schedule();
+  ASSERT_EQ(p.parts.size(), 1u);
+  mark_computed(s, p.parts[0]);
+  s.tokens.push_back(1);  // a 9th token needs a 3rd block
+  p = sched.schedule();
+  EXPECT_TRUE(p.parts.empty());
+  ASSERT_EQ(p.out_of_memory.size(), 1u);
+  EXPECT_EQ(p.out_of_memory[0], &s);
+  EXPECT_EQ(sched.n_running(), 0);
+  EXPECT_EQ(pool.n_available(), 2);
+}
+
+}  // namespace
+}  // namespace pensieve::engine
