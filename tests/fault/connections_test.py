@@ -129,9 +129,10 @@ class SlowAndIdleClients(unittest.TestCase):
 
 class ManyStreams(unittest.TestCase):
     def test_150_concurrent_sse_streams_all_open_at_once_and_complete(self):
+        """150 streams on 150 connections, 64 of them batched by the engine at a time."""
         require_env(self)
         n = 150
-        with Server(["--parallel", "4", "--max-queue", "256"]) as server:
+        with Server(["--parallel", "64", "--ctx", "1024", "--max-queue", "256"]) as server:
             socks = []
             t0 = time.monotonic()
             for i in range(n):
@@ -163,7 +164,7 @@ class ManyStreams(unittest.TestCase):
 class Backpressure(unittest.TestCase):
     def test_queue_full_is_529_or_429_and_disconnects_free_the_engine(self):
         require_env(self)
-        with Server(["--max-queue", "0"]) as server:
+        with Server(["--parallel", "1", "--max-queue", "0"]) as server:
             busy = endless_stream(server.port, "/v1/messages",
                                   anthropic_message(max_tokens=60000, ignore_eos=True, stream=True))
             busy.settimeout(10)
