@@ -165,10 +165,16 @@ class Backpressure(unittest.TestCase):
     def test_queue_full_is_529_or_429_and_disconnects_free_the_engine(self):
         require_env(self)
         with Server(["--parallel", "1", "--max-queue", "0"]) as server:
-            busy = endless_stream(server.port, "/v1/messages",
-                                  anthropic_message(max_tokens=60000, ignore_eos=True, stream=True))
-            busy.settimeout(10)
-            self.assertTrue(busy.recv(4096).startswith(b"HTTP/1.1 200"))
+            for _ in range(50):  # the queue's worker may not be waiting yet right after start-up
+                busy = endless_stream(server.port, "/v1/messages",
+                                      anthropic_message(max_tokens=60000, ignore_eos=True, stream=True))
+                busy.settimeout(10)
+                head = busy.recv(4096)
+                if head.startswith(b"HTTP/1.1 200"):
+                    break
+                busy.close()
+                time.sleep(0.1)
+            self.assertTrue(head.startswith(b"HTTP/1.1 200"), head[:200])
             status, headers, body = request(server.port, "POST", "/v1/messages", anthropic_message(max_tokens=1))
             self.assertEqual(status, 529)
             self.assertTrue(is_anthropic_error(body, "overloaded_error"), body)
@@ -187,8 +193,10 @@ class Backpressure(unittest.TestCase):
             # The same for a client waiting on a non-streaming reply.
             waiting = endless_stream(server.port, "/v1/chat/completions",
                                      openai_chat(max_tokens=60000, ignore_eos=True))
-            time.sleep(0.3)
-            self.assertEqual(request(server.port, "POST", "/v1/messages", anthropic_message(max_tokens=1))[0], 529)
+            t0 = time.monotonic()  # until its generation holds the engine
+            while request(server.port, "POST", "/v1/messages", anthropic_message(max_tokens=1))[0] != 529:
+                self.assertLess(time.monotonic() - t0, 5, "the waiting request never took the engine")
+                time.sleep(0.05)
             waiting.close()
             t0 = time.monotonic()
             while time.monotonic() - t0 < 3:
