@@ -10,7 +10,7 @@
 #
 # A GPU machine without the build's Debian packages (no network to install them) can run binaries
 # built elsewhere for sm_90: SKIP_BUILD=1 BIN=dir, LD_LIBRARY_PATH naming a folder with the shared
-# libraries they need (libcpp-httplib, libpcre2-8, libbrotli*), SHARED naming a copy of
+# libraries they need (libpcre2-8), SHARED naming a copy of
 # ../shared (fixtures/ and tools/), LOG and MODELS where to write. bench/RESULTS.md's CUDA section
 # was measured that way.
 set -euo pipefail

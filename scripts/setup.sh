@@ -10,7 +10,7 @@ if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
 
 PACKAGES=(
   build-essential g++ cmake ninja-build pkg-config ccache git
-  libcpp-httplib-dev nlohmann-json3-dev libcli11-dev libfmt-dev libpcre2-dev
+  libboost1.74-dev nlohmann-json3-dev libcli11-dev libfmt-dev libpcre2-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libssl-dev zlib1g-dev
   clang libclang-rt-14-dev          # libFuzzer + sanitizers for the fuzz targets

@@ -1,6 +1,7 @@
 // `pensieve serve`: the HTTP server (Anthropic Messages + OpenAI Chat Completions + jobs).
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -8,11 +9,13 @@
 #include <thread>
 
 #include <pthread.h>
+#include <sys/resource.h>
 
 #include "cli/command.h"
 #include "cli/engine_args.h"
 #include "engine/inference.h"
 #include "server/model_binding.h"
+#include "server/request_checks.h"
 #include "server/server.h"
 
 namespace pensieve::cli {
@@ -29,6 +32,7 @@ struct ServeArgs {
   std::string device = "auto";
   server::ServerConfig config;
   double max_body_mb = 32;
+  int max_header_kb = 64;
 };
 
 void add_options(CLI::App& app, ServeArgs& a) {
@@ -48,16 +52,44 @@ void add_options(CLI::App& app, ServeArgs& a) {
   app.add_option("--kv-budget", a.kv_budget_mb, "KV cache pool in MiB (0: --ctx x --parallel tokens; GPU: capped by free memory)")
       ->check(CLI::NonNegativeNumber);
   app.add_option("--cors-origin", a.config.cors_origins, "allow browser requests from this origin ('*': any)");
+  app.add_option("--allowed-hosts", a.config.allowed_hosts,
+                 "Host header names answered besides loopback ones ('*': any; '.example.com': its subdomains)")
+      ->delimiter(',');
+  app.add_option("--max-json-depth", a.config.max_json_depth, "deepest JSON nesting accepted in a request (400 beyond)")
+      ->check(CLI::Range(2, 10000));
   app.add_option("--max-body-mb", a.max_body_mb, "request body limit in MiB (413 beyond)")->check(CLI::PositiveNumber);
   app.add_option("--ping-interval-ms", a.config.ping_interval_ms, "keep-alive event interval of idle streams")
       ->check(CLI::Range(10, 600000));
   app.add_option("--jobs-max", a.config.max_jobs, "finished jobs kept for GET and stream resumption")
       ->check(CLI::PositiveNumber);
   app.add_option("--jobs-ttl", a.config.job_ttl_s, "seconds a finished job is kept")->check(CLI::PositiveNumber);
+  app.add_option("--max-connections", a.config.max_connections, "open connections served at once (503 beyond)")
+      ->check(CLI::Range(1, 1000000));
+  app.add_option("--header-timeout", a.config.header_timeout_s, "seconds a client has to send a request header")
+      ->check(CLI::Range(1, 3600));
+  app.add_option("--body-timeout", a.config.read_timeout_s, "seconds a client has to send a request body")
+      ->check(CLI::Range(1, 3600));
+  app.add_option("--idle-timeout", a.config.idle_timeout_s, "seconds a keep-alive connection may stay idle")
+      ->check(CLI::Range(1, 3600));
+  app.add_option("--max-header-kb", a.max_header_kb, "request header limit in KiB (431 beyond)")
+      ->check(CLI::Range(1, 1024));
   app.add_flag("--quiet", [&a](int64_t) { a.config.log_requests = false; }, "no per-request log lines");
 }
 
+// Every connection is a file descriptor: raise the soft limit to the hard one. Returns the limit.
+int raise_fd_limit() {
+  rlimit rl{};
+  if (getrlimit(RLIMIT_NOFILE, &rl) != 0) return 1024;
+  if (rl.rlim_cur < rl.rlim_max) {
+    rl.rlim_cur = rl.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &rl);
+    getrlimit(RLIMIT_NOFILE, &rl);
+  }
+  return rl.rlim_cur > 1 << 20 ? 1 << 20 : static_cast<int>(rl.rlim_cur);
+}
+
 std::atomic<int> g_load_failed{0};  // the exit code once loading failed (0: not failed)
+std::atomic<bool> g_load_done{false};
 
 void load_model(ServeArgs& a, server::Server& srv) {
   auto backend = std::make_shared<engine::InferenceBackend>();
@@ -112,6 +144,8 @@ int run_serve(int argc, char** argv) {
   if (a.config.api_key.empty())
     if (const char* env = std::getenv("PENSIEVE_API_KEY")) a.config.api_key = env;
   a.config.max_body_bytes = static_cast<size_t>(a.max_body_mb * 1024 * 1024);
+  a.config.max_header_bytes = static_cast<size_t>(a.max_header_kb) * 1024;
+  a.config.max_connections = std::max(16, std::min(a.config.max_connections, raise_fd_limit() - 64));
   if (!std::filesystem::exists(a.model_path)) {
     std::fprintf(stderr, "pensieve: model file not found: %s\n", a.model_path.c_str());
     return 1;
@@ -133,11 +167,14 @@ int run_serve(int argc, char** argv) {
   }
   std::printf("pensieve: listening on http://%s:%d\n", a.config.host.c_str(), port.value());
   std::fflush(stdout);
-  if (a.config.host != "127.0.0.1" && a.config.host != "localhost" && a.config.host != "::1" && a.config.api_key.empty())
+  if (!server::is_loopback_name(a.config.host) && a.config.api_key.empty())
     std::fprintf(stderr, "pensieve: warning: listening on %s without --api-key\n", a.config.host.c_str());
 
   std::thread http([&srv] { srv.run(); });
-  std::thread loader([&a, &srv] { load_model(a, srv); });
+  std::thread loader([&a, &srv] {
+    load_model(a, srv);
+    g_load_done = true;
+  });
   int exit_code = 0;
   for (;;) {
     timespec tick{0, 200 * 1000 * 1000};
@@ -151,9 +188,17 @@ int run_serve(int argc, char** argv) {
       break;
     }
   }
-  loader.join();
   srv.stop();
   http.join();
+  // A signal while a large model is still loading: loading cannot be interrupted, and waiting
+  // for it would hold the exit for many seconds. Nothing is left to flush but stdio.
+  for (int i = 0; i < 50 && !g_load_done.load(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  if (!g_load_done.load()) {
+    std::fprintf(stderr, "pensieve: exiting while the model is still loading\n");
+    std::fflush(nullptr);
+    std::_Exit(exit_code);
+  }
+  loader.join();
   return exit_code;
 }
 

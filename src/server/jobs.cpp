@@ -28,6 +28,19 @@ Job::Job(std::string id, std::string kind, int max_tokens)
 void Job::append_locked(std::string name, nlohmann::json data) {
   events_.push_back(JobEvent{events_.size() + 1, std::move(name), std::move(data)});
   cv_.notify_all();
+  size_t kept = 0;
+  for (auto& w : watchers_) {
+    if (auto n = w.lock()) {
+      n->notify();
+      watchers_[kept++] = w;
+    }
+  }
+  watchers_.resize(kept);
+}
+
+void Job::add_watcher(std::weak_ptr<http::Notifier> watcher) {
+  std::lock_guard<std::mutex> lock(mu_);
+  watchers_.push_back(std::move(watcher));
 }
 
 void Job::mark_running() {

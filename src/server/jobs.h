@@ -16,6 +16,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "server/http/types.h"
+
 namespace pensieve::server {
 
 enum class JobState { queued, running, succeeded, failed, cancelled };
@@ -47,6 +49,8 @@ class Job {
   std::vector<JobEvent> events_after(uint64_t after, std::chrono::milliseconds timeout, bool* terminal);
   nlohmann::json to_json() const;
   JobState state() const;
+  // Each new event notifies the watcher (a connection streaming this job) while it lives.
+  void add_watcher(std::weak_ptr<http::Notifier> watcher);
   bool finished_before(std::chrono::steady_clock::time_point t) const;
 
  private:
@@ -60,6 +64,7 @@ class Job {
   std::condition_variable cv_;
   JobState state_ = JobState::queued;
   std::vector<JobEvent> events_;
+  std::vector<std::weak_ptr<http::Notifier>> watchers_;
   int n_tokens_ = 0;  // generated tokens
   int n_events_ = 0;  // token events (tokens that produced text)
   std::string text_;

@@ -1,4 +1,5 @@
 // OpenAI request -> ChatRequest.
+#include "server/json_limits.h"
 #include "server/openai.h"
 
 namespace pensieve::server {
@@ -34,9 +35,10 @@ Result<json> tool_call_arguments(const json& fn, const std::string& where) {
   if (!a.is_string()) return bad(where + ".function.arguments: expected a JSON string");
   std::string s = a;
   if (s.empty()) return json::object();
-  json parsed = json::parse(s, nullptr, false);
-  if (!parsed.is_object()) return bad(where + ".function.arguments: not a JSON object");
-  return parsed;
+  auto parsed = parse_json_limited(s, where + ".function.arguments");
+  if (!parsed.ok()) return parsed.error();
+  if (!parsed->is_object()) return bad(where + ".function.arguments: not a JSON object");
+  return std::move(parsed.value());
 }
 
 Status convert_messages(const json& messages, ChatRequest& out) {
@@ -121,8 +123,55 @@ Status number_in(const json& body, const char* key, double lo, double hi, float&
   return ok_status();
 }
 
+// Known fields must have their documented JSON type (null counts as absent); unknown fields are
+// ignored. Checked before any field is used, so `stream: "yes"` is a 400, not a silent default.
+Status check_types(const json& body) {
+  struct Field {
+    const char* name;
+    bool (*ok)(const json&);
+    const char* expected;
+  };
+  auto boolean = [](const json& j) { return j.is_boolean(); };
+  auto integer = [](const json& j) { return j.is_number_integer(); };
+  auto number = [](const json& j) { return j.is_number(); };
+  auto object = [](const json& j) { return j.is_object(); };
+  auto array = [](const json& j) { return j.is_array(); };
+  auto string = [](const json& j) { return j.is_string(); };
+  auto int_or_bool = [](const json& j) { return j.is_boolean() || j.is_number_integer(); };
+  auto string_or_object = [](const json& j) { return j.is_string() || j.is_object(); };
+  static const Field kFields[] = {
+      {"stream", boolean, "a boolean"},         {"seed", integer, "an integer"},
+      {"response_format", object, "an object"}, {"stream_options", object, "an object"},
+      {"top_k", integer, "an integer"},         {"n", integer, "an integer"},
+      {"ignore_eos", boolean, "a boolean"},     {"tools", array, "an array"},
+      {"echo", boolean, "a boolean"},           {"user", string, "a string"},
+      {"logprobs", int_or_bool, "a boolean"},   {"top_logprobs", integer, "an integer"},
+      {"parallel_tool_calls", boolean, "a boolean"}, {"tool_choice", string_or_object, "a string or an object"},
+      {"temperature", number, "a number"},      {"top_p", number, "a number"},
+      {"metadata", object, "an object"},        {"store", boolean, "a boolean"},
+  };
+  for (const Field& f : kFields) {
+    auto it = body.find(f.name);
+    if (it == body.end() || it->is_null() || f.ok(*it)) continue;
+    return bad(std::string(f.name) + ": expected " + f.expected + ", got " + it->type_name());
+  }
+  if (auto so = body.find("stream_options"); so != body.end() && so->is_object()) {
+    auto iu = so->find("include_usage");
+    if (iu != so->end() && !iu->is_null() && !iu->is_boolean())
+      return bad("stream_options.include_usage: expected a boolean");
+  }
+  if (auto rf = body.find("response_format"); rf != body.end() && rf->is_object()) {
+    auto type = rf->find("type");
+    if (type != rf->end() && !type->is_string()) return bad("response_format.type: expected a string");
+    auto js = rf->find("json_schema");
+    if (js != rf->end() && !js->is_null() && !js->is_object()) return bad("response_format.json_schema: expected an object");
+  }
+  return ok_status();
+}
+
 // Fields shared by chat and text completions.
 Status convert_common(const json& body, ChatRequest& out, int default_max_tokens) {
+  PS_TRY(check_types(body));
   if (!body.contains("model") || !body["model"].is_string()) return bad("model: required");
   out.model = body["model"];
   if (body.contains("n") && !body["n"].is_null() && body["n"] != 1)

@@ -6,7 +6,7 @@ namespace pensieve::server {
 
 using nlohmann::json;
 
-static void handle_messages(ServerState& s, const httplib::Request& req, httplib::Response& res) {
+static void handle_messages(ServerState& s, const http::Request& req, http::Response& res) {
   const WireFormat wire = WireFormat::anthropic;
   json body;
   if (!parse_body(req, res, wire, body)) return;
@@ -20,18 +20,20 @@ static void handle_messages(ServerState& s, const httplib::Request& req, httplib
   const int n_prompt = static_cast<int>(prepared->prompt.tokens.size());
   const bool clamped = prepared->clamped;
   if (clamped) res.set_header("x-pensieve-max-tokens-clamped", std::to_string(request.options.max_tokens));
-  auto active = start_generation(*s.queue(), std::move(prepared->prompt.tokens), request.options);
-  if (!active.ok()) return send_error(res, wire, active.error());
+  auto feed = start_feed(*s.queue(), std::move(prepared->prompt.tokens), request.options);
+  if (!feed.ok()) return send_error(res, wire, feed.error());
 
   const std::string id = random_id("msg_");
   const std::vector<std::string> names =
       request.tool_choice == ToolChoice::none ? std::vector<std::string>{} : tool_names(request.tools);
   res.set_header("request-id", random_id("req_"));
   if (!request.stream) {
-    auto gen = collect_generation(s, req, active.value());
-    if (!gen.ok()) return send_error(res, wire, gen.error());
-    ParsedReply reply = names.empty() ? ParsedReply{gen->text, {}} : parse_reply(gen->text, names, "toolu_");
-    return send_json(res, 200, anthropic_message(id, request.model, reply, gen.value(), clamped));
+    std::string model_name = request.model;
+    return await_generation(s, res, wire, std::move(feed.value()),
+                            [id, model_name, names, clamped](const engine::Generation& g, http::Response& r) {
+                              ParsedReply reply = names.empty() ? ParsedReply{g.text, {}} : parse_reply(g.text, names, "toolu_");
+                              send_json(r, 200, anthropic_message(id, model_name, reply, g, clamped));
+                            });
   }
   auto stream = std::make_shared<AnthropicStream>(id, request.model, n_prompt, names);
   StreamRenderer r;
@@ -40,10 +42,10 @@ static void handle_messages(ServerState& s, const httplib::Request& req, httplib
   r.finish = [stream, clamped](const engine::Generation& g) { return stream->finish(g, clamped); };
   r.error = [](const Error& e) { return AnthropicStream::error(e); };
   r.keepalive = [] { return AnthropicStream::ping(); };
-  stream_generation(s, req, res, std::move(active.value()), std::move(r));
+  stream_generation(s, res, std::move(feed.value()), std::move(r));
 }
 
-static void handle_count_tokens(ServerState& s, const httplib::Request& req, httplib::Response& res) {
+static void handle_count_tokens(ServerState& s, const http::Request& req, http::Response& res) {
   const WireFormat wire = WireFormat::anthropic;
   json body;
   if (!parse_body(req, res, wire, body)) return;
@@ -57,9 +59,9 @@ static void handle_count_tokens(ServerState& s, const httplib::Request& req, htt
 }
 
 void register_anthropic_routes(ServerState& s) {
-  s.http.Post("/v1/messages", [&s](const httplib::Request& req, httplib::Response& res) { handle_messages(s, req, res); });
-  s.http.Post("/v1/messages/count_tokens",
-              [&s](const httplib::Request& req, httplib::Response& res) { handle_count_tokens(s, req, res); });
+  s.router.add("POST", "/v1/messages", [&s](const http::Request& req, http::Response& res) { handle_messages(s, req, res); });
+  s.router.add("POST", "/v1/messages/count_tokens",
+               [&s](const http::Request& req, http::Response& res) { handle_count_tokens(s, req, res); });
 }
 
 }  // namespace pensieve::server

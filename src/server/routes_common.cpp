@@ -1,19 +1,12 @@
 // Shared route helpers: state, JSON/error responses, waiting for and streaming generations.
 #include <algorithm>
 
-#include "server/connection.h"
+#include "server/json_limits.h"
 #include "server/server_state.h"
 
 namespace pensieve::server {
 
 using nlohmann::json;
-using std::chrono::milliseconds;
-using Clock = std::chrono::steady_clock;
-
-RequestStats& current_request_stats() {
-  static thread_local RequestStats stats;
-  return stats;
-}
 
 ServerState::ServerState(ServerConfig c)
     : config(std::move(c)), jobs(config.max_jobs, std::chrono::seconds(config.job_ttl_s)) {}
@@ -44,38 +37,39 @@ std::string ServerState::loading_error() const {
   return loading_error_;
 }
 
-WireFormat wire_for(const httplib::Request& req) {
+WireFormat wire_for(const http::Request& req) {
   if (req.path.rfind("/v1/messages", 0) == 0) return WireFormat::anthropic;
   if (req.path.rfind("/v1/chat/", 0) == 0 || req.path.rfind("/v1/completions", 0) == 0) return WireFormat::openai;
   if (req.has_header("anthropic-version") || req.has_header("x-api-key")) return WireFormat::anthropic;
   return WireFormat::openai;
 }
 
-void send_json(httplib::Response& res, int status, const json& body) {
+void send_json(http::Response& res, int status, const json& body) {
   res.status = status;
   res.set_content(body.dump(-1, ' ', false, json::error_handler_t::replace), "application/json");
 }
 
-void send_error(httplib::Response& res, WireFormat wire, const Error& error) {
+void send_error(http::Response& res, WireFormat wire, const Error& error) {
   HttpError e = to_http_error(wire, error);
   if (e.retry_after_s > 0) {
     res.set_header("retry-after", std::to_string(e.retry_after_s));
     res.set_header("x-should-retry", "true");
   }
   send_json(res, e.status, e.body);
-  current_request_stats().note = error.message;
+  res.stats->note = error.message.substr(0, 200);
 }
 
-bool parse_body(const httplib::Request& req, httplib::Response& res, WireFormat wire, json& out) {
-  out = json::parse(req.body, nullptr, /*allow_exceptions=*/false);
-  if (out.is_discarded()) {
-    send_error(res, wire, make_error(ErrorKind::invalid_request, "the request body is not valid JSON"));
+bool parse_body(const http::Request& req, http::Response& res, WireFormat wire, json& out) {
+  auto parsed = parse_json_limited(req.body, "the request body");
+  if (!parsed.ok()) {
+    send_error(res, wire, parsed.error());
     return false;
   }
+  out = std::move(parsed.value());
   return true;
 }
 
-std::shared_ptr<const ServerModel> require_model(ServerState& s, httplib::Response& res, WireFormat wire) {
+std::shared_ptr<const ServerModel> require_model(ServerState& s, http::Response& res, WireFormat wire) {
   auto model = s.model();
   if (model) return model;
   std::string err = s.loading_error();
@@ -97,9 +91,8 @@ Result<PreparedRequest> prepare_request(const ServerModel& model, WireFormat wir
   return out;
 }
 
-void record_generation(ServerState& s, const engine::Generation& g) {
+void record_generation(ServerState& s, const engine::Generation& g, RequestStats& st) {
   s.metrics.observe_generation(g.n_prompt, g.n_cached, g.n_generated, g.ttft_ms / 1000.0, g.decode_ms / 1000.0);
-  RequestStats& st = current_request_stats();
   st.generated = true;
   st.n_prompt = g.n_prompt;
   st.n_cached = g.n_cached;
@@ -109,75 +102,128 @@ void record_generation(ServerState& s, const engine::Generation& g) {
   if (g.finish == engine::FinishReason::cancelled && st.note.empty()) st.note = "cancelled";
 }
 
-Result<engine::Generation> collect_generation(ServerState& s, const httplib::Request& req, ActiveGeneration& active) {
-  int fd = find_connection_socket(req.local_port, req.remote_addr, req.remote_port);
-  // The peer is checked every 100 ms whether or not pieces arrive: a steady flow of tokens must
-  // not hide a client that left (it did: the generation ran to max_tokens for nobody).
-  auto next_check = std::chrono::steady_clock::now();
-  for (;;) {
-    auto item = active.channel->pop(milliseconds(100));
-    if (std::chrono::steady_clock::now() >= next_check) {
-      next_check = std::chrono::steady_clock::now() + milliseconds(100);
-      if (peer_closed(fd)) {
-        active.cancel->store(true);
-        current_request_stats().note = "cancelled: client disconnected";
-        return make_error(ErrorKind::cancelled, "client disconnected");
-      }
+Result<std::shared_ptr<GenerationFeed>> start_feed(RequestQueue& queue, std::vector<token_id> prompt,
+                                                   engine::GenerateOptions options) {
+  auto feed = std::make_shared<GenerationFeed>();
+  QueuedGeneration job;
+  job.prompt = std::move(prompt);
+  job.options = std::move(options);
+  job.cancel = feed->cancel;
+  // The callbacks run on engine threads: append under the lock, then wake the connection.
+  job.on_token = [feed](std::string_view text, token_id) {
+    if (!text.empty()) {
+      std::lock_guard<std::mutex> lock(feed->mu);
+      feed->pieces.emplace_back(text);
     }
-    if (!item) continue;
-    if (item->kind == StreamItem::Kind::done) {
-      record_generation(s, item->generation);
-      return std::move(item->generation);
+    feed->notifier->notify();
+    return !feed->cancel->load();
+  };
+  job.on_done = [feed](Result<engine::Generation> r) {
+    {
+      std::lock_guard<std::mutex> lock(feed->mu);
+      feed->result.emplace(std::move(r));
     }
-    if (item->kind == StreamItem::Kind::failed) return std::move(item->error);
-  }
+    feed->notifier->notify();
+  };
+  PS_TRY(queue.submit(std::move(job)));
+  return feed;
 }
 
-void stream_generation(ServerState& s, const httplib::Request& req, httplib::Response& res,
-                       ActiveGeneration active, StreamRenderer r) {
-  int fd = find_connection_socket(req.local_port, req.remote_addr, req.remote_port);
-  auto renderer = std::make_shared<StreamRenderer>(std::move(r));
+Error cut_short_error(const ServerState& s) {
+  if (s.stopping.load())
+    return make_error(ErrorKind::overloaded, "the server is shutting down; the reply was cut short");
+  return make_error(ErrorKind::internal, "the generation was stopped by the server before it ended");
+}
+
+// The end of a feed as the client must see it: the generation, or the error to report.
+static Result<engine::Generation> outcome(ServerState& s, Result<engine::Generation>&& r, RequestStats& stats) {
+  if (r.ok()) {
+    record_generation(s, r.value(), stats);
+    // Cancelled, yet not by this client (it would be gone): shutdown or the engine.
+    if (r->finish == engine::FinishReason::cancelled) return cut_short_error(s);
+    return std::move(r);
+  }
+  if (r.error().kind == ErrorKind::cancelled) return cut_short_error(s);
+  return std::move(r);
+}
+
+static std::function<void(http::EndReason)> ender(std::shared_ptr<GenerationFeed> feed,
+                                                  std::shared_ptr<RequestStats> stats) {
+  return [feed, stats](http::EndReason why) {
+    if (why == http::EndReason::client_gone) {
+      feed->cancel->store(true);
+      stats->note = "cancelled: client disconnected";
+      return;
+    }
+    feed->cancel->store(true);
+    std::lock_guard<std::mutex> lock(feed->mu);
+    feed->stopped = true;
+  };
+}
+
+void await_generation(ServerState& s, http::Response& res, WireFormat wire, std::shared_ptr<GenerationFeed> feed,
+                      ReplyFn reply) {
+  auto d = std::make_shared<http::Deferred>();
+  d->notifier = feed->notifier;
   ServerState* sp = &s;
+  d->poll = [sp, feed, wire, reply](http::Response& r, std::string&) {
+    std::optional<Result<engine::Generation>> result;
+    {
+      std::lock_guard<std::mutex> lock(feed->mu);
+      if (!feed->result && !feed->stopped) return false;
+      if (feed->result) result.emplace(std::move(*feed->result));
+    }
+    auto end = result ? outcome(*sp, std::move(*result), *r.stats) : Result<engine::Generation>(cut_short_error(*sp));
+    if (!end.ok()) send_error(r, wire, end.error());
+    else reply(end.value(), r);
+    return true;
+  };
+  d->end = ender(feed, res.stats);
+  res.deferred = std::move(d);
+}
+
+void stream_generation(ServerState& s, http::Response& res, std::shared_ptr<GenerationFeed> feed, StreamRenderer r) {
+  auto renderer = std::make_shared<StreamRenderer>(std::move(r));
+  auto d = std::make_shared<http::Deferred>();
+  d->notifier = feed->notifier;
+  d->stream = true;
+  d->keepalive_ms = s.config.ping_interval_ms;
+  d->keepalive = [renderer] { return renderer->keepalive(); };
   res.status = 200;
+  res.content_type = "text/event-stream";
   res.set_header("Cache-Control", "no-cache");
   res.set_header("X-Accel-Buffering", "no");
-  res.set_chunked_content_provider("text/event-stream", [sp, active, renderer, fd](size_t, httplib::DataSink& sink) {
-    RequestStats& stats = current_request_stats();
-    auto write = [&](const std::string& bytes) { return bytes.empty() || sink.write(bytes.data(), bytes.size()); };
-    auto hang_up = [&] {
-      active.cancel->store(true);
-      stats.note = "cancelled: client disconnected";
-      return false;
-    };
-    if (!write(renderer->start())) return hang_up();
-    auto last_write = Clock::now();
-    const auto ping_every = milliseconds(sp->config.ping_interval_ms);
-    for (;;) {
-      auto item = active.channel->pop(milliseconds(100));
-      if (!item) {
-        if (peer_closed(fd)) return hang_up();
-        if (Clock::now() - last_write >= ping_every) {
-          if (!write(renderer->keepalive())) return hang_up();
-          last_write = Clock::now();
-        }
-        continue;
-      }
-      if (item->kind == StreamItem::Kind::piece) {
-        if (!write(renderer->text(item->text)) || peer_closed(fd)) return hang_up();
-        last_write = Clock::now();
-        continue;
-      }
-      if (item->kind == StreamItem::Kind::done) {
-        record_generation(*sp, item->generation);
-        write(renderer->finish(item->generation));
-      } else {
-        stats.note = item->error.message;
-        write(renderer->error(item->error));
-      }
-      sink.done();
-      return true;
+  ServerState* sp = &s;
+  auto started = std::make_shared<bool>(false);
+  d->poll = [sp, feed, renderer, started](http::Response& res, std::string& out) {
+    if (!*started) {
+      *started = true;
+      out += renderer->start();
     }
-  });
+    std::deque<std::string> pieces;
+    std::optional<Result<engine::Generation>> result;
+    bool stopped;
+    {
+      std::lock_guard<std::mutex> lock(feed->mu);
+      pieces.swap(feed->pieces);
+      if (feed->result) result.emplace(std::move(*feed->result));
+      stopped = feed->stopped;
+    }
+    for (const auto& p : pieces) out += renderer->text(p);
+    if (!result && !stopped) return false;
+    auto end = result ? outcome(*sp, std::move(*result), *res.stats) : Result<engine::Generation>(cut_short_error(*sp));
+    if (end.ok()) {
+      out += renderer->finish(end.value());
+    } else {
+      // An engine error, or a cancel the client did not ask for (shutdown): an error event,
+      // never the events of a normal end.
+      res.stats->note = end.error().message;
+      out += renderer->error(end.error());
+    }
+    return true;
+  };
+  d->end = ender(feed, res.stats);
+  res.deferred = std::move(d);
 }
 
 }  // namespace pensieve::server

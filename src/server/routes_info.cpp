@@ -46,12 +46,12 @@ static bool model_id_known(const ServerModel& m, const std::string& id) {
 }
 
 void register_info_routes(ServerState& s) {
-  auto root = [](const httplib::Request&, httplib::Response& res) {
+  auto root = [](const http::Request&, http::Response& res) {
     res.set_content("pensieve: local LLM server (Anthropic /v1/messages, OpenAI /v1/chat/completions)\n",
                     "text/plain");
   };
-  s.http.Get("/", root);
-  s.http.Get("/health", [&s](const httplib::Request&, httplib::Response& res) {
+  s.router.add("GET", "/", root);
+  s.router.add("GET", "/health", [&s](const http::Request&, http::Response& res) {
     auto model = s.model();
     double uptime = std::chrono::duration<double>(std::chrono::steady_clock::now() - s.started).count();
     if (!model) {
@@ -66,7 +66,7 @@ void register_info_routes(ServerState& s) {
                          {"n_ctx", model->info.n_ctx},
                          {"uptime_s", uptime}});
   });
-  s.http.Get("/metrics", [&s](const httplib::Request&, httplib::Response& res) {
+  s.router.add("GET", "/metrics", [&s](const http::Request&, http::Response& res) {
     LiveGauges g;
     if (RequestQueue* queue = s.queue()) {
       g.waiting = queue->waiting();
@@ -80,7 +80,7 @@ void register_info_routes(ServerState& s) {
     if (auto model = s.model(); model && model->engine_stats) g.engine = model->engine_stats();
     res.set_content(s.metrics.render(g), "text/plain; version=0.0.4");
   });
-  s.http.Get("/v1/models", [&s](const httplib::Request& req, httplib::Response& res) {
+  s.router.add("GET", "/v1/models", [&s](const http::Request& req, http::Response& res) {
     auto model = require_model(s, res, wire_for(req));
     if (!model) return;
     std::time_t created = std::time(nullptr) -
@@ -94,11 +94,11 @@ void register_info_routes(ServerState& s) {
                          {"first_id", data.front()["id"]},
                          {"last_id", data.back()["id"]}});
   });
-  s.http.Get(R"(/v1/models/([^/]+))", [&s](const httplib::Request& req, httplib::Response& res) {
+  s.router.add("GET", "/v1/models/*", [&s](const http::Request& req, http::Response& res) {
     WireFormat wire = wire_for(req);
     auto model = require_model(s, res, wire);
     if (!model) return;
-    std::string id = req.matches[1];
+    std::string id = req.params.at(0);
     if (!model_id_known(*model, id))
       return send_error(res, wire, make_error(ErrorKind::not_found, "model '" + id + "' not found"));
     send_json(res, 200, model_entry(*model, id, std::time(nullptr)));

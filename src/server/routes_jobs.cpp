@@ -1,6 +1,5 @@
 // Jobs: POST /v1/jobs -> 202 {id}; GET /v1/jobs/{id}; GET /v1/jobs/{id}/stream (SSE, resumable
 // with Last-Event-ID); DELETE /v1/jobs/{id} cancels.
-#include "server/connection.h"
 #include "server/openai.h"
 #include "server/server_state.h"
 #include "server/sse.h"
@@ -51,7 +50,7 @@ static Result<ChatRequest> parse_job(json body, const std::string& default_model
   return make_error(ErrorKind::invalid_request, "a job needs 'messages' or 'prompt'");
 }
 
-static void handle_create(ServerState& s, const httplib::Request& req, httplib::Response& res) {
+static void handle_create(ServerState& s, const http::Request& req, http::Response& res) {
   WireFormat wire = wire_for(req);
   json body;
   if (!parse_body(req, res, wire, body)) return;
@@ -99,62 +98,55 @@ static void handle_create(ServerState& s, const httplib::Request& req, httplib::
   send_json(res, 202, job->to_json());
 }
 
-static std::shared_ptr<Job> find_job(ServerState& s, const httplib::Request& req, httplib::Response& res) {
-  std::string id = req.matches[1];
+static std::shared_ptr<Job> find_job(ServerState& s, const http::Request& req, http::Response& res) {
+  std::string id = req.params.at(0);
   auto job = s.jobs.find(id);
   if (!job) send_error(res, wire_for(req), make_error(ErrorKind::not_found, "job '" + id + "' not found"));
   return job;
 }
 
-static uint64_t last_event_id(const httplib::Request& req) {
-  std::string v = req.get_header_value("Last-Event-ID");
-  if (v.empty()) v = req.get_param_value("last_event_id");
+static uint64_t last_event_id(const http::Request& req) {
+  std::string v = req.header("Last-Event-ID");
+  if (v.empty()) v = req.query_param("last_event_id");
   if (v.empty() || v.find_first_not_of("0123456789") != std::string::npos || v.size() > 19) return 0;
   return std::stoull(v);
 }
 
-static void handle_stream(ServerState& s, const httplib::Request& req, httplib::Response& res) {
+static void handle_stream(ServerState& s, const http::Request& req, http::Response& res) {
   auto job = find_job(s, req, res);
   if (!job) return;
-  uint64_t after = last_event_id(req);
-  int fd = find_connection_socket(req.local_port, req.remote_addr, req.remote_port);
-  ServerState* sp = &s;
-  res.set_header("Cache-Control", "no-cache");
-  res.set_chunked_content_provider("text/event-stream", [job, after, fd, sp](size_t, httplib::DataSink& sink) mutable {
-    auto last_write = Clock::now();
-    for (;;) {
-      bool terminal = false;
-      auto events = job->events_after(after, std::chrono::milliseconds(100), &terminal);
-      for (const auto& e : events) {
-        std::string bytes = sse_event(e.name, e.data, e.id);
-        if (!sink.write(bytes.data(), bytes.size())) return false;
-        after = e.id;
-        last_write = Clock::now();
-      }
-      if (terminal && events.empty()) {
-        sink.done();
-        return true;
-      }
-      if (events.empty()) {
-        if (peer_closed(fd) || sp->stopping.load()) return false;
-        if (Clock::now() - last_write >= std::chrono::milliseconds(sp->config.ping_interval_ms)) {
-          std::string ping = sse_comment("ping");
-          if (!sink.write(ping.data(), ping.size())) return false;
-          last_write = Clock::now();
-        }
-      }
+  auto d = std::make_shared<http::Deferred>();
+  job->add_watcher(d->notifier);
+  d->stream = true;
+  d->keepalive_ms = s.config.ping_interval_ms;
+  d->keepalive = [] { return sse_comment("ping"); };
+  auto after = std::make_shared<uint64_t>(last_event_id(req));
+  auto ended = std::make_shared<bool>(false);
+  d->poll = [job, after, ended](http::Response&, std::string& out) {
+    bool terminal = false;
+    auto events = job->events_after(*after, std::chrono::milliseconds(0), &terminal);
+    for (const auto& e : events) {
+      out += sse_event(e.name, e.data, e.id);
+      *after = e.id;
     }
-  });
+    return (terminal && events.empty()) || *ended;
+  };
+  // The job lives on without this stream: leaving (client gone, shutdown) cancels nothing.
+  d->end = [ended](http::EndReason) { *ended = true; };
+  res.status = 200;
+  res.content_type = "text/event-stream";
+  res.set_header("Cache-Control", "no-cache");
+  res.deferred = std::move(d);
 }
 
 void register_job_routes(ServerState& s) {
-  s.http.Post("/v1/jobs", [&s](const httplib::Request& req, httplib::Response& res) { handle_create(s, req, res); });
-  s.http.Get(R"(/v1/jobs/([^/]+))", [&s](const httplib::Request& req, httplib::Response& res) {
+  s.router.add("POST", "/v1/jobs", [&s](const http::Request& req, http::Response& res) { handle_create(s, req, res); });
+  s.router.add("GET", "/v1/jobs/*", [&s](const http::Request& req, http::Response& res) {
     if (auto job = find_job(s, req, res)) send_json(res, 200, job->to_json());
   });
-  s.http.Get(R"(/v1/jobs/([^/]+)/stream)",
-             [&s](const httplib::Request& req, httplib::Response& res) { handle_stream(s, req, res); });
-  s.http.Delete(R"(/v1/jobs/([^/]+))", [&s](const httplib::Request& req, httplib::Response& res) {
+  s.router.add("GET", "/v1/jobs/*/stream",
+             [&s](const http::Request& req, http::Response& res) { handle_stream(s, req, res); });
+  s.router.add("DELETE", "/v1/jobs/*", [&s](const http::Request& req, http::Response& res) {
     auto job = find_job(s, req, res);
     if (!job) return;
     job->cancel_flag()->store(true);

@@ -8,7 +8,7 @@ namespace pensieve::server {
 
 using nlohmann::json;
 
-static void handle_completion(ServerState& s, const httplib::Request& req, httplib::Response& res, bool chat) {
+static void handle_completion(ServerState& s, const http::Request& req, http::Response& res, bool chat) {
   const WireFormat wire = WireFormat::openai;
   json body;
   if (!parse_body(req, res, wire, body)) return;
@@ -19,19 +19,21 @@ static void handle_completion(ServerState& s, const httplib::Request& req, httpl
   ChatRequest& request = parsed.value();
   auto prepared = prepare_request(*model, wire, request);
   if (!prepared.ok()) return send_error(res, wire, prepared.error());
-  auto active = start_generation(*s.queue(), std::move(prepared->prompt.tokens), request.options);
-  if (!active.ok()) return send_error(res, wire, active.error());
+  auto feed = start_feed(*s.queue(), std::move(prepared->prompt.tokens), request.options);
+  if (!feed.ok()) return send_error(res, wire, feed.error());
 
   const std::string id = random_id(chat ? "chatcmpl-" : "cmpl-");
   const int64_t created = std::time(nullptr);
   const std::vector<std::string> names =
       (!chat || request.tool_choice == ToolChoice::none) ? std::vector<std::string>{} : tool_names(request.tools);
   if (!request.stream) {
-    auto gen = collect_generation(s, req, active.value());
-    if (!gen.ok()) return send_error(res, wire, gen.error());
-    if (!chat) return send_json(res, 200, openai_completion_response(id, created, request.model, gen->text, gen.value()));
-    ParsedReply reply = names.empty() ? ParsedReply{gen->text, {}} : parse_reply(gen->text, names, "call_");
-    return send_json(res, 200, openai_chat_response(id, created, request.model, reply, gen.value()));
+    std::string model_name = request.model;
+    return await_generation(s, res, wire, std::move(feed.value()),
+                            [id, created, model_name, names, chat](const engine::Generation& g, http::Response& r) {
+                              if (!chat) return send_json(r, 200, openai_completion_response(id, created, model_name, g.text, g));
+                              ParsedReply reply = names.empty() ? ParsedReply{g.text, {}} : parse_reply(g.text, names, "call_");
+                              send_json(r, 200, openai_chat_response(id, created, model_name, reply, g));
+                            });
   }
   auto stream = std::make_shared<OpenAIStream>(id, created, request.model, chat, request.include_usage, names);
   StreamRenderer r;
@@ -40,14 +42,14 @@ static void handle_completion(ServerState& s, const httplib::Request& req, httpl
   r.finish = [stream](const engine::Generation& g) { return stream->finish(g); };
   r.error = [](const Error& e) { return OpenAIStream::error(e); };
   r.keepalive = [] { return std::string(": ping\n\n"); };
-  stream_generation(s, req, res, std::move(active.value()), std::move(r));
+  stream_generation(s, res, std::move(feed.value()), std::move(r));
 }
 
 void register_openai_routes(ServerState& s) {
-  s.http.Post("/v1/chat/completions",
-              [&s](const httplib::Request& req, httplib::Response& res) { handle_completion(s, req, res, true); });
-  s.http.Post("/v1/completions",
-              [&s](const httplib::Request& req, httplib::Response& res) { handle_completion(s, req, res, false); });
+  s.router.add("POST", "/v1/chat/completions",
+              [&s](const http::Request& req, http::Response& res) { handle_completion(s, req, res, true); });
+  s.router.add("POST", "/v1/completions",
+              [&s](const http::Request& req, http::Response& res) { handle_completion(s, req, res, false); });
 }
 
 }  // namespace pensieve::server

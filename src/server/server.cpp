@@ -4,6 +4,9 @@
 #include <thread>
 
 #include "server/auth.h"
+#include "server/http/loop.h"
+#include "server/json_limits.h"
+#include "server/request_checks.h"
 #include "server/server_state.h"
 
 namespace pensieve::server {
@@ -12,11 +15,10 @@ using Clock = std::chrono::steady_clock;
 
 struct Server::State : ServerState {
   using ServerState::ServerState;
+  std::unique_ptr<http::Loop> loop;
 };
 
 namespace {
-
-thread_local Clock::time_point t_request_start;
 
 // Metric label: the route, with ids collapsed so the label set stays small.
 std::string endpoint_label(const std::string& path) {
@@ -30,29 +32,57 @@ std::string endpoint_label(const std::string& path) {
   return "other";
 }
 
-void log_request(ServerState& s, const httplib::Request& req, const httplib::Response& res) {
+// Printable (no control bytes) and short: request paths come from clients.
+std::string loggable(std::string_view s) {
+  std::string out;
+  for (char c : s.substr(0, 200)) out += (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) ? '?' : c;
+  return out;
+}
+
+void log_request(ServerState& s, const http::Request& req, const http::Response& res, double total_ms) {
   s.metrics.count_request(endpoint_label(req.path), res.status);
   if (!s.config.log_requests) return;
-  const RequestStats& st = current_request_stats();
-  double total_ms = std::chrono::duration<double, std::milli>(Clock::now() - t_request_start).count();
-  char line[512];
+  const RequestStats& st = *res.stats;
+  std::string method = req.method.empty() ? "-" : loggable(req.method);
+  std::string path = req.path.empty() ? "-" : loggable(req.path);
+  char line[768];
   if (st.generated) {
     double tps = st.decode_ms > 0 ? 1000.0 * st.n_generated / st.decode_ms : 0.0;
     std::snprintf(line, sizeof line, "%s %s %d in=%d out=%d cached=%d ttft=%.1fms %.1f tok/s %.0fms%s%s",
-                  req.method.c_str(), req.path.c_str(), res.status, st.n_prompt, st.n_generated, st.n_cached,
-                  st.ttft_ms, tps, total_ms, st.note.empty() ? "" : " ", st.note.c_str());
+                  method.c_str(), path.c_str(), res.status, st.n_prompt, st.n_generated, st.n_cached, st.ttft_ms, tps,
+                  total_ms, st.note.empty() ? "" : " ", loggable(st.note).c_str());
   } else {
-    std::snprintf(line, sizeof line, "%s %s %d %.0fms%s%s", req.method.c_str(), req.path.c_str(), res.status,
-                  total_ms, st.note.empty() ? "" : " ", st.note.c_str());
+    std::snprintf(line, sizeof line, "%s %s %d %.0fms%s%s", method.c_str(), path.c_str(), res.status, total_ms,
+                  st.note.empty() ? "" : " ", loggable(st.note).c_str());
   }
   std::fprintf(stderr, "pensieve: %s\n", line);
 }
 
-// Authentication and CORS, before any route runs.
-httplib::Server::HandlerResponse pre_route(ServerState& s, const httplib::Request& req, httplib::Response& res) {
-  t_request_start = Clock::now();
-  current_request_stats() = RequestStats{};
-  std::string allow = cors_allow_origin(s.config.cors_origins, req.get_header_value("Origin"));
+// Errors the HTTP layer finds itself (malformed request, limits, too many connections) in the
+// shape of the API the request was meant for.
+http::Response layer_error(int status, const http::Request& req, const std::string& message) {
+  ErrorKind kind = ErrorKind::invalid_request;
+  if (status == 413) kind = ErrorKind::resource_exhausted;
+  else if (status == 503) kind = ErrorKind::overloaded;
+  else if (status >= 500) kind = ErrorKind::internal;
+  else if (status == 404) kind = ErrorKind::not_found;
+  http::Response res;
+  HttpError e = to_http_error(wire_for(req), make_error(kind, message));
+  send_json(res, status, e.body);
+  if (status == 503) res.set_header("Retry-After", "1");
+  res.stats->note = message.substr(0, 200);
+  return res;
+}
+
+// Checks (Host, header bytes, content type), CORS and authentication, then the route.
+void serve(ServerState& s, http::Request& req, http::Response& res) {
+  const WireFormat wire = wire_for(req);
+  if (auto refused = screen_request(s.config, req.method, req.path, req.headers, wire)) {
+    send_json(res, refused->status, refused->body);
+    res.stats->note = "refused: " + refused->body.dump().substr(0, 160);
+    return;
+  }
+  std::string allow = cors_allow_origin(s.config.cors_origins, req.header("Origin"));
   if (!allow.empty()) {
     res.set_header("Access-Control-Allow-Origin", allow);
     res.set_header("Vary", "Origin");
@@ -65,54 +95,57 @@ httplib::Server::HandlerResponse pre_route(ServerState& s, const httplib::Reques
       res.set_header("Access-Control-Max-Age", "600");
     }
     res.status = 204;
-    return httplib::Server::HandlerResponse::Handled;
+    return;
   }
-  if (req.path == "/health") return httplib::Server::HandlerResponse::Unhandled;
-  if (!key_accepted(s.config.api_key, req.get_header_value("x-api-key"), req.get_header_value("Authorization"))) {
-    send_error(res, wire_for(req), make_error(ErrorKind::unauthorized, "invalid x-api-key"));
-    return httplib::Server::HandlerResponse::Handled;
+  if (req.path != "/health" && !key_accepted(s.config.api_key, req.header("x-api-key"), req.header("Authorization"))) {
+    send_error(res, wire, make_error(ErrorKind::unauthorized, "invalid x-api-key"));
+    return;
   }
-  return httplib::Server::HandlerResponse::Unhandled;
-}
-
-// Errors cpp-httplib produces itself (404, 413, 400 on a malformed request) get each API's JSON.
-httplib::Server::HandlerResponse fill_error(const httplib::Request& req, httplib::Response& res) {
-  if (!res.body.empty() || res.is_chunked_content_provider_) return httplib::Server::HandlerResponse::Unhandled;
-  Error e;
-  if (res.status == 404) e = make_error(ErrorKind::not_found, "Not found: " + req.method + " " + req.path);
-  else if (res.status == 413) e = make_error(ErrorKind::resource_exhausted, "Request exceeds the maximum allowed number of bytes.");
-  else if (res.status == 405) e = make_error(ErrorKind::invalid_request, "Method not allowed: " + req.method + " " + req.path);
-  else if (res.status < 500) e = make_error(ErrorKind::invalid_request, "Bad request");
-  else e = make_error(ErrorKind::internal, "Internal server error");
-  int status = res.status;
-  send_json(res, status, to_http_error(wire_for(req), e).body);
-  return httplib::Server::HandlerResponse::Handled;
+  bool path_known = false;
+  std::string allowed_methods;
+  const http::Handler* handler = s.router.find(req, &path_known, &allowed_methods);
+  if (!handler) {
+    if (path_known) {
+      res.set_header("Allow", allowed_methods);
+      send_json(res, 405, to_http_error(wire, make_error(ErrorKind::invalid_request,
+                                                         "Method not allowed: " + loggable(req.method) + " " +
+                                                             loggable(req.path))).body);
+    } else {
+      send_error(res, wire, make_error(ErrorKind::not_found, "Not found: " + loggable(req.method) + " " + loggable(req.path)));
+    }
+    return;
+  }
+  try {
+    (*handler)(req, res);
+  } catch (const nlohmann::json::exception& e) {
+    // A field of an unexpected JSON type that an adapter read without checking: the client's error.
+    res = http::Response{};
+    send_error(res, wire, make_error(ErrorKind::invalid_request, std::string("invalid request: ") + e.what()));
+  }
 }
 
 }  // namespace
 
 Server::Server(ServerConfig config) : state_(std::make_unique<State>(std::move(config))) {
   State& s = *state_;
-  int threads = s.config.http_threads;
-  s.http.new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };
-  s.http.set_payload_max_length(s.config.max_body_bytes);
-  s.http.set_read_timeout(s.config.read_timeout_s, 0);
-  s.http.set_keep_alive_timeout(s.config.idle_timeout_s);
-  s.http.set_write_timeout(30, 0);
-  s.http.set_pre_routing_handler([&s](const httplib::Request& req, httplib::Response& res) { return pre_route(s, req, res); });
-  s.http.set_error_handler(httplib::Server::HandlerWithResponse(
-      [](const httplib::Request& req, httplib::Response& res) { return fill_error(req, res); }));
-  s.http.set_exception_handler([](const httplib::Request& req, httplib::Response& res, std::exception_ptr ep) {
-    std::string what = "unknown exception";
-    try {
-      if (ep) std::rethrow_exception(ep);
-    } catch (const std::exception& e) {
-      what = e.what();
-    } catch (...) {
-    }
-    send_json(res, 500, to_http_error(wire_for(req), make_error(ErrorKind::internal, "internal error: " + what)).body);
-  });
-  s.http.set_logger([&s](const httplib::Request& req, const httplib::Response& res) { log_request(s, req, res); });
+  set_max_json_depth(s.config.max_json_depth);
+  http::LoopConfig lc;
+  lc.host = s.config.host;
+  lc.port = s.config.port;
+  lc.io_threads = s.config.io_threads;
+  lc.handler_threads = s.config.http_threads;
+  lc.max_body_bytes = s.config.max_body_bytes;
+  lc.max_header_bytes = s.config.max_header_bytes;
+  lc.header_timeout_s = s.config.header_timeout_s;
+  lc.body_timeout_s = s.config.read_timeout_s;
+  lc.idle_timeout_s = s.config.idle_timeout_s;
+  lc.write_timeout_s = s.config.write_timeout_s;
+  lc.max_connections = s.config.max_connections;
+  http::LoopHooks hooks;
+  hooks.serve = [&s](http::Request& req, http::Response& res) { serve(s, req, res); };
+  hooks.error = layer_error;
+  hooks.log = [&s](const http::Request& req, const http::Response& res, double ms) { log_request(s, req, res, ms); };
+  s.loop = std::make_unique<http::Loop>(lc, std::move(hooks));
   register_info_routes(s);
   register_anthropic_routes(s);
   register_openai_routes(s);
@@ -121,33 +154,29 @@ Server::Server(ServerConfig config) : state_(std::make_unique<State>(std::move(c
 
 Server::~Server() { stop(); }
 
-Result<int> Server::bind() {
-  State& s = *state_;
-  int port = s.config.port;
-  if (port == 0) port = s.http.bind_to_any_port(s.config.host);
-  else if (!s.http.bind_to_port(s.config.host, port)) port = -1;
-  if (port <= 0)
-    return make_error(ErrorKind::internal, "cannot listen on " + s.config.host + ":" + std::to_string(s.config.port) +
-                                               " (address in use or not available)");
-  return port;
-}
+Result<int> Server::bind() { return state_->loop->bind(); }
 
 void Server::set_model(std::shared_ptr<const ServerModel> model, std::string loading_error) {
   state_->install(std::move(model), std::move(loading_error));
 }
 
-void Server::run() { state_->http.listen_after_bind(); }
+void Server::run() { state_->loop->run(); }
 
 void Server::stop() {
   State& s = *state_;
   if (s.stopping.exchange(true)) return;
-  s.http.stop();  // no new connections
+  // Idle and slow connections close at once; requests being served may finish within the grace.
+  s.loop->stop_accepting();
   if (RequestQueue* q = s.queue()) {
     auto deadline = Clock::now() + std::chrono::milliseconds(s.config.shutdown_grace_ms);
     while ((q->running() > 0 || q->waiting() > 0) && Clock::now() < deadline)
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    q->shutdown(/*cancel_running=*/true);
+    q->shutdown(/*cancel_running=*/true);  // the rest end now, each with an error event
   }
+  s.loop->end_pending();
+  if (!s.loop->wait_closed(std::chrono::milliseconds(1500)))
+    std::fprintf(stderr, "pensieve: %d connection(s) still open at shutdown; closing them\n", s.loop->connections());
+  s.loop->stop();
 }
 
 }  // namespace pensieve::server

@@ -15,13 +15,23 @@ struct ServerConfig {
   std::string host = "127.0.0.1";
   int port = 8080;  // 0: any free port
   std::string api_key;  // empty: no authentication
-  std::vector<std::string> cors_origins;
+  std::vector<std::string> cors_origins;  // empty: no CORS headers at all
+  // Host names (besides loopback ones) a loopback-bound server answers to; "*" turns the check
+  // off; ".example.com" allows that domain's subdomains. Off loopback the check applies only
+  // when this is non-empty.
+  std::vector<std::string> allowed_hosts;
+  int max_json_depth = 128;  // nesting of arrays/objects in any request JSON
   int workers = 1;       // at least this many queue workers (the model's n_parallel decides)
   int max_queue = 16;    // requests allowed to wait for a worker
-  size_t max_body_bytes = size_t(32) << 20;
-  int read_timeout_s = 60;   // reading a request's headers and body
-  int idle_timeout_s = 5;    // keep-alive connections without a request
-  int http_threads = 64;
+  size_t max_body_bytes = size_t(32) << 20;   // 413 as soon as a body passes it, chunked or not
+  size_t max_header_bytes = size_t(64) << 10;  // request line + headers; 431 beyond
+  int header_timeout_s = 10;  // a new connection's request header must arrive within this
+  int read_timeout_s = 30;    // a request body must arrive within this (408 beyond)
+  int idle_timeout_s = 5;     // keep-alive connections without a request
+  int write_timeout_s = 30;   // a client that reads nothing for this long is dropped
+  int max_connections = 4096; // open connections; beyond, 503 at once
+  int io_threads = 2;         // event-loop threads (connections never hold one)
+  int http_threads = 4;       // threads that run routes (JSON parsing, templates, tokenizing)
   int ping_interval_ms = 10000;  // keep-alive events while a stream has nothing to send
   size_t max_jobs = 256;         // finished jobs kept for GET / stream resumption
   int job_ttl_s = 3600;

@@ -1,17 +1,18 @@
 // Internal to the server: the state routes share, and helpers for responses and generations.
 #pragma once
 
-#include <httplib.h>
-
 #include <atomic>
 #include <chrono>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 
 #include "server/errors.h"
-#include "server/generation.h"
+#include "server/http/router.h"
+#include "server/http/types.h"
 #include "server/jobs.h"
 #include "server/metrics.h"
 #include "server/prompt.h"
@@ -20,20 +21,13 @@
 
 namespace pensieve::server {
 
-// Filled by a route while it serves a request; read by the access logger (same thread).
-struct RequestStats {
-  bool generated = false;
-  int n_prompt = 0, n_cached = 0, n_generated = 0;
-  double ttft_ms = 0, decode_ms = 0;
-  std::string note;  // e.g. "cancelled: client disconnected"
-};
-RequestStats& current_request_stats();
+using RequestStats = http::RequestStats;
 
 struct ServerState {
   explicit ServerState(ServerConfig c);
 
   ServerConfig config;
-  httplib::Server http;
+  http::Router router;
   Metrics metrics;
   JobRegistry jobs;
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
@@ -52,14 +46,14 @@ struct ServerState {
 
 // Which error shape a request gets: Anthropic for /v1/messages* and requests that carry
 // Anthropic headers, OpenAI otherwise.
-WireFormat wire_for(const httplib::Request& req);
+WireFormat wire_for(const http::Request& req);
 
-void send_json(httplib::Response& res, int status, const nlohmann::json& body);
-void send_error(httplib::Response& res, WireFormat wire, const Error& error);
-// Parses the body as JSON or sends a 400 and returns false.
-bool parse_body(const httplib::Request& req, httplib::Response& res, WireFormat wire, nlohmann::json& out);
+void send_json(http::Response& res, int status, const nlohmann::json& body);
+void send_error(http::Response& res, WireFormat wire, const Error& error);
+// Parses the body as JSON (depth-limited) or sends a 400 and returns false.
+bool parse_body(const http::Request& req, http::Response& res, WireFormat wire, nlohmann::json& out);
 // The model, or sends 503 (still loading / failed to load) and returns null.
-std::shared_ptr<const ServerModel> require_model(ServerState& s, httplib::Response& res, WireFormat wire);
+std::shared_ptr<const ServerModel> require_model(ServerState& s, http::Response& res, WireFormat wire);
 
 // Prompt rendering + context fitting shared by every generation endpoint.
 struct PreparedRequest {
@@ -68,8 +62,29 @@ struct PreparedRequest {
 };
 Result<PreparedRequest> prepare_request(const ServerModel& model, WireFormat wire, ChatRequest& request);
 
-// Waits for a whole generation (non-streaming responses). Cancels it when the client hangs up.
-Result<engine::Generation> collect_generation(ServerState& s, const httplib::Request& req, ActiveGeneration& active);
+// A generation in flight as the HTTP layer sees it: the engine thread appends pieces and the
+// result and wakes the connection; the connection drains them on its strand.
+struct GenerationFeed {
+  std::mutex mu;
+  std::deque<std::string> pieces;
+  std::optional<Result<engine::Generation>> result;
+  bool stopped = false;  // the server is stopping and no result will be waited for
+  std::shared_ptr<std::atomic<bool>> cancel = std::make_shared<std::atomic<bool>>(false);
+  std::shared_ptr<http::Notifier> notifier = std::make_shared<http::Notifier>();
+};
+// Submits a generation to the queue; fails with `overloaded` when the queue is full.
+Result<std::shared_ptr<GenerationFeed>> start_feed(RequestQueue& queue, std::vector<token_id> prompt,
+                                                   engine::GenerateOptions options);
+
+// The error a generation reports when it ended without its client asking (server shutdown,
+// engine cancellation): never a normal stop.
+Error cut_short_error(const ServerState& s);
+
+// Non-streaming: the response is made by `reply` once the generation ended (a generation cut
+// short by the server becomes an error response instead). Cancels it when the client hangs up.
+using ReplyFn = std::function<void(const engine::Generation&, http::Response&)>;
+void await_generation(ServerState& s, http::Response& res, WireFormat wire, std::shared_ptr<GenerationFeed> feed,
+                      ReplyFn reply);
 
 // How one wire format renders a stream.
 struct StreamRenderer {
@@ -79,11 +94,11 @@ struct StreamRenderer {
   std::function<std::string(const Error&)> error;
   std::function<std::string()> keepalive;
 };
-// Sends an SSE response fed by `active`; the first bytes go out at once.
-void stream_generation(ServerState& s, const httplib::Request& req, httplib::Response& res,
-                       ActiveGeneration active, StreamRenderer renderer);
+// Answers with an SSE stream fed by `feed`; the first bytes go out at once.
+void stream_generation(ServerState& s, http::Response& res, std::shared_ptr<GenerationFeed> feed,
+                       StreamRenderer renderer);
 
-void record_generation(ServerState& s, const engine::Generation& g);
+void record_generation(ServerState& s, const engine::Generation& g, RequestStats& stats);
 
 void register_anthropic_routes(ServerState& s);
 void register_openai_routes(ServerState& s);

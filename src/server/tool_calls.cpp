@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <random>
 
+#include "server/json_limits.h"
+
 namespace pensieve::server {
 
 namespace {
@@ -52,7 +54,9 @@ ToolCallParser::ToolCallParser(std::vector<std::string> tool_names, std::string 
     : names_(std::move(tool_names)), id_prefix_(std::move(id_prefix)) {}
 
 std::optional<ToolCall> ToolCallParser::parse_call(std::string_view json_text) const {
-  auto j = nlohmann::json::parse(trim(json_text), nullptr, /*allow_exceptions=*/false);
+  auto parsed = parse_json_limited(trim(json_text), "a tool call");
+  if (!parsed.ok()) return std::nullopt;
+  const nlohmann::json& j = parsed.value();
   if (!j.is_object() || !j.contains("name") || !j["name"].is_string()) return std::nullopt;
   std::string name = j["name"];
   if (std::find(names_.begin(), names_.end(), name) == names_.end()) return std::nullopt;
@@ -61,8 +65,8 @@ std::optional<ToolCall> ToolCallParser::parse_call(std::string_view json_text) c
     if (!j.contains(key)) continue;
     args = j[key];
     if (args.is_string()) {  // some models emit the arguments as a JSON string
-      auto inner = nlohmann::json::parse(args.get<std::string>(), nullptr, false);
-      args = inner.is_object() ? inner : nlohmann::json::object();
+      auto inner = parse_json_limited(args.get<std::string>(), "tool call arguments");
+      args = inner.ok() && inner->is_object() ? std::move(inner.value()) : nlohmann::json::object();
     }
     break;
   }
