@@ -153,6 +153,7 @@ static std::function<void(http::EndReason)> ender(std::shared_ptr<GenerationFeed
     if (why == http::EndReason::client_gone) {
       feed->cancel->store(true);
       stats->note = "cancelled: client disconnected";
+      stats->client_gone = true;
       return;
     }
     feed->cancel->store(true);

@@ -40,19 +40,21 @@ std::string loggable(std::string_view s) {
 }
 
 void log_request(ServerState& s, const http::Request& req, const http::Response& res, double total_ms) {
-  s.metrics.count_request(endpoint_label(req.path), res.status);
-  if (!s.config.log_requests) return;
   const RequestStats& st = *res.stats;
+  // A client that left before a non-streaming reply was sent got nothing: nginx's 499.
+  const int status = st.client_gone && !(res.deferred && res.deferred->stream) ? 499 : res.status;
+  s.metrics.count_request(endpoint_label(req.path), status);
+  if (!s.config.log_requests) return;
   std::string method = req.method.empty() ? "-" : loggable(req.method);
   std::string path = req.path.empty() ? "-" : loggable(req.path);
   char line[768];
   if (st.generated) {
     double tps = st.decode_ms > 0 ? 1000.0 * st.n_generated / st.decode_ms : 0.0;
     std::snprintf(line, sizeof line, "%s %s %d in=%d out=%d cached=%d ttft=%.1fms %.1f tok/s %.0fms%s%s",
-                  method.c_str(), path.c_str(), res.status, st.n_prompt, st.n_generated, st.n_cached, st.ttft_ms, tps,
+                  method.c_str(), path.c_str(), status, st.n_prompt, st.n_generated, st.n_cached, st.ttft_ms, tps,
                   total_ms, st.note.empty() ? "" : " ", loggable(st.note).c_str());
   } else {
-    std::snprintf(line, sizeof line, "%s %s %d %.0fms%s%s", method.c_str(), path.c_str(), res.status, total_ms,
+    std::snprintf(line, sizeof line, "%s %s %d %.0fms%s%s", method.c_str(), path.c_str(), status, total_ms,
                   st.note.empty() ? "" : " ", loggable(st.note).c_str());
   }
   std::fprintf(stderr, "pensieve: %s\n", line);

@@ -83,7 +83,7 @@ TEST(OpenAIRequest, Rejections) {
   r = parse_openai_chat_request(b);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().kind, ErrorKind::invalid_request);
-  EXPECT_EQ(r.error().message, "a field has the wrong type: [json.exception.type_error.302] type must be boolean, but is string");
+  EXPECT_EQ(r.error().message, "stream_options.include_usage: expected a boolean");
   b = minimal();
   b["messages"][0]["content"] = {{{"type", "image_url"}, {"image_url", {{"url", "data:"}}}}};
   r = parse_openai_chat_request(b);

@@ -79,6 +79,7 @@ struct RequestStats {
   int n_prompt = 0, n_cached = 0, n_generated = 0;
   double ttft_ms = 0, decode_ms = 0;
   std::string note;  // e.g. "cancelled: client disconnected"
+  bool client_gone = false;  // the client left before its reply began: logged as 499
 };
 
 struct Response {
