@@ -160,12 +160,16 @@ test('a port already in use: serve exits 1 saying it cannot listen', opts, async
   }
 });
 
-// Waits (event-based: the server's answers, no fixed sleep) until the single engine slot
-// (--parallel 1) is busy, i.e. a request is refused as overloaded.
+// Waits (event-based: the server's own gauges, no fixed sleep) until the single engine slot
+// (--parallel 1) is taken; polling with requests of our own could take the slot first.
 async function untilBusy(server) {
   for (const t0 = Date.now(); Date.now() - t0 < 60000; await sleep(20)) {
-    const r = await fetch(`${server.url}/v1/messages`, json({ ...hello, max_tokens: 1 }));
-    if (r.status === 529) return;
+    const m = await (await fetch(`${server.url}/metrics`)).text();
+    if (/^pensieve_queue_running 1$/m.test(m)) {
+      const r = await fetch(`${server.url}/v1/messages`, json({ ...hello, max_tokens: 1 }));
+      assert.equal(r.status, 529);  // and the queue (--max-queue 0) refuses the next one
+      return;
+    }
   }
   assert.fail('the engine never became busy');
 }
