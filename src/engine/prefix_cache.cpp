@@ -1,5 +1,7 @@
 #include "engine/prefix_cache.h"
 
+#include <algorithm>
+
 namespace pensieve::engine {
 namespace {
 
@@ -20,10 +22,10 @@ uint64_t block_key(uint64_t parent, std::span<const int32_t> tokens) {
 }
 
 int match_prefix(model::BlockPool& pool, std::span<const int32_t> tokens, model::SequenceKv& kv,
-                 std::vector<uint64_t>& keys) {
+                 std::vector<uint64_t>& keys, int min_compute) {
   keys.clear();
   const int bs = pool.block_size();
-  const int n_blocks = (static_cast<int>(tokens.size()) - 1) / bs;  // keep >= 1 token to compute
+  const int n_blocks = std::max(0, static_cast<int>(tokens.size()) - std::max(min_compute, 1)) / bs;
   uint64_t parent = 0;
   for (int i = 0; i < n_blocks; ++i) {
     const auto part = tokens.subspan(static_cast<size_t>(i) * bs, bs);

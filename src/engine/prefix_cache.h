@@ -17,10 +17,10 @@ namespace pensieve::engine {
 uint64_t block_key(uint64_t parent, std::span<const int32_t> tokens);
 
 // For an empty `kv`: adopts (retains) the cached blocks holding the longest prefix of `tokens`,
-// leaving at least one token to compute (its logits are needed). Returns the tokens adopted;
-// `keys` gets the adopted blocks' keys.
+// leaving at least `min_compute` (>= 1) tokens to compute (the last one's logits are needed).
+// Returns the tokens adopted; `keys` gets the adopted blocks' keys.
 int match_prefix(model::BlockPool& pool, std::span<const int32_t> tokens, model::SequenceKv& kv,
-                 std::vector<uint64_t>& keys);
+                 std::vector<uint64_t>& keys, int min_compute = 1);
 
 // Publishes the full blocks of `kv` past keys.size() (their tokens are tokens[0, kv.n_tokens()))
 // so that later requests can find them; extends `keys`.

@@ -10,6 +10,16 @@ namespace pensieve::engine {
 Scheduler::Scheduler(model::BlockPool& pool, SchedulerOptions options) : pool_(pool), options_(options) {
   PS_ASSERT(options_.max_running > 0 && options_.max_step_tokens >= options_.max_running,
             "the step budget must cover one token of every running sequence");
+  if (options_.min_prefill_part > 1 && options_.max_step_tokens >= 4 * options_.min_prefill_part)
+    min_part_ = options_.min_prefill_part;
+}
+
+int Scheduler::prefill_part(const SchedSeq* s, int budget) const {
+  const int remaining = s->remaining();
+  int n = std::min(remaining, budget);
+  if (n < remaining && remaining - n < min_part_) n = remaining - min_part_;  // no short tail
+  if (n < remaining && n < min_part_) return 0;  // not enough room this step
+  return n;
 }
 
 void Scheduler::add(SchedSeq* seq) {
@@ -85,7 +95,8 @@ StepPlan Scheduler::schedule() {
   for (SchedSeq* s : prefilling) {
     if (budget <= 0) break;
     if (std::find(running_.begin(), running_.end(), s) == running_.end()) continue;
-    const int n = std::min(s->remaining(), budget);
+    const int n = prefill_part(s, budget);
+    if (n == 0) continue;
     if (!reserve(s, n, plan)) continue;
     plan.parts.push_back(PlannedPart{s, n, n == s->remaining()});
     budget -= n;
@@ -93,8 +104,13 @@ StepPlan Scheduler::schedule() {
   // 3. Admissions: while there is a free slot, budget and room for the first chunk.
   while (!waiting_.empty() && budget > 0 && static_cast<int>(running_.size()) < options_.max_running) {
     SchedSeq* s = waiting_.front();
-    const int cached = match_prefix(pool_, s->tokens, s->kv, s->block_keys);
-    const int n = std::min(s->remaining(), budget);
+    const int cached = match_prefix(pool_, s->tokens, s->kv, s->block_keys, min_part_);
+    const int n = prefill_part(s, budget);
+    if (n == 0) {  // too little of this step is left for its first part: the next step
+      s->kv.truncate(0);
+      s->block_keys.clear();
+      break;
+    }
     if (!s->kv.reserve(s->kv.n_tokens() + n)) {
       // No room now; the blocks it adopted go back to the cache and it waits for others to end.
       s->kv.truncate(0);

@@ -38,6 +38,11 @@ struct SchedSeq {
 struct SchedulerOptions {
   int max_running = 4;        // sequences in flight at once (--parallel)
   int max_step_tokens = 512;  // tokens per forward step (decode tokens + prefill chunks)
+  // A prompt is computed in parts of at least this many tokens (unless it is shorter), after a
+  // prefix-cache hit too: the CPU's batched kernels give a token the same bits in every call of
+  // 6 tokens or more, so a request's prompt gets the same K/V and logits however it was chunked
+  // or how much of it came from the cache. Applies when max_step_tokens >= 4x this.
+  int min_prefill_part = 8;
 };
 
 struct PlannedPart {
@@ -75,9 +80,12 @@ class Scheduler {
   // itself had to go (preempted, or out of memory when nothing else could be freed).
   bool reserve(SchedSeq* s, int n, StepPlan& plan);
   void preempt(SchedSeq* victim, StepPlan& plan);
+  // The prefill part of s within `budget`: 0 when it must wait for a step with more room.
+  int prefill_part(const SchedSeq* s, int budget) const;
 
   model::BlockPool& pool_;
   SchedulerOptions options_;
+  int min_part_ = 1;  // options_.min_prefill_part where the step budget allows it
   uint64_t next_id_ = 1;
   std::vector<SchedSeq*> running_;  // admission order
   std::deque<SchedSeq*> waiting_;

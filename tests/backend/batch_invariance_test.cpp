@@ -54,3 +54,40 @@ TEST(CpuBatchInvariance, RowsDoNotDependOnTheOtherTokens) {
 
 }  // namespace
 }  // namespace pensieve::cpu
+
+namespace pensieve::cpu {
+namespace {
+
+// The premise of SchedulerOptions::min_prefill_part: at every kernel level, a token's row is the
+// same bits in every call of 6 or more tokens (the prompt parts the scheduler makes), for every
+// weight type; so a prompt's K/V does not depend on its chunking or its prefix-cache hit.
+TEST(CpuBatchInvariance, CallsOfSixOrMoreTokensAgreeForEveryType) {
+  std::mt19937 rng(7);
+  std::normal_distribution<float> dist(0.0f, 1.0f);
+  const int64_t n_cols = 512, n_rows = 48;
+  ThreadPool pool(2);
+  for (GgmlType type : {GgmlType::F32, GgmlType::F16, GgmlType::BF16, GgmlType::Q4_0, GgmlType::Q4_1, GgmlType::Q5_0,
+                        GgmlType::Q5_1, GgmlType::Q8_0, GgmlType::Q2_K, GgmlType::Q3_K, GgmlType::Q4_K,
+                        GgmlType::Q5_K, GgmlType::Q6_K}) {
+    std::vector<float> wf(n_cols * n_rows);
+    for (float& f : wf) f = dist(rng) * 0.1f;
+    std::vector<uint8_t> w(ggml_row_size(type, n_cols) * n_rows);
+    for (int64_t r = 0; r < n_rows; ++r)
+      quantize_row(type, wf.data() + r * n_cols, w.data() + r * ggml_row_size(type, n_cols), n_cols);
+    const WeightView view{type, w.data(), n_cols, n_rows};
+    std::vector<float> x(n_cols * 64);
+    for (float& f : x) f = dist(rng);
+    std::vector<float> ref(n_rows * 64);
+    matmul(view, x.data(), 64, ref.data(), &pool);
+    for (int n_tokens : {6, 7, 8, 13, 37}) {
+      std::vector<float> y(n_rows * n_tokens);
+      matmul(view, x.data(), n_tokens, y.data(), &pool);
+      int differ = 0;
+      for (int64_t i = 0; i < n_rows * n_tokens; ++i) differ += y[i] != ref[i];
+      EXPECT_EQ(differ, 0) << ggml_type_name(type) << ": a call of " << n_tokens << " tokens vs one of 64";
+    }
+  }
+}
+
+}  // namespace
+}  // namespace pensieve::cpu

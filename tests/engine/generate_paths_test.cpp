@@ -126,8 +126,9 @@ TEST(GeneratePaths, PrefixReuseAfterAMidSequenceDivergence) {
   EXPECT_EQ(c->n_cached, 0);
   EXPECT_EQ(c->tokens, b->tokens);
 
-  // A prompt that is a strict prefix of a cached sequence reuses its whole blocks but the one
-  // holding its last token (whose logits are needed).
+  // A prompt that is a strict prefix of a cached sequence (50 tokens) reuses its whole blocks but
+  // the one holding its last token (with 16-token steps the scheduler's minimum prompt part of 8
+  // does not apply: it needs steps of 32 tokens or more).
   auto d = warm->infer(golden_prompt(50), greedy(20));
   ASSERT_TRUE(d.ok());
   EXPECT_EQ(d->n_cached, 48);

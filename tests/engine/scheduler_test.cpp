@@ -165,3 +165,40 @@ TEST(Scheduler, ASequenceThatCannotFitAloneIsReported) {
 
 }  // namespace
 }  // namespace pensieve::engine
+
+namespace pensieve::engine {
+namespace {
+
+// Prompt parts are at least min_prefill_part tokens: no short tail after a chunk, none after a
+// prefix-cache hit, and a part that would be short waits for a step with more room.
+TEST(Scheduler, PromptPartsAreNeverShorterThanTheMinimum) {
+  model::BlockPool pool(64, 4);
+  Scheduler sched(pool, SchedulerOptions{4, 32, 8});
+  SchedSeq a(pool);
+  a.tokens = iota_tokens(35);  // 32 + 3 would leave a 3-token tail: 27 + 8 instead
+  sched.add(&a);
+  StepPlan p = sched.schedule();
+  ASSERT_EQ(p.parts.size(), 1u);
+  EXPECT_EQ(p.parts[0].n_tokens, 27);
+  mark_computed(a, p.parts[0]);
+  sched.after_step(p);
+  p = sched.schedule();
+  ASSERT_EQ(p.parts.size(), 1u);
+  EXPECT_EQ(p.parts[0].n_tokens, 8);
+  EXPECT_TRUE(p.parts[0].output);
+  mark_computed(a, p.parts[0]);
+  sched.after_step(p);
+  sched.remove(&a);  // its 8 whole blocks stay cached
+  // The same 35 tokens again: the cache could give 32 (8 blocks), but 28 leaves 7 to compute;
+  // 24 (6 blocks) leaves 11.
+  SchedSeq b(pool);
+  b.tokens = iota_tokens(35);
+  sched.add(&b);
+  p = sched.schedule();
+  ASSERT_EQ(p.parts.size(), 1u);
+  EXPECT_EQ(b.n_cached, 24);
+  EXPECT_EQ(p.parts[0].n_tokens, 11);
+}
+
+}  // namespace
+}  // namespace pensieve::engine

@@ -198,6 +198,7 @@ test('prefix reuse is reported as cache_read_input_tokens, despite a changing bi
   const second = await client.messages.create(body('1a2b3'));
   const total = second.usage.input_tokens + second.usage.cache_read_input_tokens;
   assert.equal(total, first.usage.input_tokens + first.usage.cache_read_input_tokens);
-  // The prefix cache shares whole 16-token KV blocks: at most 16 tokens are recomputed.
-  assert.ok(second.usage.cache_read_input_tokens >= total - 16, JSON.stringify(second.usage));
+  // The prefix cache shares whole 16-token KV blocks and leaves at least 8 tokens to compute:
+  // at most 8 + 15 tokens are recomputed.
+  assert.ok(second.usage.cache_read_input_tokens >= total - 23, JSON.stringify(second.usage));
 });

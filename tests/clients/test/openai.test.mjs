@@ -73,8 +73,8 @@ test('repeated prompt reports cached_tokens', opts, async () => {
   const messages = [{ role: 'user', content: 'Lorem ipsum dolor sit amet. '.repeat(30) }];
   await client.chat.completions.create({ model: 'tiny', max_tokens: 1, messages });
   const r = await client.chat.completions.create({ model: 'tiny', max_tokens: 1, messages });
-  // Whole 16-token KV blocks are shared: at most 16 prompt tokens are recomputed.
-  assert.ok(r.usage.prompt_tokens_details.cached_tokens >= r.usage.prompt_tokens - 16, JSON.stringify(r.usage));
+  // Whole 16-token KV blocks are shared, leaving at least 8 tokens to compute: at most 23.
+  assert.ok(r.usage.prompt_tokens_details.cached_tokens >= r.usage.prompt_tokens - 23, JSON.stringify(r.usage));
 });
 
 test('tools and tool history are accepted', opts, async () => {
