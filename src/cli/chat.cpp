@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "cli/command.h"
+#include "cli/compat.h"
 #include "cli/engine_args.h"
 
 namespace pensieve::cli {
@@ -41,7 +42,8 @@ int run_chat(int argc, char** argv) {
   std::string system;
   add_load_options(app, lo);
   add_sampling_options(app, gen.sampling);
-  app.add_option("-n,--n-predict", gen.max_tokens, "tokens per reply at most (-1: until the context is full)");
+  app.add_option("-n,--n-predict", gen.max_tokens, "tokens per reply at most, >= -1 (-1: until the context is full)")
+      ->check(n_predict_range());
   app.add_option("--system", system, "system message");
   try {
     app.parse(argc, argv);
@@ -53,6 +55,8 @@ int run_chat(int argc, char** argv) {
     std::fprintf(stderr, "pensieve: model file not found: %s\n", lo.model_path.c_str());
     return 1;
   }
+  if (int rc = check_ctx(lo.model_path, lo.n_ctx); rc != 0) return rc;
+  choose_seed(gen.sampling, /*quiet=*/false);
   engine::InferenceBackend be;
   if (Status st = be.load(lo); !st.ok()) {
     std::fprintf(stderr, "pensieve: cannot load %s: %s\n", lo.model_path.c_str(), st.error().message.c_str());

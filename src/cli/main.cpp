@@ -3,6 +3,7 @@
 #include <string_view>
 
 #include "cli/command.h"
+#include "cli/compat.h"
 
 namespace pensieve::cli {
 
@@ -21,6 +22,11 @@ const std::vector<Command>& commands() { return registry(); }
 static void print_usage(FILE* out) {
   std::fprintf(out, "usage: pensieve <command> [options]   (pensieve <command> --help for details)\n\ncommands:\n");
   for (const Command& c : commands()) std::fprintf(out, "  %-14s %s\n", c.name, c.summary);
+  std::fprintf(out,
+               "\noptions:\n  %-14s %s\n  %-14s %s\n\n"
+               "llama.cpp's flags work too: -m -p -f -n -c -t -s --temp --top-k --top-p --min-p --repeat-penalty\n"
+               "-ngl (> 0: --device cuda, 0: cpu) -fa -b -ub --host --port -np --api-key\n",
+               "-h, --help", "this list", "--version", "print the version");
 }
 
 }  // namespace pensieve::cli
@@ -41,7 +47,10 @@ int main(int argc, char** argv) {
     return 0;
   }
   for (const Command& c : commands()) {
-    if (name == c.name) return c.run(argc - 1, argv + 1);
+    if (name != c.name) continue;
+    std::optional<Argv> args = rewrite_llama_args(argc - 1, argv + 1);
+    if (!args) return 2;  // a llama.cpp flag pensieve does not have: the reason is printed
+    return c.run(args->argc(), args->argv());
   }
   std::fprintf(stderr, "pensieve: unknown command '%s'\n", argv[1]);
   print_usage(stderr);

@@ -42,7 +42,7 @@ int run_quantize(int argc, char** argv) {
   app.add_option("input", in_path, "source GGUF model (F32, F16, BF16 or quantized)")->required();
   app.add_option("output", out_path, "GGUF file to write")->required();
   app.add_option("type", type_name, "target: " + std::string(quantize_target_list()) + " (any case)")->required();
-  app.add_option("--threads", threads, "threads (0: physical cores)")->check(CLI::NonNegativeNumber);
+  app.add_option("-t,--threads", threads, "threads (0: physical cores)")->check(CLI::NonNegativeNumber);
   app.add_flag("--quiet", quiet, "no per-tensor progress lines");
   app.footer("example: pensieve quantize model-f16.gguf model-q4_k_m.gguf Q4_K_M");
   try {

@@ -3,8 +3,10 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <memory>
 
 #include "cli/command.h"
+#include "cli/compat.h"
 #include "cli/engine_args.h"
 #include "engine/inference.h"
 #include "text/chat_template.h"
@@ -16,6 +18,7 @@ struct RunArgs {
   engine::LoadOptions load;
   engine::GenerateOptions gen;
   std::string prompt;
+  std::string prompt_file;
   std::string system;
   bool chat = false;
   bool quiet = false;
@@ -42,24 +45,45 @@ Result<std::vector<engine::token_id>> render_chat(const engine::InferenceBackend
 
 void add_load_options(CLI::App& app, engine::LoadOptions& lo) {
   lo.n_parallel = 1;  // one user at the terminal: a KV pool of one context
+  app.option_defaults()->always_capture_default();  // --help shows every default
   app.add_option("-m,--model", lo.model_path, "GGUF model file")->required();
-  app.add_option("--threads", lo.threads, "CPU threads (0: physical cores)")->check(CLI::NonNegativeNumber);
-  app.add_option("--ctx", lo.n_ctx, "context size in tokens (0: the model's, capped by memory)")
+  app.add_option("-t,--threads", lo.threads, "CPU threads (0: physical cores)")->check(CLI::NonNegativeNumber);
+  app.add_option("-c,--ctx,--ctx-size", lo.n_ctx,
+                 "context size in tokens, at most the model's training context (0: the model's, capped by memory)")
       ->check(CLI::NonNegativeNumber);
   app.add_option("--kv-type", lo.kv_type, "KV cache element type")->check(CLI::IsMember({"f16", "f32"}));
-  app.add_option("--device", lo.device, "auto | cpu | cuda | cuda:N");
-  app.add_option("--ubatch", lo.n_ubatch, "prompt tokens per forward step")->check(CLI::PositiveNumber);
+  auto* device = app.add_option("--device", lo.device, "auto | cpu | cuda | cuda:N");
+  // llama.cpp's layer count: any layer on the GPU means the whole model on the GPU here.
+  app.add_option_function<int>(
+         "--n-gpu-layers", [&lo](int n) { lo.device = n > 0 ? "cuda" : "cpu"; },
+         "llama.cpp's -ngl: > 0 runs on the GPU (--device cuda), 0 on the CPU")
+      ->check(CLI::NonNegativeNumber)
+      ->excludes(device);
+  app.add_option("--ubatch,--ubatch-size", lo.n_ubatch, "prompt tokens per forward step (llama.cpp's -ub)")
+      ->check(CLI::PositiveNumber);
+  // llama.cpp's logical batch: the forward step is at most this many tokens (min of -b and -ub).
+  auto batch = std::make_shared<int>(0);
+  app.add_option("-b,--batch-size", *batch, "caps --ubatch-size, as llama.cpp's -b does (0: no cap)")
+      ->check(CLI::NonNegativeNumber);
+  app.parse_complete_callback([&lo, batch] {
+    if (*batch > 0 && *batch < lo.n_ubatch) lo.n_ubatch = *batch;
+  });
+  app.add_flag("--flash-attn")->description("accepted for llama.cpp's -fa: attention is always fused here");
 }
 
 void add_sampling_options(CLI::App& app, engine::SamplingParams& sp) {
-  app.add_option("--temp", sp.temperature, "temperature (0: greedy)");
-  app.add_option("--top-k", sp.top_k, "keep the k most likely tokens (0: off)");
-  app.add_option("--top-p", sp.top_p, "nucleus sampling mass (1: off)");
-  app.add_option("--min-p", sp.min_p, "drop tokens below min-p times the best (0: off)");
-  app.add_option("--repeat-penalty", sp.repeat_penalty, "penalty of recent tokens (1: off)");
-  app.add_option("--frequency-penalty", sp.frequency_penalty, "OpenAI-style frequency penalty");
-  app.add_option("--presence-penalty", sp.presence_penalty, "OpenAI-style presence penalty");
-  app.add_option("--seed", sp.seed, "random seed (default: random)");
+  app.option_defaults()->always_capture_default();
+  app.add_option("--temp", sp.temperature, "temperature, >= 0 (0: greedy)")->check(temperature_range());
+  app.add_option("--top-k", sp.top_k, "keep the k most likely tokens, >= 0 (0: off)")->check(top_k_range());
+  app.add_option("--top-p", sp.top_p, "nucleus sampling mass, in (0, 1] (1: off)")->check(top_p_range());
+  app.add_option("--min-p", sp.min_p, "drop tokens below min-p times the best, in [0, 1] (0: off)")->check(min_p_range());
+  app.add_option("--repeat-penalty", sp.repeat_penalty, "penalty of recent tokens, > 0 (1: off)")
+      ->check(repeat_penalty_range());
+  app.add_option("--frequency-penalty", sp.frequency_penalty, "OpenAI-style frequency penalty")
+      ->check(CLI::Range(-2.0, 2.0));
+  app.add_option("--presence-penalty", sp.presence_penalty, "OpenAI-style presence penalty")
+      ->check(CLI::Range(-2.0, 2.0));
+  app.add_option("-s,--seed", sp.seed, "random seed (default: random, printed on stderr)");
 }
 
 int run_run(int argc, char** argv) {
@@ -68,24 +92,37 @@ int run_run(int argc, char** argv) {
   RunArgs a;
   a.gen.max_tokens = 256;
   add_load_options(app, a.load);
-  app.add_option("-p,--prompt", a.prompt, "the prompt")->required();
-  app.add_option("-n,--n-predict", a.gen.max_tokens, "tokens to generate (-1: until the context is full)");
+  auto* prompt_opt = app.add_option("-p,--prompt", a.prompt, "the prompt ('-': read it from stdin)");
+  auto* file_opt = app.add_option("-f,--file", a.prompt_file, "read the prompt from this file ('-': stdin)");
+  prompt_opt->excludes(file_opt);
+  app.add_option("-n,--n-predict", a.gen.max_tokens, "tokens to generate, >= -1 (-1: until the context is full)")
+      ->check(n_predict_range());
   add_sampling_options(app, a.gen.sampling);
   app.add_flag("--chat", a.chat, "wrap the prompt in the model's chat template");
   app.add_option("--system", a.system, "system message (with --chat)");
   app.add_option("--stop", a.gen.stop, "stop string (repeatable)");
   app.add_flag("--ignore-eos", a.gen.ignore_eos, "keep generating past end-of-generation tokens");
-  app.add_flag("-q,--quiet", a.quiet, "no timing line on stderr");
+  app.add_flag("-q,--quiet", a.quiet, "no seed or timing line on stderr");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     const int code = app.exit(e);
     return e.get_exit_code() == 0 ? code : 2;
   }
+  if (prompt_opt->count() == 0 && file_opt->count() == 0) {
+    std::fprintf(stderr, "pensieve run: a prompt is required: -p TEXT, -p - (stdin) or -f FILE\n"
+                         "Run with --help for more information.\n");
+    return 2;
+  }
   if (!std::filesystem::exists(a.load.model_path)) {
     std::fprintf(stderr, "pensieve: model file not found: %s\n", a.load.model_path.c_str());
     return 1;
   }
+  if (int rc = check_ctx(a.load.model_path, a.load.n_ctx); rc != 0) return rc;
+  auto text = read_prompt(a.prompt, a.prompt_file);
+  if (!text) return 1;
+  a.prompt = std::move(*text);
+  choose_seed(a.gen.sampling, a.quiet);
   engine::InferenceBackend be;
   if (Status st = be.load(a.load); !st.ok()) {
     std::fprintf(stderr, "pensieve: cannot load %s: %s\n", a.load.model_path.c_str(), st.error().message.c_str());

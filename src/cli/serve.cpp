@@ -12,6 +12,7 @@
 #include <sys/resource.h>
 
 #include "cli/command.h"
+#include "cli/compat.h"
 #include "cli/engine_args.h"
 #include "engine/inference.h"
 #include "server/model_binding.h"
@@ -30,20 +31,36 @@ struct ServeArgs {
   int n_parallel = 0;
   int64_t kv_budget_mb = 0;
   std::string device = "auto";
+  int n_ubatch = engine::LoadOptions{}.n_ubatch;
+  int n_batch = 0;
   server::ServerConfig config;
   double max_body_mb = 32;
   int max_header_kb = 64;
 };
 
 void add_options(CLI::App& app, ServeArgs& a) {
+  app.option_defaults()->always_capture_default();  // --help shows every default
   app.add_option("-m,--model", a.model_path, "GGUF model file")->required();
   app.add_option("--host", a.config.host, "address to listen on (default: loopback only)");
   app.add_option("--port", a.config.port, "port; 0 picks a free one and prints it")->check(CLI::Range(0, 65535));
   app.add_option("--api-key", a.config.api_key, "require this key (x-api-key or Bearer); env PENSIEVE_API_KEY");
   app.add_option("--alias", a.aliases, "model id(s) to serve under; the first is the canonical id");
-  app.add_option("--ctx", a.n_ctx, "context size in tokens (0: the model's, capped by memory)")->check(CLI::NonNegativeNumber);
-  app.add_option("--threads", a.threads, "CPU threads (0: physical cores)")->check(CLI::NonNegativeNumber);
-  app.add_option("--device", a.device, "auto | cpu | cuda | cuda:N");
+  app.add_option("-c,--ctx,--ctx-size", a.n_ctx,
+                 "context size in tokens, at most the model's training context (0: the model's, capped by memory)")
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("-t,--threads", a.threads, "CPU threads (0: physical cores)")->check(CLI::NonNegativeNumber);
+  auto* device = app.add_option("--device", a.device, "auto | cpu | cuda | cuda:N");
+  // llama.cpp's layer count: any layer on the GPU means the whole model on the GPU here.
+  app.add_option_function<int>(
+         "--n-gpu-layers", [&a](int n) { a.device = n > 0 ? "cuda" : "cpu"; },
+         "llama.cpp's -ngl: > 0 runs on the GPU (--device cuda), 0 on the CPU")
+      ->check(CLI::NonNegativeNumber)
+      ->excludes(device);
+  app.add_option("--ubatch,--ubatch-size", a.n_ubatch, "prompt tokens per forward step (llama.cpp's -ub)")
+      ->check(CLI::PositiveNumber);
+  app.add_option("-b,--batch-size", a.n_batch, "caps --ubatch-size, as llama.cpp's -b does (0: no cap)")
+      ->check(CLI::NonNegativeNumber);
+  app.add_flag("--flash-attn")->description("accepted for llama.cpp's -fa: attention is always fused here");
   app.add_option("--max-queue", a.config.max_queue, "requests that may wait for the engine before 529/429")
       ->check(CLI::NonNegativeNumber);
   app.add_option("--parallel", a.n_parallel,
@@ -98,6 +115,7 @@ void load_model(ServeArgs& a, server::Server& srv) {
   lo.device = a.device;
   lo.threads = a.threads;
   lo.n_ctx = a.n_ctx;
+  lo.n_ubatch = a.n_batch > 0 ? std::min(a.n_batch, a.n_ubatch) : a.n_ubatch;
   lo.n_parallel = a.n_parallel;
   lo.kv_budget_mb = a.kv_budget_mb;
   auto t0 = std::chrono::steady_clock::now();
@@ -150,6 +168,7 @@ int run_serve(int argc, char** argv) {
     std::fprintf(stderr, "pensieve: model file not found: %s\n", a.model_path.c_str());
     return 1;
   }
+  if (int rc = check_ctx(a.model_path, a.n_ctx); rc != 0) return rc;
 
   // Signals are taken synchronously by this thread (sigtimedwait); every other thread blocks them.
   sigset_t signals;

@@ -1,0 +1,194 @@
+#include "cli/compat.h"
+
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <iterator>
+#include <random>
+#include <sstream>
+#include <string_view>
+
+#include "gguf/gguf.h"
+#include "gguf/keys.h"
+
+namespace pensieve::cli {
+
+Argv::Argv(std::vector<std::string> args) : args_(std::move(args)) {
+  for (std::string& a : args_) ptrs_.push_back(a.data());
+  ptrs_.push_back(nullptr);
+}
+
+namespace {
+
+struct Rename {
+  std::string_view from, to;
+};
+// llama.cpp's one-dash, several-letter flags and the long option each one is here.
+constexpr Rename kRenames[] = {
+    {"-ngl", "--n-gpu-layers"}, {"-np", "--parallel"}, {"-ub", "--ubatch-size"}, {"-fa", "--flash-attn"},
+};
+
+struct Unsupported {
+  std::string_view flag, why;
+};
+// llama.cpp flags a user is likely to try that pensieve does not have, and what to do instead.
+constexpr Unsupported kUnsupported[] = {
+    {"-hf", "use `pensieve pull`, planned; for now download the GGUF file and pass -m FILE"},
+    {"--hf-repo", "use `pensieve pull`, planned; for now download the GGUF file and pass -m FILE"},
+    {"-hff", "use `pensieve pull`, planned; for now download the GGUF file and pass -m FILE"},
+    {"--hf-file", "use `pensieve pull`, planned; for now download the GGUF file and pass -m FILE"},
+    {"-mu", "use `pensieve pull`, planned; for now download the GGUF file and pass -m FILE"},
+    {"--model-url", "use `pensieve pull`, planned; for now download the GGUF file and pass -m FILE"},
+    {"-cnv", "use `pensieve chat`"},
+    {"--conversation", "use `pensieve chat`"},
+    {"-ctk", "the KV cache type is one option here: --kv-type f16|f32"},
+    {"--cache-type-k", "the KV cache type is one option here: --kv-type f16|f32"},
+    {"-ctv", "the KV cache type is one option here: --kv-type f16|f32"},
+    {"--cache-type-v", "the KV cache type is one option here: --kv-type f16|f32"},
+    {"-sm", "one GPU per process: --device cuda:N"},
+    {"--split-mode", "one GPU per process: --device cuda:N"},
+    {"-ts", "one GPU per process: --device cuda:N"},
+    {"--tensor-split", "one GPU per process: --device cuda:N"},
+    {"-mg", "one GPU per process: --device cuda:N"},
+    {"--main-gpu", "one GPU per process: --device cuda:N"},
+    {"--lora", "LoRA adapters are not supported"},
+    {"--lora-scaled", "LoRA adapters are not supported"},
+    {"--mmproj", "multimodal models are not supported"},
+    {"-md", "speculative decoding is not supported"},
+    {"--model-draft", "speculative decoding is not supported"},
+    {"--grammar", "grammars are not supported; the server has response_format json_schema"},
+    {"--grammar-file", "grammars are not supported; the server has response_format json_schema"},
+    {"-j", "grammars are not supported; the server has response_format json_schema"},
+    {"--json-schema", "grammars are not supported; the server has response_format json_schema"},
+    {"--rope-scaling", "context extension is not supported: --ctx is at most the model's training context"},
+    {"--rope-freq-base", "context extension is not supported: --ctx is at most the model's training context"},
+    {"--rope-freq-scale", "context extension is not supported: --ctx is at most the model's training context"},
+    {"--yarn-orig-ctx", "context extension is not supported: --ctx is at most the model's training context"},
+};
+
+bool is_fa_value(std::string_view v) {
+  return v == "on" || v == "off" || v == "auto" || v == "1" || v == "0" || v == "true" || v == "false";
+}
+
+}  // namespace
+
+std::optional<Argv> rewrite_llama_args(int argc, char** argv) {
+  std::vector<std::string> out;
+  bool rest = false;  // after `--`: operands, never flags
+  for (int i = 0; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (i == 0 || rest || arg.size() < 2 || arg[0] != '-') {
+      out.push_back(std::move(arg));
+      continue;
+    }
+    if (arg == "--") {
+      rest = true;
+      out.push_back(std::move(arg));
+      continue;
+    }
+    const size_t eq = arg.find('=');
+    const std::string name = arg.substr(0, eq);
+    const std::string value = eq == std::string::npos ? "" : arg.substr(eq);  // "=..." or ""
+    for (const Unsupported& u : kUnsupported) {
+      if (name == u.flag) {
+        std::fprintf(stderr, "pensieve: not supported: %s (%s)\n", name.c_str(), std::string(u.why).c_str());
+        return std::nullopt;
+      }
+    }
+    for (const Rename& r : kRenames) {
+      if (name == r.from) {
+        arg = std::string(r.to) + value;
+        break;
+      }
+    }
+    // llama.cpp's -fa takes on|off|auto in recent versions and nothing in older ones: both work.
+    if (name == "-fa" || name == "--flash-attn") {
+      std::string v = value.empty() ? "" : value.substr(1);
+      if (value.empty() && i + 1 < argc && is_fa_value(argv[i + 1])) v = argv[++i];
+      if (v == "off" || v == "0" || v == "false")
+        std::fprintf(stderr, "pensieve: note: %s %s ignored: attention is always fused here\n", name.c_str(),
+                     v.c_str());
+      arg = "--flash-attn";
+    }
+    out.push_back(std::move(arg));
+  }
+  return Argv(std::move(out));
+}
+
+namespace {
+
+CLI::Validator number_check(const char* desc, bool (*ok)(double), const char* rule) {
+  return CLI::Validator(
+      [ok, rule](std::string& s) -> std::string {
+        double v = 0;
+        if (!CLI::detail::lexical_cast(s, v)) return "expected a number, got '" + s + "'";
+        if (!ok(v)) return std::string("must be ") + rule + ", got " + s;
+        return {};
+      },
+      "");  // the range is in each option's help text: CLI11 would print it glued to the default
+  (void)desc;
+}
+
+}  // namespace
+
+CLI::Validator temperature_range() {
+  return number_check("NUMBER >= 0", [](double v) { return v >= 0; }, ">= 0 (0: greedy)");
+}
+CLI::Validator top_k_range() {
+  return number_check("INT >= 0", [](double v) { return v >= 0; }, ">= 0 (0: off)");
+}
+CLI::Validator top_p_range() {
+  return number_check("NUMBER in (0, 1]", [](double v) { return v > 0 && v <= 1; }, "in (0, 1] (1: off)");
+}
+CLI::Validator min_p_range() {
+  return number_check("NUMBER in [0, 1]", [](double v) { return v >= 0 && v <= 1; }, "in [0, 1] (0: off)");
+}
+CLI::Validator repeat_penalty_range() {
+  return number_check("NUMBER > 0", [](double v) { return v > 0 && std::isfinite(v); }, "> 0 (1: off)");
+}
+CLI::Validator n_predict_range() {
+  return number_check("INT >= -1", [](double v) { return v >= -1; }, ">= -1 (-1: until the context is full)");
+}
+
+std::optional<std::string> read_prompt(const std::string& text, const std::string& file) {
+  if (file.empty() && text != "-") return text;
+  if (file.empty() || file == "-") {
+    std::ostringstream ss;
+    ss << std::cin.rdbuf();
+    return ss.str();
+  }
+  std::ifstream f(file, std::ios::binary);
+  if (!f) {
+    std::fprintf(stderr, "pensieve: cannot read the prompt file %s\n", file.c_str());
+    return std::nullopt;
+  }
+  return std::string(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
+}
+
+int check_ctx(const std::string& model_path, int n_ctx) {
+  if (n_ctx <= 0) return 0;
+  auto file = GgufFile::open(model_path);
+  if (!file) {
+    std::fprintf(stderr, "pensieve: cannot load %s: %s\n", model_path.c_str(), file.error().message.c_str());
+    return 1;
+  }
+  auto arch = (*file)->get_string(keys::kArchitecture);
+  if (!arch) return 0;
+  auto train = (*file)->get_int(keys::arch_key(keys::kContextLength, std::string(*arch)));
+  if (!train || *train <= 0 || n_ctx <= *train) return 0;
+  std::fprintf(stderr,
+               "pensieve: --ctx %d is beyond the model's training context of %lld tokens; use --ctx %lld or less "
+               "(0: the model's)\n",
+               n_ctx, static_cast<long long>(*train), static_cast<long long>(*train));
+  return 2;
+}
+
+void choose_seed(engine::SamplingParams& sp, bool quiet) {
+  if (sp.seed || sp.temperature <= 0) return;
+  std::random_device rd;
+  sp.seed = (static_cast<uint64_t>(rd()) << 32 | rd()) >> 1;  // fits in int64 too (JSON, other tools)
+  if (!quiet) std::fprintf(stderr, "pensieve: seed %llu\n", static_cast<unsigned long long>(*sp.seed));
+}
+
+}  // namespace pensieve::cli

@@ -1,0 +1,62 @@
+// llama.cpp compatibility of the command line: its multi-letter single-dash flags, a table of its
+// flags pensieve does not have, the sampling ranges (the server's, see below), prompt sources
+// (-p TEXT, -p - for stdin, -f FILE) and the context check against the model's training length.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/inference.h"
+
+namespace pensieve::cli {
+
+// An argv whose strings this object owns (argv[0] first, as main() received it).
+class Argv {
+ public:
+  explicit Argv(std::vector<std::string> args);
+  int argc() const { return static_cast<int>(args_.size()); }
+  char** argv() { return ptrs_.data(); }
+
+ private:
+  std::vector<std::string> args_;
+  std::vector<char*> ptrs_;
+};
+
+// CLI11 only knows one-letter short options, so llama.cpp's `-ngl`, `-np`, `-fa`, `-ub` (one dash,
+// several letters) are rewritten here to their long forms before CLI11 parses: -ngl N ->
+// --n-gpu-layers N, -np N -> --parallel N, -ub N -> --ubatch-size N, -fa [on|off|auto] ->
+// --flash-attn (the value word, if any, is dropped: attention is always fused in pensieve).
+// llama.cpp flags pensieve does not have (-hf, --lora, ...) are refused: nullopt after a
+// "pensieve: not supported: -hf (...)" line on stderr; the caller exits 2. Nothing after `--`
+// is touched.
+std::optional<Argv> rewrite_llama_args(int argc, char** argv);
+
+// Sampling ranges, checked at parse time; a bad value is a usage error (exit 2). They mirror the
+// server's request checks (src/server/openai_request.cpp, anthropic_request.cpp) with the bounds
+// that belong to the local tool rather than to an API: temperature has no upper bound (OpenAI's 2
+// and Anthropic's 1 are those APIs' rules), top-p 0 is refused (it would keep no token).
+// Kept here, not shared with the server, so the two can be compared: see the CLI tests.
+CLI::Validator temperature_range();     // >= 0
+CLI::Validator top_k_range();           // >= 0
+CLI::Validator top_p_range();           // (0, 1]
+CLI::Validator min_p_range();           // [0, 1]
+CLI::Validator repeat_penalty_range();  // > 0
+CLI::Validator n_predict_range();       // >= -1
+
+// The prompt of -p TEXT / -p - (stdin) / -f FILE (-f - is stdin too), byte for byte.
+// nullopt after an error line on stderr (unreadable file).
+std::optional<std::string> read_prompt(const std::string& text, const std::string& file);
+
+// Refuses a context beyond the model's training length before anything is loaded: 0 when fine
+// (n_ctx 0, or the file has no context_length), 2 after a message on stderr when it is beyond,
+// 1 when the file cannot be read.
+int check_ctx(const std::string& model_path, int n_ctx);
+
+// A random run (temperature > 0, no --seed) gets a seed chosen here so it can be printed
+// ("pensieve: seed N" on stderr unless quiet) and passed back with --seed to reproduce the run.
+void choose_seed(engine::SamplingParams& sp, bool quiet);
+
+}  // namespace pensieve::cli
