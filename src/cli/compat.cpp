@@ -151,6 +151,26 @@ CLI::Validator n_predict_range() {
   return number_check("INT >= -1", [](double v) { return v >= -1; }, ">= -1 (-1: until the context is full)");
 }
 
+CLI::Option* add_n_gpu_layers(CLI::App& app, std::string& device, CLI::Option* device_option) {
+  auto parse = [](const std::string& v) -> std::optional<std::string> {
+    if (v == "all") return "cuda";
+    if (v == "auto" || v == "-1") return "auto";
+    long long n = 0;
+    if (!CLI::detail::lexical_cast(v, n) || n < 0) return std::nullopt;
+    return n > 0 ? "cuda" : "cpu";
+  };
+  return app
+      .add_option_function<std::string>(
+          "--n-gpu-layers,--gpu-layers", [&device, parse](const std::string& v) { device = *parse(v); },
+          "llama.cpp's -ngl: N > 0 or 'all' runs on the GPU (--device cuda), 0 on the CPU, 'auto' or -1 either")
+      ->check(CLI::Validator(
+          [parse](std::string& v) -> std::string {
+            return parse(v) ? "" : "expected a layer count >= 0, 'all' or 'auto', got '" + v + "'";
+          },
+          "N|all|auto"))
+      ->excludes(device_option);
+}
+
 std::optional<std::string> read_prompt(const std::string& text, const std::string& file) {
   if (file.empty() && text != "-") return text;
   if (file.empty() || file == "-") {

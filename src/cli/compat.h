@@ -46,6 +46,11 @@ CLI::Validator min_p_range();           // [0, 1]
 CLI::Validator repeat_penalty_range();  // > 0
 CLI::Validator n_predict_range();       // >= -1
 
+// llama.cpp's -ngl/--n-gpu-layers/--gpu-layers VALUE on pensieve's --device OPTION: there is no
+// partial offload here, so any layer count > 0 and "all" mean --device cuda, 0 means cpu, and
+// "auto" or -1 (recent llama.cpp's default) mean auto. The option excludes --device.
+CLI::Option* add_n_gpu_layers(CLI::App& app, std::string& device, CLI::Option* device_option);
+
 // The prompt of -p TEXT / -p - (stdin) / -f FILE (-f - is stdin too), byte for byte.
 // nullopt after an error line on stderr (unreadable file).
 std::optional<std::string> read_prompt(const std::string& text, const std::string& file);

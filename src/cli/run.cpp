@@ -53,12 +53,7 @@ void add_load_options(CLI::App& app, engine::LoadOptions& lo) {
       ->check(CLI::NonNegativeNumber);
   app.add_option("--kv-type", lo.kv_type, "KV cache element type")->check(CLI::IsMember({"f16", "f32"}));
   auto* device = app.add_option("--device", lo.device, "auto | cpu | cuda | cuda:N");
-  // llama.cpp's layer count: any layer on the GPU means the whole model on the GPU here.
-  app.add_option_function<int>(
-         "--n-gpu-layers", [&lo](int n) { lo.device = n > 0 ? "cuda" : "cpu"; },
-         "llama.cpp's -ngl: > 0 runs on the GPU (--device cuda), 0 on the CPU")
-      ->check(CLI::NonNegativeNumber)
-      ->excludes(device);
+  add_n_gpu_layers(app, lo.device, device);
   app.add_option("--ubatch,--ubatch-size", lo.n_ubatch, "prompt tokens per forward step (llama.cpp's -ub)")
       ->check(CLI::PositiveNumber);
   // llama.cpp's logical batch: the forward step is at most this many tokens (min of -b and -ub).

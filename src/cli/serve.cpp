@@ -50,12 +50,7 @@ void add_options(CLI::App& app, ServeArgs& a) {
       ->check(CLI::NonNegativeNumber);
   app.add_option("-t,--threads", a.threads, "CPU threads (0: physical cores)")->check(CLI::NonNegativeNumber);
   auto* device = app.add_option("--device", a.device, "auto | cpu | cuda | cuda:N");
-  // llama.cpp's layer count: any layer on the GPU means the whole model on the GPU here.
-  app.add_option_function<int>(
-         "--n-gpu-layers", [&a](int n) { a.device = n > 0 ? "cuda" : "cpu"; },
-         "llama.cpp's -ngl: > 0 runs on the GPU (--device cuda), 0 on the CPU")
-      ->check(CLI::NonNegativeNumber)
-      ->excludes(device);
+  add_n_gpu_layers(app, a.device, device);
   app.add_option("--ubatch,--ubatch-size", a.n_ubatch, "prompt tokens per forward step (llama.cpp's -ub)")
       ->check(CLI::PositiveNumber);
   app.add_option("-b,--batch-size", a.n_batch, "caps --ubatch-size, as llama.cpp's -b does (0: no cap)")

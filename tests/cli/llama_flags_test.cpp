@@ -84,19 +84,31 @@ TEST_F(Cli, NGpuLayersChoosesTheDevice) {
   PS_REQUIRE_FIXTURES();
   // Any layer on the GPU is --device cuda: on this build either it runs there or it is refused
   // as a request the machine cannot meet (exit 2), naming CUDA; never a silent CPU run.
-  const RunResult gpu = pensieve({"run", "-m", model(), "-p", "Zoo", "-n", "4", "--temp", "0", "-ngl", "99"});
-  if (gpu.exit_code == 0) {
-    EXPECT_TRUE(contains(gpu.err, "on cuda")) << gpu.err;
-  } else {
-    EXPECT_EQ(gpu.exit_code, 2) << gpu.err;
-    EXPECT_TRUE(contains(gpu.err, "device 'cuda'")) << gpu.err;
-    EXPECT_EQ(gpu.out, "");
+  for (const char* n : {"99", "1", "all"}) {
+    const RunResult gpu = pensieve({"run", "-m", model(), "-p", "Zoo", "-n", "4", "--temp", "0", "-ngl", n});
+    if (gpu.exit_code == 0) {
+      EXPECT_TRUE(contains(gpu.err, "on cuda")) << gpu.err;
+    } else {
+      EXPECT_EQ(gpu.exit_code, 2) << gpu.err;
+      EXPECT_TRUE(contains(gpu.err, "device 'cuda'")) << gpu.err;
+      EXPECT_EQ(gpu.out, "");
+    }
   }
+  // auto (recent llama.cpp's default, also spelled -1) is --device auto: it always runs.
+  for (const char* n : {"auto", "-1"}) {
+    const RunResult r = pensieve({"run", "-m", model(), "-p", "Zoo", "-n", "57", "--temp", "0", "--gpu-layers", n});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(chomp(r.out), golden_zoo());
+    EXPECT_FALSE(contains(r.err, "(requested)")) << r.err;  // chosen, not asked for
+  }
+  const RunResult bad = pensieve({"run", "-m", model(), "-p", "hi", "-ngl", "many"});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_TRUE(contains(bad.err, "--n-gpu-layers: expected a layer count >= 0, 'all' or 'auto', got 'many'")) << bad.err;
   // -ngl and --device say the same thing twice: a usage error.
   const RunResult both = pensieve({"run", "-m", model(), "-p", "hi", "-ngl", "0", "--device", "cpu"});
   EXPECT_EQ(both.exit_code, 2);
   EXPECT_TRUE(contains(both.err, "--n-gpu-layers")) << both.err;
-  const RunResult neg = pensieve({"run", "-m", model(), "-p", "hi", "-ngl", "-1"});
+  const RunResult neg = pensieve({"run", "-m", model(), "-p", "hi", "-ngl", "-2"});
   EXPECT_EQ(neg.exit_code, 2) << neg.err;
 }
 
@@ -257,7 +269,7 @@ TEST_F(Cli, HelpShowsDefaultsAndVersion) {
   for (const char* s : {"--temp FLOAT=0.8 ", "--top-k INT=40 ", "--top-p FLOAT=0.95 ", "--min-p FLOAT=0.05 ",
                         "-n,--n-predict INT=256 ", "--repeat-penalty FLOAT=1 ", "-c,--ctx,--ctx-size INT:NONNEGATIVE=0\n",
                         "-t,--threads INT:NONNEGATIVE=0\n", "-s,--seed UINT ", "--ubatch,--ubatch-size INT:POSITIVE=512\n",
-                        "-f,--file TEXT", "--n-gpu-layers INT", "--flash-attn ", "-b,--batch-size"})
+                        "-f,--file TEXT", "--n-gpu-layers,--gpu-layers TEXT:N|all|auto ", "--flash-attn ", "-b,--batch-size"})
     EXPECT_TRUE(contains(run.out, s)) << s << " in\n" << run.out;
   const RunResult serve = pensieve({"serve", "--help"});
   ASSERT_EQ(serve.exit_code, 0);
@@ -287,6 +299,23 @@ TEST_F(Cli, ChatTakesTheLlamaCppFlags) {
   ASSERT_EQ(one.exit_code, 0) << one.err;
   EXPECT_FALSE(chomp(one.out).empty());
   EXPECT_EQ(chat.out, one.out);  // the same first turn, greedy
+}
+
+// bench and quantize take -t (and bench the load options, -np for --parallel).
+TEST_F(Cli, BenchAndQuantizeTakeTheLlamaCppFlags) {
+  PS_REQUIRE_FIXTURES();
+  const RunResult bench = pensieve({"bench", "-m", model(), "-t", "1", "-c", "64", "-ub", "8", "-fa", "-ngl", "0",
+                                    "-p", "16", "-n", "8", "-r", "1", "--json"});
+  ASSERT_EQ(bench.exit_code, 0) << bench.err;
+  EXPECT_TRUE(contains(bench.out, "\"n_threads\":1")) << bench.out;
+  EXPECT_TRUE(contains(bench.out, "\"n_prompt\":16")) << bench.out;
+  const RunResult np = pensieve({"bench", "-m", model(), "-t", "1", "-np", "2", "-p", "16", "-n", "8", "-r", "1"});
+  ASSERT_EQ(np.exit_code, 0) << np.err;
+  EXPECT_TRUE(contains(np.out, "x2")) << np.out;  // the --parallel 2 test
+  const std::string out = (dir_ / "q.gguf").string();
+  const RunResult q = pensieve({"quantize", fixtures_dir() + "/reference/ref-llama.gguf", out, "q8_0", "-t", "2"});
+  ASSERT_EQ(q.exit_code, 0) << q.err;
+  EXPECT_TRUE(contains(q.err, "(Q8_0): 21 tensors")) << q.err;
 }
 
 // serve with llama-server's spellings: the startup line shows what they set; then SIGTERM.
