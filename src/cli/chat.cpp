@@ -45,6 +45,7 @@ int run_chat(int argc, char** argv) {
   app.add_option("-n,--n-predict", gen.max_tokens, "tokens per reply at most, >= -1 (-1: until the context is full)")
       ->check(n_predict_range());
   app.add_option("--system", system, "system message");
+  add_accepted_llama_flags(app, /*server=*/false);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

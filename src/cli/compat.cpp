@@ -27,6 +27,7 @@ struct Rename {
 // llama.cpp's one-dash, several-letter flags and the long option each one is here.
 constexpr Rename kRenames[] = {
     {"-ngl", "--n-gpu-layers"}, {"-np", "--parallel"}, {"-ub", "--ubatch-size"}, {"-fa", "--flash-attn"},
+    {"-cb", "--cont-batching"},
 };
 
 struct Unsupported {
@@ -169,6 +170,12 @@ CLI::Option* add_n_gpu_layers(CLI::App& app, std::string& device, CLI::Option* d
           },
           "N|all|auto"))
       ->excludes(device_option);
+}
+
+void add_accepted_llama_flags(CLI::App& app, bool server) {
+  app.add_flag("--jinja")->description("accepted for llama.cpp: the model's own Jinja chat template is always used");
+  if (server)
+    app.add_flag("--cont-batching")->description("accepted for llama.cpp's -cb: requests are always batched continuously");
 }
 
 std::optional<std::string> read_prompt(const std::string& text, const std::string& file) {

@@ -51,6 +51,11 @@ CLI::Validator n_predict_range();       // >= -1
 // "auto" or -1 (recent llama.cpp's default) mean auto. The option excludes --device.
 CLI::Option* add_n_gpu_layers(CLI::App& app, std::string& device, CLI::Option* device_option);
 
+// llama.cpp flags for what pensieve always does, accepted so scripts keep working: --jinja (the
+// model's own Jinja chat template is always used) and, with `server`, -cb/--cont-batching
+// (requests are always batched continuously).
+void add_accepted_llama_flags(CLI::App& app, bool server);
+
 // The prompt of -p TEXT / -p - (stdin) / -f FILE (-f - is stdin too), byte for byte.
 // nullopt after an error line on stderr (unreadable file).
 std::optional<std::string> read_prompt(const std::string& text, const std::string& file);

@@ -25,7 +25,7 @@ static void print_usage(FILE* out) {
   std::fprintf(out,
                "\noptions:\n  %-14s %s\n  %-14s %s\n\n"
                "llama.cpp's flags work too: -m -p -f -n -c -t -s --temp --top-k --top-p --min-p --repeat-penalty\n"
-               "-ngl (> 0: --device cuda, 0: cpu) -fa -b -ub --host --port -np --api-key\n",
+               "-ngl (> 0: --device cuda, 0: cpu) -fa -b -ub --jinja --host --port -np -cb --api-key\n",
                "-h, --help", "this list", "--version", "print the version");
 }
 

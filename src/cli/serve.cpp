@@ -56,6 +56,7 @@ void add_options(CLI::App& app, ServeArgs& a) {
   app.add_option("-b,--batch-size", a.n_batch, "caps --ubatch-size, as llama.cpp's -b does (0: no cap)")
       ->check(CLI::NonNegativeNumber);
   app.add_flag("--flash-attn")->description("accepted for llama.cpp's -fa: attention is always fused here");
+  add_accepted_llama_flags(app, /*server=*/true);
   app.add_option("--max-queue", a.config.max_queue, "requests that may wait for the engine before 529/429")
       ->check(CLI::NonNegativeNumber);
   app.add_option("--parallel", a.n_parallel,

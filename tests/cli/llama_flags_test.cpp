@@ -64,7 +64,7 @@ TEST_F(Cli, LlamaCppSpellingsGiveTheGoldenStory) {
       // llama.cpp's long forms, -fa with a value (recent llama.cpp), -b smaller than -ub
       {"--prompt", "Zoo", "--threads", "2", "--ctx-size", "128", "--n-gpu-layers", "0", "-fa", "on",
        "--batch-size", "8", "--ubatch-size", "512", "--seed", "7"},
-      {"-p", "Zoo", "--flash-attn", "auto", "-ngl=0", "--ctx-size=64"},
+      {"-p", "Zoo", "--flash-attn", "auto", "-ngl=0", "--ctx-size=64", "--jinja"},
   };
   for (const auto& extra : spellings) {
     const RunResult r = pensieve(greedy_zoo(extra));
@@ -291,7 +291,7 @@ TEST_F(Cli, ChatTakesTheLlamaCppFlags) {
   PS_REQUIRE_FIXTURES();
   const std::string in = write("in.txt", "Hello\n/exit\n").string();
   const RunResult chat = pensieve({"chat", "-m", model(), "-n", "8", "--temp", "0", "-t", "1", "-c", "256", "-ngl",
-                                   "0", "-fa", "-s", "3"},
+                                   "0", "-fa", "-s", "3", "--jinja"},
                                   in);
   ASSERT_EQ(chat.exit_code, 0) << chat.err;
   EXPECT_TRUE(contains(chat.err, "context 256 tokens")) << chat.err;
@@ -331,7 +331,7 @@ TEST_F(Cli, ServeTakesTheLlamaServerFlags) {
     dup2(e, 2);
     const std::string bin = pensieve_binary(), m = model();
     execl(bin.c_str(), bin.c_str(), "serve", "-m", m.c_str(), "--host", "127.0.0.1", "--port", "0", "-c", "256",
-          "-t", "1", "-np", "3", "-ngl", "0", "-fa", "-b", "64", "-ub", "32", "--api-key", "k", "--quiet",
+          "-t", "1", "-np", "3", "-ngl", "0", "-fa", "-b", "64", "-ub", "32", "--api-key", "k", "-cb", "--jinja", "--quiet",
           static_cast<char*>(nullptr));
     _exit(127);
   }
