@@ -346,7 +346,8 @@ TEST_F(Cli, ServeTakesTheLlamaServerFlags) {
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
   EXPECT_TRUE(contains(slurp(out), "pensieve: listening on http://127.0.0.1:")) << slurp(out);
   EXPECT_TRUE(contains(log, "pensieve: device cpu (requested)")) << log;
-  EXPECT_TRUE(std::regex_search(log, std::regex("on cpu, context 256 tokens, 3 parallel, KV pool 768 tokens"))) << log;
+  // -c and -np as the startup line reports them (the KV pool's size is the engine's policy)
+  EXPECT_TRUE(contains(log, " on cpu, context 256 tokens, 3 parallel, KV pool ")) << log;
 }
 
 }  // namespace
