@@ -1,4 +1,6 @@
+#include <algorithm>
 #include <cstdio>
+#include <iterator>
 #include <cstring>
 #include <string_view>
 
@@ -48,6 +50,11 @@ int main(int argc, char** argv) {
   }
   for (const Command& c : commands()) {
     if (name != c.name) continue;
+    // llama.cpp's spellings only where llama.cpp has a counterpart: other commands (info,
+    // chat-template, check-command, ...) get their arguments untouched.
+    static constexpr std::string_view kLlamaLike[] = {"run", "chat", "serve", "bench", "quantize", "tokenize"};
+    if (std::find(std::begin(kLlamaLike), std::end(kLlamaLike), name) == std::end(kLlamaLike))
+      return c.run(argc - 1, argv + 1);
     std::optional<Argv> args = rewrite_llama_args(argc - 1, argv + 1);
     if (!args) return 2;  // a llama.cpp flag pensieve does not have: the reason is printed
     return c.run(args->argc(), args->argv());

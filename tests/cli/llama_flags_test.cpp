@@ -167,10 +167,18 @@ TEST_F(Cli, UnsupportedLlamaCppFlagsExit2WithAHint) {
     EXPECT_EQ(r.exit_code, 2) << c.message;
     EXPECT_TRUE(contains(r.err, "pensieve: " + c.message)) << r.err;
   }
-  // After `--` nothing is a flag: tokenize's text "-hf" is text.
+  // After `--` nothing is a flag: tokenize's text "-hf" is text, tokenized like "-" "hf" alone.
   const RunResult text = pensieve({"tokenize", model(), "--ids", "--", "-hf"});
   EXPECT_EQ(text.exit_code, 0) << text.err;
+  const RunResult plain = pensieve({"tokenize", model(), "--ids", "--", "-hf "});
   EXPECT_FALSE(text.out.empty());
+  EXPECT_NE(text.out, plain.out);  // the argument reached the tokenizer as given
+  // Commands without a llama.cpp counterpart see their arguments untouched: info's own
+  // CLI11 error for an unknown -cnv, not the rewrite's "not supported" line.
+  const RunResult info = pensieve({"info", model(), "-cnv"});
+  EXPECT_EQ(info.exit_code, 2);
+  EXPECT_TRUE(contains(info.err, "The following argument was not expected: -cnv")) << info.err;
+  EXPECT_FALSE(contains(info.err, "not supported")) << info.err;
 }
 
 // The ranges, each at its edges. A bad value is a usage error before anything is loaded.
