@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "engine/inference.h"
+#include "engine_test_util.h"
 #include "quant/quantize_model.h"
 #include "test_util.h"
 
@@ -41,7 +42,6 @@ std::string tiny_q8() {
 
 std::unique_ptr<InferenceBackend> load(const std::string& path, int parallel, int ubatch = 512, int threads = 2,
                                        int64_t kv_budget_mb = 0, int n_ctx = 512) {
-  auto be = std::make_unique<InferenceBackend>();
   LoadOptions lo;
   lo.model_path = path;
   lo.threads = threads;
@@ -49,17 +49,12 @@ std::unique_ptr<InferenceBackend> load(const std::string& path, int parallel, in
   lo.n_parallel = parallel;
   lo.n_ubatch = ubatch;
   lo.kv_budget_mb = kv_budget_mb;
-  lo.quiet = true;
-  const Status st = be->load(lo);
-  EXPECT_TRUE(st.ok()) << (st.ok() ? "" : st.error().message);
-  return st.ok() ? std::move(be) : nullptr;
+  return load_backend(lo);
 }
 
 GenerateOptions greedy(int n) {
-  GenerateOptions g;
-  g.sampling.temperature = 0;
-  g.max_tokens = n;
-  g.ignore_eos = true;
+  GenerateOptions g = greedy_options(n);
+  g.ignore_eos = true;  // random-weight models may end at once
   return g;
 }
 
