@@ -329,7 +329,14 @@ Result<Generation> InferenceBackend::Impl::run(const std::vector<token_id>& prom
       if (consumer_stopped) break;
       ++delivered;
       delivered_text += p.text;
-      if (on_token != nullptr && !(*on_token)(p.text, p.token)) {
+      bool keep_going = true;
+      try {
+        keep_going = on_token == nullptr || (*on_token)(p.text, p.token);
+      } catch (...) {
+        ch->cancel = true;  // the engine stops this request; the caller gets the exception
+        throw;
+      }
+      if (!keep_going) {
         consumer_stopped = true;
         ch->cancel = true;
       }

@@ -215,7 +215,7 @@ TEST(GeneratePaths, ACallbackThatThrowsLeavesTheBackendUsable) {
   int calls = 0;
   EXPECT_THROW(
       {
-        auto r = be->stream(golden_prompt(10), greedy(30), [&](std::string_view, token_id) -> bool {
+        auto r = be->stream(golden_prompt(10), greedy(400), [&](std::string_view, token_id) -> bool {
           if (++calls == 3) throw std::runtime_error("sink failed");
           return true;
         });
@@ -226,6 +226,9 @@ TEST(GeneratePaths, ACallbackThatThrowsLeavesTheBackendUsable) {
   auto g = be->infer(golden_prompt(10), greedy(30));
   ASSERT_TRUE(g.ok()) << g.error().message;
   EXPECT_EQ(g->tokens, golden_continuation(10, 30));
+  // The abandoned 400-token request was stopped, not left generating for nobody.
+  EXPECT_EQ(be->stats().running, 0);
+  EXPECT_EQ(be->stats().blocks_used, 0);
 }
 
 }  // namespace
