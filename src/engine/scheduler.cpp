@@ -85,7 +85,11 @@ StepPlan Scheduler::schedule() {
     plan.parts.push_back(PlannedPart{s, 1, true});
     --budget;
   }
-  // 2. Prefill chunks of running sequences, oldest first.
+  // 2. Prefill chunks of running sequences, oldest first. While others wait for a slot, a quarter
+  // of the budget is kept for them: a long prompt must not hold a short one back for seconds.
+  const bool admitting = !waiting_.empty() && static_cast<int>(running_.size()) < options_.max_running;
+  const int kept = admitting ? budget / 4 : 0;
+  budget -= kept;
   const std::vector<SchedSeq*> prefilling = [&] {
     std::vector<SchedSeq*> v;
     for (SchedSeq* s : running_)
@@ -101,6 +105,7 @@ StepPlan Scheduler::schedule() {
     plan.parts.push_back(PlannedPart{s, n, n == s->remaining()});
     budget -= n;
   }
+  budget += kept;
   // 3. Admissions: while there is a free slot, budget and room for the first chunk.
   while (!waiting_.empty() && budget > 0 && static_cast<int>(running_.size()) < options_.max_running) {
     SchedSeq* s = waiting_.front();

@@ -5,7 +5,8 @@
 // each step brings sequences closer to computing all of them: a decoding sequence needs one
 // token, a prefilling one a chunk. Every step (vLLM's shape, research/batching.md):
 //  1. running sequences that decode get their one token each, oldest first;
-//  2. running sequences that prefill get chunks from what is left of the token budget;
+//  2. running sequences that prefill get chunks from what is left of the token budget (a quarter
+//     of it kept for admissions while requests wait);
 //  3. waiting sequences are admitted (FIFO) while there are free slots (max_running) and
 //     budget, starting from their longest cached prefix (prefix_cache.h).
 // When the KV pool cannot hold a sequence's tokens, the most recently admitted other running

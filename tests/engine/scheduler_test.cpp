@@ -202,3 +202,32 @@ TEST(Scheduler, PromptPartsAreNeverShorterThanTheMinimum) {
 
 }  // namespace
 }  // namespace pensieve::engine
+
+namespace pensieve::engine {
+namespace {
+
+// A long prompt being prefilled does not keep a new short one out: a quarter of the step is
+// kept for admissions while requests wait.
+TEST(Scheduler, ALongPrefillLeavesRoomForANewShortPrompt) {
+  model::BlockPool pool(256, 4);
+  Scheduler sched(pool, SchedulerOptions{4, 64, 8});
+  SchedSeq long_seq(pool), short_seq(pool);
+  long_seq.tokens = iota_tokens(600);
+  sched.add(&long_seq);
+  StepPlan p = sched.schedule();
+  ASSERT_EQ(p.parts.size(), 1u);
+  EXPECT_EQ(p.parts[0].n_tokens, 64);  // alone: the whole step
+  mark_computed(long_seq, p.parts[0]);
+  short_seq.tokens = iota_tokens(12, 900);
+  sched.add(&short_seq);
+  p = sched.schedule();
+  ASSERT_EQ(p.parts.size(), 2u);
+  EXPECT_EQ(p.parts[0].seq, &long_seq);
+  EXPECT_EQ(p.parts[0].n_tokens, 48);
+  EXPECT_EQ(p.parts[1].seq, &short_seq);
+  EXPECT_EQ(p.parts[1].n_tokens, 12);
+  EXPECT_TRUE(p.parts[1].output);
+}
+
+}  // namespace
+}  // namespace pensieve::engine
