@@ -18,6 +18,13 @@ int Scheduler::prefill_part(const SchedSeq* s, int budget) const {
   const int remaining = s->remaining();
   int n = std::min(remaining, budget);
   if (n < remaining && remaining - n < min_part_) n = remaining - min_part_;  // no short tail
+  // A part that does not finish the prompt ends on a block boundary, so that the sequence can
+  // adopt blocks another request computes meanwhile (extend_prefix) before its next part.
+  const int bs = pool_.block_size();
+  if (n < remaining) {
+    const int aligned = n - (s->kv.n_tokens() + n) % bs;
+    if (aligned >= min_part_ && aligned > 0) n = aligned;
+  }
   if (n < remaining && n < min_part_) return 0;  // not enough room this step
   return n;
 }
@@ -96,6 +103,12 @@ StepPlan Scheduler::schedule() {
       if (s->remaining() > 1) v.push_back(s);
     return v;
   }();
+  // Blocks of their prompts that other requests computed since the last step cost no budget.
+  for (SchedSeq* s : prefilling)
+    if (const int adopted = extend_prefix(pool_, s->tokens, s->kv, s->block_keys, min_part_); adopted > 0) {
+      s->n_cached = std::max(s->n_cached, 0) + adopted;
+      cached_tokens_ += adopted;
+    }
   for (SchedSeq* s : prefilling) {
     if (budget <= 0) break;
     if (std::find(running_.begin(), running_.end(), s) == running_.end()) continue;
