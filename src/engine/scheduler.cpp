@@ -32,6 +32,7 @@ int Scheduler::prefill_part(const SchedSeq* s, int budget) const {
 void Scheduler::add(SchedSeq* seq) {
   PS_ASSERT(seq->kv.n_tokens() == 0 && !seq->tokens.empty());
   seq->id = next_id_++;
+  seq->n_prompt = static_cast<int>(seq->tokens.size());
   waiting_.push_back(seq);
 }
 
@@ -104,11 +105,15 @@ StepPlan Scheduler::schedule() {
     return v;
   }();
   // Blocks of their prompts that other requests computed since the last step cost no budget.
-  for (SchedSeq* s : prefilling)
-    if (const int adopted = extend_prefix(pool_, s->tokens, s->kv, s->block_keys, min_part_); adopted > 0) {
-      s->n_cached = std::max(s->n_cached, 0) + adopted;
-      cached_tokens_ += adopted;
+  for (SchedSeq* s : prefilling) {
+    const int start = s->kv.n_tokens();
+    if (extend_prefix(pool_, s->tokens, s->kv, s->block_keys, min_part_) > 0 && start < s->n_prompt) {
+      // Prompt tokens found in the cache (a preempted sequence also finds its own output's blocks).
+      const int hit = std::min(s->kv.n_tokens(), s->n_prompt) - start;
+      s->n_cached = std::max(s->n_cached, 0) + hit;
+      cached_tokens_ += hit;
     }
+  }
   for (SchedSeq* s : prefilling) {
     if (budget <= 0) break;
     if (std::find(running_.begin(), running_.end(), s) == running_.end()) continue;

@@ -29,6 +29,7 @@ struct SchedSeq {
   virtual ~SchedSeq() = default;
   uint64_t id = 0;                  // admission order (set by Scheduler::add)
   std::vector<int32_t> tokens;      // prompt + output tokens accepted so far
+  int n_prompt = 0;                 // tokens[0, n_prompt) are the prompt (set by add())
   model::SequenceKv kv;             // K/V of tokens[0, kv.n_tokens())
   std::vector<uint64_t> block_keys; // prefix-cache keys of kv's leading full blocks
   int n_cached = -1;                // tokens found in the prefix cache at first admission
