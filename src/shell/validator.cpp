@@ -55,7 +55,9 @@ void rate_line(std::string_view line, RateState& st, Verdict& v) {
   const Script script = tokenize(line);
   if (is_fork_bomb(line, script.function_names)) v.add(Risk::blocked, "fork bomb: a function that spawns itself endlessly");
   if (!script.ok) v.add(Risk::dangerous, "does not parse as a shell command: " + script.error);
-  if (st.depth < 8) {
+  if (st.depth >= 8 && !script.substitutions.empty()) {
+    v.add(Risk::dangerous, "command substitutions nested too deeply to analyse");
+  } else {
     for (const auto& sub : script.substitutions) {
       RateState inner = st;
       ++inner.depth;
