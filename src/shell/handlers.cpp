@@ -197,9 +197,10 @@ void handle_tee(const CommandView& c, RateState& st, Verdict& v) {
   const bool append = any_flag(c.args, "-a") || any_flag(c.args, "--append");
   for (const auto& t : operands(c.args)) {
     const PathClass pc = classify_path(t, st.cwd, st.home);
-    rate_write("tee", t, !append, st, v);
     if (!append && (pc == PathClass::tree || pc == PathClass::outside || pc == PathClass::variable))
       v.add(Risk::dangerous, "tee overwrites " + t);
+    else
+      rate_write("tee", t, !append, st, v);
   }
 }
 

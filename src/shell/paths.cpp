@@ -35,6 +35,14 @@ bool starts_with(std::string_view s, std::string_view p) { return s.substr(0, p.
 void replace_var(std::string& s, std::string_view name, std::string_view value) {
   const std::string braced = "${" + std::string(name) + "}";
   for (size_t at; (at = s.find(braced)) != std::string::npos;) s.replace(at, braced.size(), value);
+  // ${HOME:?msg}, ${HOME:-default}, ${HOME-x}: still the home directory when it is set.
+  for (const std::string& open : {"${" + std::string(name) + ":", "${" + std::string(name) + "-"}) {
+    for (size_t at; (at = s.find(open)) != std::string::npos;) {
+      const size_t close = s.find('}', at);
+      if (close == std::string::npos) break;
+      s.replace(at, close - at + 1, value);
+    }
+  }
   const std::string plain = "$" + std::string(name);
   for (size_t at = 0; (at = s.find(plain, at)) != std::string::npos;) {
     const size_t after = at + plain.size();
@@ -127,7 +135,68 @@ std::optional<std::string> normalize_path(std::string_view word, std::string_vie
   return out;
 }
 
+namespace {
+
+// How sensitive a class is, for picking the worst of several alternatives (0 = most).
+int severity_rank(PathClass c) {
+  switch (c) {
+    case PathClass::root: return 0;
+    case PathClass::home: return 1;
+    case PathClass::system: return 2;
+    case PathClass::block_device: return 3;
+    case PathClass::history: return 4;
+    case PathClass::variable: return 5;
+    case PathClass::outside: return 6;
+    case PathClass::tree: return 7;
+    case PathClass::sink: return 8;
+  }
+  return 8;
+}
+
+PathClass classify_one(std::string_view word, std::string_view cwd, std::string_view home);
+
+// Brace expansion: /{bin,etc} is /bin and /etc; the most sensitive alternative wins.
+std::optional<PathClass> classify_braces(std::string_view word, std::string_view cwd, std::string_view home) {
+  for (size_t open = word.find('{'); open != std::string_view::npos; open = word.find('{', open + 1)) {
+    if (open > 0 && word[open - 1] == '$') continue;
+    const size_t close = word.find('}', open);
+    if (close == std::string_view::npos) return std::nullopt;
+    const std::string_view body = word.substr(open + 1, close - open - 1);
+    if (body.find(',') == std::string_view::npos) continue;
+    std::optional<PathClass> worst;
+    size_t start = 0;
+    while (start <= body.size()) {
+      size_t comma = body.find(',', start);
+      if (comma == std::string_view::npos) comma = body.size();
+      std::string alt(word.substr(0, open));
+      alt.append(body.substr(start, comma - start));
+      alt.append(word.substr(close + 1));
+      const PathClass c = classify_path(alt, cwd, home);
+      if (!worst || severity_rank(c) < severity_rank(*worst)) worst = c;
+      start = comma + 1;
+    }
+    return worst;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+bool in_system_tree(std::string_view normalized) {
+  if (normalized.size() < 2 || normalized[0] != '/') return false;
+  const size_t slash = normalized.find('/', 1);
+  const std::string_view top = normalized.substr(1, slash == std::string_view::npos ? std::string_view::npos : slash - 1);
+  return std::find(kSystemTrees.begin(), kSystemTrees.end(), top) != kSystemTrees.end();
+}
+
 PathClass classify_path(std::string_view word, std::string_view cwd, std::string_view home) {
+  if (auto c = classify_braces(word, cwd, home)) return *c;
+  return classify_one(word, cwd, home);
+}
+
+namespace {
+
+PathClass classify_one(std::string_view word, std::string_view cwd, std::string_view home) {
   if (!word.empty() && word[0] == '&') return PathClass::sink;  // >&2
   auto norm = normalize_path(word, cwd, home);
   if (!norm) return PathClass::variable;
@@ -146,6 +215,8 @@ PathClass classify_path(std::string_view word, std::string_view cwd, std::string
   }
   return classify_normal(p, cwd, normal_home, false);
 }
+
+}  // namespace
 
 const char* describe(PathClass c) {
   switch (c) {

@@ -28,6 +28,10 @@ std::optional<std::string> normalize_path(std::string_view word, std::string_vie
 
 PathClass classify_path(std::string_view word, std::string_view cwd, std::string_view home);
 
+// Is a normalized absolute path inside one of the system trees (/etc, /usr, /bin, /boot, ...), as
+// opposed to a top-level directory such as /tmp or /opt, whose contents are ordinary?
+bool in_system_tree(std::string_view normalized);
+
 // A short human description of a path class ("the root filesystem", "a system directory", ...).
 const char* describe(PathClass c);
 

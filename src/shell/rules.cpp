@@ -113,6 +113,7 @@ constexpr SubRule kSubRules[] = {
     {"git", "push", "--force", Risk::dangerous, "git push --force rewrites the remote's history"},
     {"git", "push", "-f", Risk::dangerous, "git push --force rewrites the remote's history"},
     {"git", "push", "--force-with-lease", Risk::dangerous, "git push --force rewrites the remote's history"},
+    {"git", "push", "+*", Risk::dangerous, "git push +REF force-pushes (rewrites the remote's history)"},
     {"git", "push", "--mirror", Risk::dangerous, "git push --mirror overwrites every remote ref"},
     {"git", "push", "--delete", Risk::dangerous, "git push --delete deletes remote branches"},
     {"git", "push", "", Risk::caution, "pushes commits to a remote"},
@@ -282,9 +283,10 @@ void rate_redirections(const std::vector<Redirection>& rs, const RateState& st, 
     if (!out && !dup_to_file && r.op != "<>") continue;
     const bool overwrite = r.op != ">>" && r.op != "<>";
     const PathClass c = classify_path(r.target, st.cwd, st.home);
-    rate_write(overwrite ? ">" : ">>", r.target, overwrite, st, v);
     if (overwrite && (c == PathClass::tree || c == PathClass::outside || c == PathClass::variable))
       v.add(Risk::dangerous, "overwrites " + r.target + " with >");
+    else
+      rate_write(overwrite ? ">" : ">>", r.target, overwrite, st, v);
   }
 }
 
@@ -293,6 +295,28 @@ std::string first_operand(const std::vector<std::string>& args) {
     if (a.empty() || a[0] != '-') return a;
   }
   return "";
+}
+
+// python -c / perl -e / ruby -e / node -e code that calls the shell (os.system, subprocess,
+// system(), backticks): every quoted string in it is rated as a command line.
+void rate_inline_code(const CommandView& c, RateState& st, Verdict& v) {
+  if (contains(kShells, c.name) || st.depth >= 8) return;
+  for (size_t k = 0; k + 1 < c.args.size(); ++k) {
+    if (c.args[k] != "-c" && c.args[k] != "-e" && c.args[k] != "-E" && c.args[k] != "--eval") continue;
+    const std::string& code = c.args[k + 1];
+    static constexpr std::string_view kCalls[] = {"system", "subprocess", "popen", "exec", "spawn", "`", "unlink", "rmtree", "remove"};
+    if (std::none_of(std::begin(kCalls), std::end(kCalls), [&](std::string_view w) { return code.find(w) != std::string::npos; }))
+      continue;
+    v.add(Risk::caution, c.name + " runs inline code that can run commands or delete files");
+    for (size_t open = code.find_first_of("'\"`"); open != std::string::npos; open = code.find_first_of("'\"`", open + 1)) {
+      const size_t close = code.find(code[open], open + 1);
+      if (close == std::string::npos) break;
+      RateState inner = st;
+      ++inner.depth;
+      rate_line(code.substr(open + 1, close - open - 1), inner, v);
+      open = close;
+    }
+  }
 }
 
 void apply_tables(const CommandView& c, RateState& st, Verdict& v) {
@@ -329,6 +353,10 @@ void apply_tables(const CommandView& c, RateState& st, Verdict& v) {
       }
     }
     if (fetched) v.add(Risk::dangerous, "runs a script downloaded from the network (curl | sh)");
+    const bool script_operand = std::any_of(c.args.begin(), c.args.end(), [](const std::string& a) { return a.empty() || a[0] != '-'; });
+    if (c.piped_in && !fetched && contains(kShells, c.name) && !script_operand)
+      v.add(Risk::dangerous, "runs commands piped into a shell, which cannot be checked");
+    rate_inline_code(c, st, v);
   }
   if (auto h = find_handler(c.name)) h(c, st, v);
 }
@@ -343,6 +371,7 @@ std::string basename_of(std::string_view word) {
 
 bool has_flag(std::string_view w, std::string_view flag) {
   if (w == flag) return true;
+  if (flag.size() > 1 && flag.back() == '*') return w.substr(0, flag.size() - 1) == flag.substr(0, flag.size() - 1);
   if (flag.size() > 2 && flag.substr(0, 2) == "--")
     return w.size() > flag.size() && w.substr(0, flag.size()) == flag && w[flag.size()] == '=';
   if (flag.size() == 2 && flag[0] == '-' && w.size() > 2 && w[0] == '-' && w[1] != '-')
@@ -369,7 +398,8 @@ void rate_write(std::string_view who, std::string_view target, bool overwrite, c
       const auto norm = normalize_path(target, st.cwd, st.home).value_or(t);
       const bool etc = norm.rfind("/etc", 0) == 0 || norm.rfind("/boot", 0) == 0 || norm.rfind("/private/etc", 0) == 0;
       if (overwrite && etc) v.add(Risk::blocked, w + " overwrites a system file in /etc or /boot (" + t + ")");
-      else v.add(Risk::dangerous, w + " writes into a system directory (" + t + ")");
+      else if (in_system_tree(norm)) v.add(Risk::dangerous, w + " writes into a system directory (" + t + ")");
+      else v.add(Risk::caution, w + " writes into " + t);
       break;
     }
     case PathClass::root:
@@ -456,9 +486,10 @@ void rate_words(std::vector<std::string> words, CommandView flags, RateState& st
   apply_tables(c, st, v);
 }
 
-void rate_simple(const SimpleCommand& cmd, bool piped_from_download, RateState& st, Verdict& v) {
+void rate_simple(const SimpleCommand& cmd, bool piped_in, bool piped_from_download, RateState& st, Verdict& v) {
   rate_redirections(cmd.redirections, st, v);
   CommandView flags;
+  flags.piped_in = piped_in;
   flags.piped_from_download = piped_from_download;
   rate_words(cmd.words, flags, st, v);
 }

@@ -24,6 +24,7 @@ struct CommandView {
   bool args_from_stdin = false;     // run by xargs: more arguments come from the input
   bool implied_recursive = false;   // run by find -exec over a tree
   bool piped_from_download = false; // an earlier command of its pipeline is curl/wget
+  bool piped_in = false;            // its standard input is a pipe
 };
 
 using Handler = void (*)(const CommandView& c, RateState& st, Verdict& v);
@@ -31,7 +32,7 @@ using Handler = void (*)(const CommandView& c, RateState& st, Verdict& v);
 // Rates one line (recursively for substitutions, sh -c, eval).
 void rate_line(std::string_view line, RateState& st, Verdict& v);
 // Rates one simple command of a pipeline.
-void rate_simple(const SimpleCommand& cmd, bool piped_from_download, RateState& st, Verdict& v);
+void rate_simple(const SimpleCommand& cmd, bool piped_in, bool piped_from_download, RateState& st, Verdict& v);
 // Rates a command given as words (find -exec, xargs): wrappers peeled, rules applied.
 void rate_words(std::vector<std::string> words, CommandView flags, RateState& st, Verdict& v);
 
@@ -42,7 +43,7 @@ Handler find_handler(std::string_view name);
 void rate_write(std::string_view who, std::string_view target, bool overwrite, const RateState& st, Verdict& v);
 
 // Is `w` the option `flag`? "-f" matches -f and clusters like -fd; "--force" matches --force and
-// --force=...; anything else matches itself exactly.
+// --force=...; "+*" matches any word starting with "+"; anything else matches itself exactly.
 bool has_flag(std::string_view w, std::string_view flag);
 bool any_flag(const std::vector<std::string>& args, std::string_view flag);
 

@@ -66,8 +66,9 @@ void rate_line(std::string_view line, RateState& st, Verdict& v) {
   }
   for (const auto& p : script.pipelines) {
     bool download = false;
-    for (const auto& cmd : p.commands) {
-      rate_simple(cmd, download, st, v);
+    for (size_t k = 0; k < p.commands.size(); ++k) {
+      const auto& cmd = p.commands[k];
+      rate_simple(cmd, k > 0, download, st, v);
       download = download || is_downloader(cmd);
     }
   }
