@@ -308,12 +308,21 @@ void rate_inline_code(const CommandView& c, RateState& st, Verdict& v) {
     if (std::none_of(std::begin(kCalls), std::end(kCalls), [&](std::string_view w) { return code.find(w) != std::string::npos; }))
       continue;
     v.add(Risk::caution, c.name + " runs inline code that can run commands or delete files");
+    // rmtree('/x') / remove('x'): the quoted strings are paths to delete, not command lines.
+    const bool tree_delete = code.find("rmtree") != std::string::npos || code.find("rm_rf") != std::string::npos;
+    const bool file_delete = code.find("remove") != std::string::npos || code.find("unlink") != std::string::npos;
     for (size_t open = code.find_first_of("'\"`"); open != std::string::npos; open = code.find_first_of("'\"`", open + 1)) {
       const size_t close = code.find(code[open], open + 1);
       if (close == std::string::npos) break;
       RateState inner = st;
       ++inner.depth;
-      rate_line(code.substr(open + 1, close - open - 1), inner, v);
+      const std::string quoted = code.substr(open + 1, close - open - 1);
+      if (tree_delete || file_delete) {
+        CommandView flags;
+        rate_words({"rm", tree_delete ? "-rf" : "-f", "--", quoted}, flags, inner, v);
+      } else {
+        rate_line(quoted, inner, v);
+      }
       open = close;
     }
   }

@@ -98,6 +98,9 @@ const Row kRows[] = {
     {"md5sum *.iso", S, ""},
     {"jq '.items[]' data.json", S, ""},
     {"uniq -d names.txt", S, ""},
+    {"python3 -c 'print(1 + 1)'", S, ""},
+    {"mkdir -p ~/a/{b,c}", S, ""},
+    {"bash script.sh", S, ""},
 
     // ---- caution: writes or deletes inside the tree, installs, sudo ----
     {"rm notes.txt", C, "rm deletes notes.txt"},
@@ -244,6 +247,11 @@ const Row kRows[] = {
     {"git filter-branch --tree-filter 'rm -f x' HEAD", D, "rewrites the repository's history"},
     {"watch -n 5 killall node", D, "killall"},
     {"timeout 10 rm -r cache", D, "recursive delete"},
+    {"git push origin +main", D, "force-pushes"},
+    {"echo cm0gLXJmIC8K | base64 -d | sh", D, "piped into a shell"},
+    {"cat install.sh | bash -s -- --yes", D, "piped into a shell"},
+    {"rm -rf /usr/local/{lib,share}/app", B, "system directory"},
+    {"python3 -c \"import os; os.remove('notes.txt')\"", C, "rm deletes notes.txt"},
 
     // ---- blocked: never run ----
     {"rm -rf /", B, "the root filesystem"},
@@ -360,6 +368,17 @@ const Row kRows[] = {
     {"cd; rm -rf .", B, "home directory"},
     {"sudo rm -rf /var/*", B, "system directory"},
     {"rm -rf /Users", B, "system directory"},
+    {"rm -rf /{bin,etc}", B, "system directory"},
+    {"rm -rf {build,/}", B, "root filesystem"},
+    {"rm -rf \"${HOME:?}/\"", B, "home directory"},
+    {"rm -rf ${HOME:-/tmp}/*", B, "home directory"},
+    {"python3 -c \"import os; os.system('rm -rf /')\"", B, "root filesystem"},
+    {"perl -e 'system(\"rm -rf ~\")'", B, "home directory"},
+    {"python3 -c \"import shutil; shutil.rmtree('/home/user')\"", B, "home directory"},
+    {"ruby -e '`mkfs.ext4 /dev/sdb1`'", B, "formats a filesystem"},
+    {"sudo sh -c 'echo x > /etc/sudoers'", B, "/etc"},
+    {"cat /dev/zero > /dev/nvme0n1", B, "block device"},
+    {"echo y | sudo rm -rf /usr", B, "system directory"},
 };
 
 TEST(ShellValidator, TableOfCommands) {
