@@ -3,6 +3,7 @@
 // Context: the working tree is /home/user/project and the home directory /home/user.
 #include <gtest/gtest.h>
 
+#include "shell/tokenizer.h"
 #include "shell/validator.h"
 
 namespace pensieve::shell {
@@ -440,6 +441,36 @@ TEST(ShellValidator, DeepNestingTerminates) {
   const Verdict deep = rate_command(line, ctx);
   EXPECT_GE(deep.risk, Risk::dangerous);
   EXPECT_EQ(rate_command("echo $(echo $(echo $(rm -rf /)))", ctx).risk, Risk::blocked);
+}
+
+}  // namespace
+}  // namespace pensieve::shell
+
+namespace pensieve::shell {
+namespace {
+
+// Random lines over the shell's metacharacters: every one is rated without crashing, and any line
+// that does not tokenize is rated at least dangerous.
+TEST(ShellValidator, GarbageNeverCrashesAndUnparsableIsDangerous) {
+  const ShellContext ctx{"/home/user/project", "/home/user"};
+  const std::string alphabet = "ab /~*$(){}`'\"\\|&;<>#\n\t-=.12!";
+  uint64_t state = 0x9E3779B97F4A7C15ull;
+  auto next = [&state] {
+    state ^= state << 13;
+    state ^= state >> 7;
+    state ^= state << 17;
+    return state;
+  };
+  for (int n = 0; n < 20000; ++n) {
+    std::string line;
+    const size_t len = next() % 40;
+    for (size_t k = 0; k < len; ++k) line += alphabet[next() % alphabet.size()];
+    const Verdict v = rate_command(line, ctx);
+    ASSERT_LE(static_cast<int>(v.risk), static_cast<int>(Risk::blocked)) << line;
+    if (!tokenize(line).ok) {
+      ASSERT_GE(static_cast<int>(v.risk), static_cast<int>(Risk::dangerous)) << line;
+    }
+  }
 }
 
 }  // namespace
