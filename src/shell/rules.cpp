@@ -233,6 +233,9 @@ constexpr SubRule kSubRules[] = {
     {"podman", "run", "", Risk::caution, "runs a container"},
     {"kubectl", "delete", "", Risk::dangerous, "deletes cluster resources"},
     {"kubectl", "apply", "", Risk::caution, "changes cluster resources"},
+    {"rsync", "", "--delete*", Risk::dangerous, "rsync --delete removes files at the destination"},
+    {"rsync", "", "--remove-source-files", Risk::caution, "rsync deletes the copied source files"},
+    {"sort", "", "-o", Risk::caution, "writes its output over a file (sort -o)"},
     {"crontab", "", "-r", Risk::dangerous, "removes every cron job (crontab -r)"},
     {"crontab", "", "-e", Risk::caution, "edits cron jobs"},
     // shell history
@@ -482,6 +485,20 @@ void rate_words(std::vector<std::string> words, CommandView flags, RateState& st
         ++inner.depth;
         rate_line(c.args[a + 1], inner, v);
         break;
+      }
+    }
+    // ssh HOST COMMAND...: the remote command line is rated like a local one.
+    if (c.name == "ssh") {
+      static constexpr std::string_view kSshValue[] = {"-p", "-i", "-l", "-o", "-F", "-J", "-L", "-R", "-D",
+                                                       "-E", "-b", "-c", "-e", "-m", "-O", "-Q", "-S", "-W", "-w"};
+      size_t a = 0;
+      while (a < c.args.size() && c.args[a].size() > 1 && c.args[a][0] == '-') a += contains(kSshValue, c.args[a]) ? 2 : 1;
+      std::string remote;
+      for (size_t r = a + 1; r < c.args.size(); ++r) remote += (remote.empty() ? "" : " ") + c.args[r];
+      if (!remote.empty()) {
+        RateState inner{"$REMOTE", "$REMOTE_HOME", st.depth + 1};
+        inner.home = "/root";  // unknown remote home: ~ still names a home directory
+        rate_line(remote, inner, v);
       }
     }
     if (c.name == "eval" && !c.args.empty()) {

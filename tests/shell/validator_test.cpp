@@ -102,6 +102,11 @@ const Row kRows[] = {
     {"python3 -c 'print(1 + 1)'", S, ""},
     {"mkdir -p ~/a/{b,c}", S, ""},
     {"bash script.sh", S, ""},
+    {"ssh host uptime", S, ""},
+    {"find ~ -size +100M -exec ls -lh {} \\;", S, ""},
+    {"find . -name '*.txt' -print0 | xargs -0 wc -l", S, ""},
+    {"sed -n '10,20p' file.txt", S, ""},
+    {"tar czf - dir | ssh host 'cat > backup.tgz'", D, "overwrites backup.tgz"},
 
     // ---- caution: writes or deletes inside the tree, installs, sudo ----
     {"rm notes.txt", C, "rm deletes notes.txt"},
@@ -167,6 +172,8 @@ const Row kRows[] = {
     {"truncate -s 0 app.log", C, "truncate writes app.log"},
     {"patch -p1 < fix.diff", C, "patches files"},
     {"conda install pandas", C, "installs packages"},
+    {"sort -u names.txt -o names.txt", C, "sort -o"},
+    {"ssh host 'rm notes.txt'", C, "rm deletes notes.txt"},
     {"cd build && rm -f *.o", C, "deletes *.o"},
 
     // ---- dangerous: recursive deletes, -R, overwriting with >, kills, force pushes, curl | sh ----
@@ -249,6 +256,10 @@ const Row kRows[] = {
     {"watch -n 5 killall node", D, "killall"},
     {"timeout 10 rm -r cache", D, "recursive delete"},
     {"git push origin +main", D, "force-pushes"},
+    {"rsync -av --delete src/ dst/", D, "rsync --delete"},
+    {"rsync -a --delete-after ./ backup/", D, "removes files at the destination"},
+    {"ssh web1 'sudo systemctl stop nginx'", D, "stops services"},
+    {"ssh -p 2222 admin@host rm -rf /var/www/old", D, "recursive delete"},
     {"echo cm0gLXJmIC8K | base64 -d | sh", D, "piped into a shell"},
     {"cat install.sh | bash -s -- --yes", D, "piped into a shell"},
     {"rm -rf /usr/local/{lib,share}/app", B, "system directory"},
@@ -380,6 +391,8 @@ const Row kRows[] = {
     {"sudo sh -c 'echo x > /etc/sudoers'", B, "/etc"},
     {"cat /dev/zero > /dev/nvme0n1", B, "block device"},
     {"echo y | sudo rm -rf /usr", B, "system directory"},
+    {"ssh root@host 'rm -rf / --no-preserve-root'", B, "--no-preserve-root"},
+    {"ssh host 'dd if=/dev/zero of=/dev/sda'", B, "block device"},
 };
 
 TEST(ShellValidator, TableOfCommands) {
