@@ -516,6 +516,20 @@ void rate_simple(const SimpleCommand& cmd, bool piped_in, bool piped_from_downlo
   rate_redirections(cmd.redirections, st, v);
   CommandView flags;
   flags.piped_in = piped_in;
+  // A shell reading its script from a here-string or here-document: rate the string; a
+  // here-document body is not kept by the tokenizer, so it cannot be checked.
+  const auto prog = std::find_if(cmd.words.begin(), cmd.words.end(), [](const std::string& w) { return !is_assignment(w); });
+  if (prog != cmd.words.end() && contains(kShells, basename_of(*prog)) && st.depth < 8) {
+    for (const auto& r : cmd.redirections) {
+      if (r.op == "<<<") {
+        RateState inner = st;
+        ++inner.depth;
+        rate_line(r.target, inner, v);
+      } else if (r.op == "<<" || r.op == "<<-") {
+        v.add(Risk::dangerous, "runs a here-document in a shell, which cannot be checked");
+      }
+    }
+  }
   flags.piped_from_download = piped_from_download;
   rate_words(cmd.words, flags, st, v);
 }

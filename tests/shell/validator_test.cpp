@@ -257,6 +257,7 @@ const Row kRows[] = {
     {"timeout 10 rm -r cache", D, "recursive delete"},
     {"git push origin +main", D, "force-pushes"},
     {"rsync -av --delete src/ dst/", D, "rsync --delete"},
+    {"sh <<EOF\nrm -rf build\nEOF", D, "here-document"},
     {"rsync -a --delete-after ./ backup/", D, "removes files at the destination"},
     {"ssh web1 'sudo systemctl stop nginx'", D, "stops services"},
     {"ssh -p 2222 admin@host rm -rf /var/www/old", D, "recursive delete"},
@@ -393,6 +394,7 @@ const Row kRows[] = {
     {"echo y | sudo rm -rf /usr", B, "system directory"},
     {"ssh root@host 'rm -rf / --no-preserve-root'", B, "--no-preserve-root"},
     {"ssh host 'dd if=/dev/zero of=/dev/sda'", B, "block device"},
+    {"bash <<< 'rm -rf ~'", B, "home directory"},
 };
 
 TEST(ShellValidator, TableOfCommands) {
