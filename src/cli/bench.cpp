@@ -170,7 +170,7 @@ int run_bench(int argc, char** argv) {
   }
   if (!counts.empty()) n_prompt = n_gen = 0;  // the single-sequence tests are the x1 row
   if (n_prompt > 0) {
-    Measurement m{"pp" + std::to_string(n_prompt), n_prompt, 0, {}, {}};
+    Measurement m{"pp" + std::to_string(n_prompt), n_prompt, 0, {}, {}, 1, {}};
     go.max_tokens = 0;
     for (int r = 0; r < reps; ++r) {
       auto g = be.infer(random_prompt(n_prompt, n_vocab, 1000 + r), go);
@@ -181,7 +181,7 @@ int run_bench(int argc, char** argv) {
     results.push_back(m);
   }
   if (n_gen > 0) {
-    Measurement m{"tg" + std::to_string(n_gen), 0, n_gen, {}, {}};
+    Measurement m{"tg" + std::to_string(n_gen), 0, n_gen, {}, {}, 1, {}};
     go.max_tokens = n_gen;
     for (int r = 0; r < reps; ++r) {
       // One prompt token, then n_gen tokens: n_gen forward passes, as llama-bench's tg test.

@@ -75,7 +75,6 @@ struct Sequence : SchedSeq {
   StopMatcher stop;
   Generation gen;
   Clock::time_point t_submit, t_decode;
-  int n_prompt = 0;
   bool greedy = false;
   bool prefilled = false;
 };

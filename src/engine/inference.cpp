@@ -72,20 +72,23 @@ int64_t mem_available_bytes() {
   return 8LL << 30;
 }
 
-// The model's context length, halved until the KV cache of n_seq such sequences fits a quarter
-// of free memory (at most 8 GiB): the cache pages are only touched as the context fills, but a
-// context the machine could never hold would fail late instead of early.
-int choose_n_ctx(const model::HParams& h, backend::KvType t, int n_seq) {
-  const int64_t budget = std::clamp<int64_t>(mem_available_bytes() / 4, 1LL << 30, 8LL << 30);
+// What the host KV pool may take: a quarter of free memory, 1-8 GiB (its pages are only touched
+// as sequences fill, but a pool the machine could never hold would fail late instead of early).
+int64_t host_kv_budget() { return std::clamp<int64_t>(mem_available_bytes() / 4, 1LL << 30, 8LL << 30); }
+
+// The model's context length, halved until one sequence's KV cache fits the host budget.
+int choose_n_ctx(const model::HParams& h, backend::KvType t) {
   int n = std::max(h.n_ctx_train, 256);
-  while (n > 2048 && int64_t(n) * n_seq * kv_bytes_per_token(h, t) > budget) n /= 2;
+  while (n > 2048 && int64_t(n) * kv_bytes_per_token(h, t) > host_kv_budget()) n /= 2;
   return n;
 }
 
 constexpr int kBlockSize = 16;  // tokens per KV block: the unit of paging and prefix sharing
 
-// Blocks in the KV pool: --kv-budget when given; else n_ctx x n_parallel tokens' worth, on a GPU
-// capped by what its free memory can hold after the weights (keeping room for activations).
+// Blocks in the KV pool: --kv-budget when given; else n_ctx x n_parallel tokens' worth, capped by
+// what the device can hold (a GPU: its free memory after the weights, keeping room for
+// activations; the CPU: the host budget), but never below one whole sequence. Sequences share the
+// pool, so long contexts stay available when few requests are long.
 int choose_n_blocks(const LoadOptions& o, const model::HParams& h, backend::KvType t, int n_ctx, int n_parallel,
                     const backend::Ops& ops) {
   const int64_t per_block = kv_bytes_per_token(h, t) * kBlockSize;
@@ -95,6 +98,8 @@ int choose_n_blocks(const LoadOptions& o, const model::HParams& h, backend::KvTy
   if (const int64_t free = ops.free_memory_bytes(); free > 0 && ops.device() != "cpu") {
     const int64_t usable = free - free / 10 - (1LL << 30);
     n = std::min(n, std::max<int64_t>(per_seq, usable / per_block));
+  } else if (ops.device() == "cpu") {
+    n = std::min(n, std::max<int64_t>(per_seq, host_kv_budget() / per_block));
   }
   return static_cast<int>(std::min<int64_t>(n, 1 << 30));
 }
@@ -187,7 +192,7 @@ Status InferenceBackend::load(const LoadOptions& options) {
 
   const int n_parallel = options.n_parallel > 0 ? options.n_parallel : (s.device == "cpu" ? 4 : 32);
   model::ContextOptions co;
-  co.n_ctx = options.n_ctx > 0 ? options.n_ctx : choose_n_ctx(h, kv_type, n_parallel);
+  co.n_ctx = options.n_ctx > 0 ? options.n_ctx : choose_n_ctx(h, kv_type);
   // A step holds one token of every running sequence plus a prefill chunk.
   co.max_step_tokens = std::max(std::min(options.n_ubatch, co.n_ctx), n_parallel);
   co.max_outputs = n_parallel;
@@ -324,7 +329,14 @@ Result<Generation> InferenceBackend::Impl::run(const std::vector<token_id>& prom
       if (consumer_stopped) break;
       ++delivered;
       delivered_text += p.text;
-      if (on_token != nullptr && !(*on_token)(p.text, p.token)) {
+      bool keep_going = true;
+      try {
+        keep_going = on_token == nullptr || (*on_token)(p.text, p.token);
+      } catch (...) {
+        ch->cancel = true;  // the engine stops this request; the caller gets the exception
+        throw;
+      }
+      if (!keep_going) {
         consumer_stopped = true;
         ch->cancel = true;
       }

@@ -21,13 +21,14 @@ uint64_t block_key(uint64_t parent, std::span<const int32_t> tokens) {
   return h == 0 ? 1 : h;  // 0 is the parent of the first block
 }
 
-int match_prefix(model::BlockPool& pool, std::span<const int32_t> tokens, model::SequenceKv& kv,
-                 std::vector<uint64_t>& keys, int min_compute) {
-  keys.clear();
+int extend_prefix(model::BlockPool& pool, std::span<const int32_t> tokens, model::SequenceKv& kv,
+                  std::vector<uint64_t>& keys, int min_compute) {
   const int bs = pool.block_size();
+  if (kv.n_tokens() != static_cast<int>(keys.size()) * bs) return 0;  // mid-block: nothing to adopt
   const int n_blocks = std::max(0, static_cast<int>(tokens.size()) - std::max(min_compute, 1)) / bs;
-  uint64_t parent = 0;
-  for (int i = 0; i < n_blocks; ++i) {
+  const size_t before = keys.size();
+  uint64_t parent = keys.empty() ? 0 : keys.back();
+  for (int i = static_cast<int>(keys.size()); i < n_blocks; ++i) {
     const auto part = tokens.subspan(static_cast<size_t>(i) * bs, bs);
     const uint64_t key = block_key(parent, part);
     const int block = pool.find(key, parent, part);
@@ -37,7 +38,13 @@ int match_prefix(model::BlockPool& pool, std::span<const int32_t> tokens, model:
     keys.push_back(key);
     parent = key;
   }
-  return static_cast<int>(keys.size()) * bs;
+  return static_cast<int>(keys.size() - before) * bs;
+}
+
+int match_prefix(model::BlockPool& pool, std::span<const int32_t> tokens, model::SequenceKv& kv,
+                 std::vector<uint64_t>& keys, int min_compute) {
+  keys.clear();
+  return extend_prefix(pool, tokens, kv, keys, min_compute);
 }
 
 void publish_blocks(model::BlockPool& pool, std::span<const int32_t> tokens, const model::SequenceKv& kv,

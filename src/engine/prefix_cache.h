@@ -22,6 +22,12 @@ uint64_t block_key(uint64_t parent, std::span<const int32_t> tokens);
 int match_prefix(model::BlockPool& pool, std::span<const int32_t> tokens, model::SequenceKv& kv,
                  std::vector<uint64_t>& keys, int min_compute = 1);
 
+// The same, continuing a sequence whose computed tokens are exactly its matched or published
+// whole blocks (kv.n_tokens() == keys.size() * block size): adopts the cached blocks that follow,
+// e.g. those another request with the same prompt computed meanwhile. Returns the tokens adopted.
+int extend_prefix(model::BlockPool& pool, std::span<const int32_t> tokens, model::SequenceKv& kv,
+                  std::vector<uint64_t>& keys, int min_compute = 1);
+
 // Publishes the full blocks of `kv` past keys.size() (their tokens are tokens[0, kv.n_tokens()))
 // so that later requests can find them; extends `keys`.
 void publish_blocks(model::BlockPool& pool, std::span<const int32_t> tokens, const model::SequenceKv& kv,

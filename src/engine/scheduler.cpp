@@ -18,6 +18,13 @@ int Scheduler::prefill_part(const SchedSeq* s, int budget) const {
   const int remaining = s->remaining();
   int n = std::min(remaining, budget);
   if (n < remaining && remaining - n < min_part_) n = remaining - min_part_;  // no short tail
+  // A part that does not finish the prompt ends on a block boundary, so that the sequence can
+  // adopt blocks another request computes meanwhile (extend_prefix) before its next part.
+  const int bs = pool_.block_size();
+  if (n < remaining) {
+    const int aligned = n - (s->kv.n_tokens() + n) % bs;
+    if (aligned >= min_part_ && aligned > 0) n = aligned;
+  }
   if (n < remaining && n < min_part_) return 0;  // not enough room this step
   return n;
 }
@@ -25,6 +32,7 @@ int Scheduler::prefill_part(const SchedSeq* s, int budget) const {
 void Scheduler::add(SchedSeq* seq) {
   PS_ASSERT(seq->kv.n_tokens() == 0 && !seq->tokens.empty());
   seq->id = next_id_++;
+  seq->n_prompt = static_cast<int>(seq->tokens.size());
   waiting_.push_back(seq);
 }
 
@@ -85,13 +93,27 @@ StepPlan Scheduler::schedule() {
     plan.parts.push_back(PlannedPart{s, 1, true});
     --budget;
   }
-  // 2. Prefill chunks of running sequences, oldest first.
+  // 2. Prefill chunks of running sequences, oldest first. While others wait for a slot, a quarter
+  // of the budget is kept for them: a long prompt must not hold a short one back for seconds.
+  const bool admitting = !waiting_.empty() && static_cast<int>(running_.size()) < options_.max_running;
+  const int kept = admitting ? budget / 4 : 0;
+  budget -= kept;
   const std::vector<SchedSeq*> prefilling = [&] {
     std::vector<SchedSeq*> v;
     for (SchedSeq* s : running_)
       if (s->remaining() > 1) v.push_back(s);
     return v;
   }();
+  // Blocks of their prompts that other requests computed since the last step cost no budget.
+  for (SchedSeq* s : prefilling) {
+    const int start = s->kv.n_tokens();
+    if (extend_prefix(pool_, s->tokens, s->kv, s->block_keys, min_part_) > 0 && start < s->n_prompt) {
+      // Prompt tokens found in the cache (a preempted sequence also finds its own output's blocks).
+      const int hit = std::min(s->kv.n_tokens(), s->n_prompt) - start;
+      s->n_cached = std::max(s->n_cached, 0) + hit;
+      cached_tokens_ += hit;
+    }
+  }
   for (SchedSeq* s : prefilling) {
     if (budget <= 0) break;
     if (std::find(running_.begin(), running_.end(), s) == running_.end()) continue;
@@ -101,6 +123,7 @@ StepPlan Scheduler::schedule() {
     plan.parts.push_back(PlannedPart{s, n, n == s->remaining()});
     budget -= n;
   }
+  budget += kept;
   // 3. Admissions: while there is a free slot, budget and room for the first chunk.
   while (!waiting_.empty() && budget > 0 && static_cast<int>(running_.size()) < options_.max_running) {
     SchedSeq* s = waiting_.front();

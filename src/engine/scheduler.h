@@ -5,7 +5,8 @@
 // each step brings sequences closer to computing all of them: a decoding sequence needs one
 // token, a prefilling one a chunk. Every step (vLLM's shape, research/batching.md):
 //  1. running sequences that decode get their one token each, oldest first;
-//  2. running sequences that prefill get chunks from what is left of the token budget;
+//  2. running sequences that prefill get chunks from what is left of the token budget (a quarter
+//     of it kept for admissions while requests wait);
 //  3. waiting sequences are admitted (FIFO) while there are free slots (max_running) and
 //     budget, starting from their longest cached prefix (prefix_cache.h).
 // When the KV pool cannot hold a sequence's tokens, the most recently admitted other running
@@ -28,6 +29,7 @@ struct SchedSeq {
   virtual ~SchedSeq() = default;
   uint64_t id = 0;                  // admission order (set by Scheduler::add)
   std::vector<int32_t> tokens;      // prompt + output tokens accepted so far
+  int n_prompt = 0;                 // tokens[0, n_prompt) are the prompt (set by add())
   model::SequenceKv kv;             // K/V of tokens[0, kv.n_tokens())
   std::vector<uint64_t> block_keys; // prefix-cache keys of kv's leading full blocks
   int n_cached = -1;                // tokens found in the prefix cache at first admission

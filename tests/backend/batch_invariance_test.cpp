@@ -17,6 +17,17 @@
 namespace pensieve::cpu {
 namespace {
 
+// n_rows rows of n_cols normal values (sd 0.1) in `type`.
+std::vector<uint8_t> random_matrix(GgmlType type, int64_t n_cols, int64_t n_rows, std::mt19937& rng) {
+  std::normal_distribution<float> dist(0.0f, 0.1f);
+  std::vector<float> wf(n_cols * n_rows);
+  for (float& f : wf) f = dist(rng);
+  const size_t row = ggml_row_size(type, n_cols);
+  std::vector<uint8_t> w(row * n_rows);
+  for (int64_t r = 0; r < n_rows; ++r) quantize_row(type, wf.data() + r * n_cols, w.data() + r * row, n_cols);
+  return w;
+}
+
 TEST(CpuBatchInvariance, RowsDoNotDependOnTheOtherTokens) {
   std::printf("kernel level: %s\n", cpu_kernel_isa());
   std::mt19937 rng(42);
@@ -29,11 +40,7 @@ TEST(CpuBatchInvariance, RowsDoNotDependOnTheOtherTokens) {
                        GgmlType::Q3_K, GgmlType::Q4_K, GgmlType::Q5_K, GgmlType::Q6_K})
       types.push_back(t);
   for (GgmlType type : types) {
-    std::vector<float> wf(n_cols * n_rows);
-    for (float& f : wf) f = dist(rng) * 0.1f;
-    std::vector<uint8_t> w(ggml_row_size(type, n_cols) * n_rows);
-    for (int64_t r = 0; r < n_rows; ++r)
-      quantize_row(type, wf.data() + r * n_cols, w.data() + r * ggml_row_size(type, n_cols), n_cols);
+    const std::vector<uint8_t> w = random_matrix(type, n_cols, n_rows, rng);
     const WeightView view{type, w.data(), n_cols, n_rows};
     for (int n_tokens : {2, 5, 6, 16, 37}) {
       std::vector<float> x(n_cols * n_tokens);
@@ -52,11 +59,6 @@ TEST(CpuBatchInvariance, RowsDoNotDependOnTheOtherTokens) {
   }
 }
 
-}  // namespace
-}  // namespace pensieve::cpu
-
-namespace pensieve::cpu {
-namespace {
 
 // The premise of SchedulerOptions::min_prefill_part: at every kernel level, a token's row is the
 // same bits in every call of 6 or more tokens (the prompt parts the scheduler makes), for every
@@ -69,11 +71,7 @@ TEST(CpuBatchInvariance, CallsOfSixOrMoreTokensAgreeForEveryType) {
   for (GgmlType type : {GgmlType::F32, GgmlType::F16, GgmlType::BF16, GgmlType::Q4_0, GgmlType::Q4_1, GgmlType::Q5_0,
                         GgmlType::Q5_1, GgmlType::Q8_0, GgmlType::Q2_K, GgmlType::Q3_K, GgmlType::Q4_K,
                         GgmlType::Q5_K, GgmlType::Q6_K}) {
-    std::vector<float> wf(n_cols * n_rows);
-    for (float& f : wf) f = dist(rng) * 0.1f;
-    std::vector<uint8_t> w(ggml_row_size(type, n_cols) * n_rows);
-    for (int64_t r = 0; r < n_rows; ++r)
-      quantize_row(type, wf.data() + r * n_cols, w.data() + r * ggml_row_size(type, n_cols), n_cols);
+    const std::vector<uint8_t> w = random_matrix(type, n_cols, n_rows, rng);
     const WeightView view{type, w.data(), n_cols, n_rows};
     std::vector<float> x(n_cols * 64);
     for (float& f : x) f = dist(rng);

@@ -6,9 +6,11 @@
 #include <atomic>
 #include <cstdlib>
 #include <filesystem>
+#include <latch>
 #include <thread>
 
 #include "engine/inference.h"
+#include "engine_test_util.h"
 #include "quant/quantize_model.h"
 #include "test_util.h"
 
@@ -41,7 +43,6 @@ std::string tiny_q8() {
 
 std::unique_ptr<InferenceBackend> load(const std::string& path, int parallel, int ubatch = 512, int threads = 2,
                                        int64_t kv_budget_mb = 0, int n_ctx = 512) {
-  auto be = std::make_unique<InferenceBackend>();
   LoadOptions lo;
   lo.model_path = path;
   lo.threads = threads;
@@ -49,17 +50,12 @@ std::unique_ptr<InferenceBackend> load(const std::string& path, int parallel, in
   lo.n_parallel = parallel;
   lo.n_ubatch = ubatch;
   lo.kv_budget_mb = kv_budget_mb;
-  lo.quiet = true;
-  const Status st = be->load(lo);
-  EXPECT_TRUE(st.ok()) << (st.ok() ? "" : st.error().message);
-  return st.ok() ? std::move(be) : nullptr;
+  return load_backend(lo);
 }
 
 GenerateOptions greedy(int n) {
-  GenerateOptions g;
-  g.sampling.temperature = 0;
-  g.max_tokens = n;
-  g.ignore_eos = true;
+  GenerateOptions g = greedy_options(n);
+  g.ignore_eos = true;  // random-weight models may end at once
   return g;
 }
 
@@ -74,13 +70,16 @@ std::vector<std::vector<token_id>> prompts(const InferenceBackend& be, int n_voc
   return out;
 }
 
-// Runs every prompt at once from its own thread; returns the generated tokens per prompt.
+// Runs every prompt at once from its own thread (released together); returns the generated
+// tokens per prompt.
 std::vector<std::vector<token_id>> run_concurrently(InferenceBackend& be, const std::vector<std::vector<token_id>>& ps,
                                                      const GenerateOptions& g) {
   std::vector<std::vector<token_id>> got(ps.size());
   std::vector<std::thread> threads;
+  std::latch start(static_cast<std::ptrdiff_t>(ps.size()));
   for (size_t i = 0; i < ps.size(); ++i)
     threads.emplace_back([&, i] {
+      start.arrive_and_wait();
       auto r = be.infer(ps[i], g);
       EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.error().message);
       if (r.ok()) got[i] = r->tokens;
@@ -158,18 +157,19 @@ TEST(Batching, PreemptedSequencesRecomputeToTheSameTokens) {
   PS_REQUIRE_FIXTURES();
   auto alone = load(stories(), 1);
   // stories260K: 5 layers x 4 kv heads x 8 dims x 2 (K, V) x 2 bytes = 640 bytes per token;
-  // a 1 MiB pool holds 1638 tokens, 102 blocks: 8 sequences of ~250 tokens cannot all fit.
+  // a 1 MiB pool holds 1638 tokens, 102 blocks: 8 sequences of ~400 tokens (3200) cannot all fit,
+  // even if some start late.
   auto tight = load(stories(), 8, 512, 2, /*kv_budget_mb=*/1);
   ASSERT_TRUE(alone && tight);
   std::vector<std::vector<token_id>> ps;
   for (int i = 0; i < 8; ++i) ps.push_back({1, static_cast<token_id>(10 + i), static_cast<token_id>(40 + 3 * i)});
   std::vector<std::vector<token_id>> expected;
   for (const auto& p : ps) {
-    auto r = alone->infer(p, greedy(250));
+    auto r = alone->infer(p, greedy(400));
     ASSERT_TRUE(r.ok());
     expected.push_back(r->tokens);
   }
-  const auto got = run_concurrently(*tight, ps, greedy(250));
+  const auto got = run_concurrently(*tight, ps, greedy(400));
   for (size_t i = 0; i < ps.size(); ++i) EXPECT_EQ(got[i], expected[i]) << "prompt " << i;
   EXPECT_GT(tight->stats().preemptions, 0) << "the pool was never short: the test proves nothing";
 }

@@ -14,6 +14,7 @@
 #include <stdexcept>
 
 #include "engine/inference.h"
+#include "engine_test_util.h"
 #include "gguf/gguf.h"
 #include "gguf/keys.h"
 #include "test_util.h"
@@ -49,25 +50,16 @@ std::vector<token_id> golden_continuation(size_t from, size_t count) {
 }
 
 std::unique_ptr<InferenceBackend> load(const std::string& path, int n_ubatch = 512, int n_ctx = 512) {
-  auto be = std::make_unique<InferenceBackend>();
   LoadOptions lo;
   lo.model_path = path;
   lo.threads = 1;
   lo.n_ctx = n_ctx;
   lo.kv_type = "f32";  // the golden ids are float32 results
   lo.n_ubatch = n_ubatch;
-  lo.quiet = true;
-  const Status st = be->load(lo);
-  EXPECT_TRUE(st.ok()) << (st.ok() ? "" : st.error().message);
-  return st.ok() ? std::move(be) : nullptr;
+  return load_backend(lo);
 }
 
-GenerateOptions greedy(int n) {
-  GenerateOptions g;
-  g.sampling.temperature = 0;
-  g.max_tokens = n;
-  return g;
-}
+GenerateOptions greedy(int n) { return greedy_options(n); }
 
 // A temp folder per test process, removed at exit.
 struct TempDir {
@@ -223,7 +215,7 @@ TEST(GeneratePaths, ACallbackThatThrowsLeavesTheBackendUsable) {
   int calls = 0;
   EXPECT_THROW(
       {
-        auto r = be->stream(golden_prompt(10), greedy(30), [&](std::string_view, token_id) -> bool {
+        auto r = be->stream(golden_prompt(10), greedy(400), [&](std::string_view, token_id) -> bool {
           if (++calls == 3) throw std::runtime_error("sink failed");
           return true;
         });
@@ -234,6 +226,9 @@ TEST(GeneratePaths, ACallbackThatThrowsLeavesTheBackendUsable) {
   auto g = be->infer(golden_prompt(10), greedy(30));
   ASSERT_TRUE(g.ok()) << g.error().message;
   EXPECT_EQ(g->tokens, golden_continuation(10, 30));
+  // The abandoned 400-token request was stopped, not left generating for nobody.
+  EXPECT_EQ(be->stats().running, 0);
+  EXPECT_EQ(be->stats().blocks_used, 0);
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "engine/inference.h"
+#include "engine_test_util.h"
 #include "test_util.h"
 
 namespace pensieve::engine {
@@ -27,23 +28,15 @@ std::string read_file(const std::string& path) {
 
 std::unique_ptr<InferenceBackend> load(const std::string& path, int threads = 1, int n_ctx = 512,
                                        const std::string& kv = "f16") {
-  auto be = std::make_unique<InferenceBackend>();
   LoadOptions lo;
   lo.model_path = path;
   lo.threads = threads;
   lo.n_ctx = n_ctx;
   lo.kv_type = kv;
-  const Status st = be->load(lo);
-  EXPECT_TRUE(st.ok()) << (st.ok() ? "" : st.error().message);
-  return st.ok() ? std::move(be) : nullptr;
+  return load_backend(lo);
 }
 
-GenerateOptions greedy(int n) {
-  GenerateOptions g;
-  g.sampling.temperature = 0;
-  g.max_tokens = n;
-  return g;
-}
+GenerateOptions greedy(int n) { return greedy_options(n); }
 
 TEST(Inference, GoldenStoryText) {
   PS_REQUIRE_FIXTURES();

@@ -80,11 +80,12 @@ TEST(Scheduler, DecodesFirstThenPrefillChunksWithinTheBudget) {
   sched.add(&a);
   sched.add(&b);
   StepPlan p = sched.schedule();
-  ASSERT_EQ(p.parts.size(), 2u);  // a's whole prompt, then 5 tokens of b's
+  // a's whole prompt, then b's first 4 tokens: 5 fit, but an unfinished part ends on a block.
+  ASSERT_EQ(p.parts.size(), 2u);
   EXPECT_EQ(p.parts[0].seq, &a);
   EXPECT_EQ(p.parts[0].n_tokens, 3);
   EXPECT_TRUE(p.parts[0].output);
-  EXPECT_EQ(p.parts[1].n_tokens, 5);
+  EXPECT_EQ(p.parts[1].n_tokens, 4);
   EXPECT_FALSE(p.parts[1].output);
   for (auto& part : p.parts) mark_computed(*part.seq, part);
   a.tokens.push_back(9);  // a sampled a token: it decodes now
@@ -93,7 +94,7 @@ TEST(Scheduler, DecodesFirstThenPrefillChunksWithinTheBudget) {
   EXPECT_EQ(p.parts[0].seq, &a);  // the decode goes first
   EXPECT_EQ(p.parts[0].n_tokens, 1);
   EXPECT_EQ(p.parts[1].seq, &b);
-  EXPECT_EQ(p.parts[1].n_tokens, 7);
+  EXPECT_EQ(p.parts[1].n_tokens, 4);  // 7 fit; 4 reach the next block boundary
   EXPECT_EQ(p.n_decode, 1);
 }
 
@@ -175,16 +176,17 @@ TEST(Scheduler, PromptPartsAreNeverShorterThanTheMinimum) {
   model::BlockPool pool(64, 4);
   Scheduler sched(pool, SchedulerOptions{4, 32, 8});
   SchedSeq a(pool);
-  a.tokens = iota_tokens(35);  // 32 + 3 would leave a 3-token tail: 27 + 8 instead
+  // 32 + 3 would leave a 3-token tail; 27 + 8 would not, and 24 + 11 also ends on a block.
+  a.tokens = iota_tokens(35);
   sched.add(&a);
   StepPlan p = sched.schedule();
   ASSERT_EQ(p.parts.size(), 1u);
-  EXPECT_EQ(p.parts[0].n_tokens, 27);
+  EXPECT_EQ(p.parts[0].n_tokens, 24);
   mark_computed(a, p.parts[0]);
   sched.after_step(p);
   p = sched.schedule();
   ASSERT_EQ(p.parts.size(), 1u);
-  EXPECT_EQ(p.parts[0].n_tokens, 8);
+  EXPECT_EQ(p.parts[0].n_tokens, 11);
   EXPECT_TRUE(p.parts[0].output);
   mark_computed(a, p.parts[0]);
   sched.after_step(p);
@@ -198,6 +200,69 @@ TEST(Scheduler, PromptPartsAreNeverShorterThanTheMinimum) {
   ASSERT_EQ(p.parts.size(), 1u);
   EXPECT_EQ(b.n_cached, 24);
   EXPECT_EQ(p.parts[0].n_tokens, 11);
+}
+
+}  // namespace
+}  // namespace pensieve::engine
+
+namespace pensieve::engine {
+namespace {
+
+// A long prompt being prefilled does not keep a new short one out: a quarter of the step is
+// kept for admissions while requests wait.
+TEST(Scheduler, ALongPrefillLeavesRoomForANewShortPrompt) {
+  model::BlockPool pool(256, 4);
+  Scheduler sched(pool, SchedulerOptions{4, 64, 8});
+  SchedSeq long_seq(pool), short_seq(pool);
+  long_seq.tokens = iota_tokens(600);
+  sched.add(&long_seq);
+  StepPlan p = sched.schedule();
+  ASSERT_EQ(p.parts.size(), 1u);
+  EXPECT_EQ(p.parts[0].n_tokens, 64);  // alone: the whole step
+  mark_computed(long_seq, p.parts[0]);
+  short_seq.tokens = iota_tokens(12, 900);
+  sched.add(&short_seq);
+  p = sched.schedule();
+  ASSERT_EQ(p.parts.size(), 2u);
+  EXPECT_EQ(p.parts[0].seq, &long_seq);
+  EXPECT_EQ(p.parts[0].n_tokens, 48);
+  EXPECT_EQ(p.parts[1].seq, &short_seq);
+  EXPECT_EQ(p.parts[1].n_tokens, 12);
+  EXPECT_TRUE(p.parts[1].output);
+}
+
+}  // namespace
+}  // namespace pensieve::engine
+
+namespace pensieve::engine {
+namespace {
+
+// Two requests with the same long prompt, the second admitted while the first still prefills:
+// before each of its parts the second adopts the blocks the first has published meanwhile,
+// instead of computing them again.
+TEST(Scheduler, AConcurrentSamePromptAdoptsBlocksAsTheyArePublished) {
+  model::BlockPool pool(256, 4);
+  Scheduler sched(pool, SchedulerOptions{4, 64, 8});
+  SchedSeq first(pool), second(pool);
+  first.tokens = iota_tokens(300);
+  second.tokens = iota_tokens(300);
+  second.tokens.push_back(7);  // its own question after the shared prompt
+  sched.add(&first);
+  StepPlan p = sched.schedule();
+  for (auto& part : p.parts) mark_computed(*part.seq, part);
+  sched.after_step(p);  // 64 tokens published
+  sched.add(&second);
+  p = sched.schedule();  // second: 64 from the cache, then a part of its own
+  EXPECT_EQ(second.n_cached, 64);
+  for (auto& part : p.parts) mark_computed(*part.seq, part);
+  sched.after_step(p);
+  const int second_done = second.kv.n_tokens();
+  p = sched.schedule();
+  // first's newer blocks were adopted: second is further on than its own parts alone took it.
+  EXPECT_GT(second.n_cached, 64);
+  EXPECT_GE(second.kv.n_tokens(), first.kv.n_tokens() - 4);
+  EXPECT_GT(second.kv.n_tokens(), second_done);
+  EXPECT_EQ(sched.cached_tokens(), second.n_cached);
 }
 
 }  // namespace
