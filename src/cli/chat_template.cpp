@@ -98,14 +98,7 @@ int parse_args(int argc, char** argv, ChatTemplateArgs& a) {
   app.add_option("--date", a.date, "pin strftime_now to this date (YYYY-MM-DD)");
   app.add_flag("--for-prompt", a.for_prompt,
                "render as a prompt: merge system into user where unsupported, strip leading BOS / trailing EOS");
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    if (e.get_exit_code() == 0) return app.exit(e);
-    std::fputs(kUsage, stderr);
-    app.exit(e);
-    return 2;
-  }
+  if (auto code = parse_or_usage(app, argc, argv, kUsage)) return *code;
   if (model_opt->count() == 0 && tmpl_opt->count() == 0) {
     std::fputs(kUsage, stderr);
     std::fprintf(stderr, "%s: give a MODEL.gguf or --template FILE\n", kName);

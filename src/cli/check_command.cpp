@@ -29,14 +29,7 @@ int run_check_command(int argc, char** argv) {
   app.add_flag("--json", as_json, "print {\"command\", \"risk\", \"reasons\"}");
   app.add_option("--cwd", ctx.cwd, "the working tree relative paths resolve against (default: current directory)");
   app.add_option("--home", ctx.home, "the home directory ~ and $HOME stand for (default: $HOME)");
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    if (e.get_exit_code() == 0) return app.exit(e);
-    std::fputs(kUsage, stderr);
-    app.exit(e);
-    return 2;
-  }
+  if (auto code = parse_or_usage(app, argc, argv, kUsage)) return *code;
   std::string line;
   for (const auto& w : words) line += (line.empty() ? "" : " ") + w;
   const shell::Verdict v = shell::rate_command(line, ctx);

@@ -3,9 +3,27 @@
 // and registers it with PENSIEVE_COMMAND. Exit codes: 0 ok, 1 runtime error, 2 bad arguments.
 #pragma once
 
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+#include <optional>
 #include <vector>
 
 namespace pensieve::cli {
+
+// Parses argv into `app`; on a parse error prints `usage` and CLI11's message and returns the
+// exit code (2; 0 for --help), else nullopt.
+inline std::optional<int> parse_or_usage(CLI::App& app, int argc, char** argv, const char* usage) {
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    if (e.get_exit_code() == 0) return app.exit(e);
+    std::fputs(usage, stderr);
+    app.exit(e);
+    return 2;
+  }
+  return std::nullopt;
+}
 
 struct Command {
   const char* name;

@@ -265,14 +265,7 @@ int run_info(int argc, char** argv) {
   CLI::App app{"Show what a GGUF model file holds: architecture, hyperparameters, tensors, tokenizer"};
   app.add_option("model", model, "GGUF file")->required();
   app.add_flag("--json", as_json, "print one JSON object instead of text");
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    if (e.get_exit_code() == 0) return app.exit(e);
-    std::fputs(kUsage, stderr);
-    app.exit(e);
-    return 2;
-  }
+  if (auto code = parse_or_usage(app, argc, argv, kUsage)) return *code;
   auto file = GgufFile::open(model);
   if (!file.ok()) {
     std::fprintf(stderr, "pensieve info: %s\n", file.error().message.c_str());

@@ -83,14 +83,7 @@ int run_tokenize(int argc, char** argv) {
   app.add_flag("--ids", a.ids, "print only the ids, space-separated on one line");
   app.add_flag("--add-special", a.add_special, "add BOS/EOS as the model's metadata says");
   app.add_flag("--parse-special", a.parse_special, "text spelling a special token (e.g. <|im_end|>) becomes that token");
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    if (e.get_exit_code() == 0) return app.exit(e);
-    std::fputs(kUsage, stderr);
-    app.exit(e);
-    return 2;
-  }
+  if (auto code = parse_or_usage(app, argc, argv, kUsage)) return *code;
   if (text_opt->count() == 0 && file_opt->count() == 0) {
     std::fputs(kUsage, stderr);
     std::fputs("pensieve tokenize: give the text as an argument or with --file\n", stderr);
