@@ -87,6 +87,10 @@ test('full queue: 529 overloaded_error / 429; a disconnecting client frees the e
     while (!/cancelled: client disconnected/.test(server.log()) && Date.now() - t0 < 60000) await sleep(20);
     console.log(`# the server noticed the disconnect after ${Date.now() - t0} ms`);
     assert.match(server.log(), /cancelled: client disconnected/);
+    // The engine ends the request at its next step; its slot is free once the queue says so.
+    for (const t1 = Date.now(); Date.now() - t1 < 60000; await sleep(20)) {
+      if (/^pensieve_queue_running 0$/m.test(await (await fetch(`${server.url}/metrics`)).text())) break;
+    }
     const served = await client.messages.create({ model: 'c', max_tokens: 1, messages: [{ role: 'user', content: 'x' }] });
     assert.equal(served.type, 'message');
   } finally {
@@ -163,7 +167,14 @@ test('concurrent clients of both SDKs all get complete answers', opts, async () 
     }
     const outputs = await Promise.all(jobs);
     assert.deepEqual(outputs, Array(8).fill(6));
-    const metrics = await (await fetch(`${server.url}/metrics`)).text();
+    // A request is counted when its response has been written, which can be a moment after the
+    // client has read it: wait for the counters (bounded), then check them.
+    let metrics = '';
+    for (const t0 = Date.now(); Date.now() - t0 < 10000; await sleep(20)) {
+      metrics = await (await fetch(`${server.url}/metrics`)).text();
+      if (/pensieve_requests_total\{endpoint="\/v1\/messages",status="200"\} 4/.test(metrics) &&
+          /pensieve_requests_total\{endpoint="\/v1\/chat\/completions",status="200"\} 4/.test(metrics)) break;
+    }
     assert.match(metrics, /pensieve_requests_total\{endpoint="\/v1\/messages",status="200"\} 4/);
     assert.match(metrics, /pensieve_generated_tokens_total 48/);
     assert.match(metrics, /pensieve_process_resident_memory_bytes [1-9]/);
