@@ -194,7 +194,8 @@ class Backpressure(unittest.TestCase):
             waiting = endless_stream(server.port, "/v1/chat/completions",
                                      openai_chat(max_tokens=60000, ignore_eos=True))
             t0 = time.monotonic()  # until its generation holds the engine (no probe may take it)
-            while b"pensieve_queue_running 1" not in request(server.port, "GET", "/metrics")[2]:
+            # The engine's own gauge: the queue's can still count a finished probe for a moment.
+            while b"pensieve_engine_running_sequences 1" not in request(server.port, "GET", "/metrics")[2]:
                 self.assertLess(time.monotonic() - t0, 5, "the waiting request never took the engine")
                 time.sleep(0.02)
             self.assertEqual(request(server.port, "POST", "/v1/messages", anthropic_message(max_tokens=1))[0], 529)
