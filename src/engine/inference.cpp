@@ -314,8 +314,8 @@ Result<Generation> InferenceBackend::Impl::run(const std::vector<token_id>& prom
   // up the engine. When it says stop, the result is cut to what it was given (as if the
   // generation had ended there), whatever the engine ran meanwhile.
   std::deque<RequestChannel::Piece> batch;
-  std::string delivered_text;
-  int delivered = 0;
+  int delivered = 0;             // pieces given to on_token
+  size_t delivered_bytes = 0;    // their text: a prefix of the result's text, which joins all pieces
   bool consumer_stopped = false;
   for (;;) {
     std::optional<Result<Generation>> result;
@@ -328,7 +328,7 @@ Result<Generation> InferenceBackend::Impl::run(const std::vector<token_id>& prom
     for (RequestChannel::Piece& p : batch) {
       if (consumer_stopped) break;
       ++delivered;
-      delivered_text += p.text;
+      delivered_bytes += p.text.size();
       bool keep_going = true;
       try {
         keep_going = on_token == nullptr || (*on_token)(p.text, p.token);
@@ -350,7 +350,7 @@ Result<Generation> InferenceBackend::Impl::run(const std::vector<token_id>& prom
     g.stop_string.clear();
     if (static_cast<int>(g.tokens.size()) > delivered) g.tokens.resize(delivered);
     g.n_generated = static_cast<int>(g.tokens.size());
-    g.text = std::move(delivered_text);
+    g.text.resize(std::min(g.text.size(), delivered_bytes));
     return g;
   }
 }

@@ -36,18 +36,22 @@ void Scheduler::add(SchedSeq* seq) {
   waiting_.push_back(seq);
 }
 
+// Releases all of s's blocks (its published full blocks stay in the prefix cache).
+static void drop_kv(SchedSeq* s) {
+  s->kv.truncate(0);
+  s->block_keys.clear();
+}
+
 void Scheduler::remove(SchedSeq* seq) {
   std::erase(running_, seq);
   std::erase(waiting_, seq);
-  seq->kv.truncate(0);
-  seq->block_keys.clear();
+  drop_kv(seq);
 }
 
 void Scheduler::preempt(SchedSeq* victim, StepPlan& plan) {
   std::erase_if(plan.parts, [&](const PlannedPart& p) { return p.seq == victim; });
   std::erase(running_, victim);
-  victim->kv.truncate(0);  // its published full blocks stay in the prefix cache
-  victim->block_keys.clear();
+  drop_kv(victim);
   ++victim->n_preempted;
   ++preemptions_;
   waiting_.push_front(victim);
@@ -65,8 +69,7 @@ bool Scheduler::reserve(SchedSeq* s, int n, StepPlan& plan) {
     }
     if (victim == nullptr) {  // alone and still no room: it can never proceed
       std::erase(running_, s);
-      s->kv.truncate(0);
-      s->block_keys.clear();
+      drop_kv(s);
       plan.out_of_memory.push_back(s);
     } else {
       preempt(s, plan);
@@ -130,14 +133,12 @@ StepPlan Scheduler::schedule() {
     const int cached = match_prefix(pool_, s->tokens, s->kv, s->block_keys, min_part_);
     const int n = prefill_part(s, budget);
     if (n == 0) {  // too little of this step is left for its first part: the next step
-      s->kv.truncate(0);
-      s->block_keys.clear();
+      drop_kv(s);
       break;
     }
     if (!s->kv.reserve(s->kv.n_tokens() + n)) {
       // No room now; the blocks it adopted go back to the cache and it waits for others to end.
-      s->kv.truncate(0);
-      s->block_keys.clear();
+      drop_kv(s);
       if (running_.empty()) {  // nothing will ever free room for it
         waiting_.pop_front();
         plan.out_of_memory.push_back(s);
