@@ -162,6 +162,15 @@ class ManyStreams(unittest.TestCase):
 
 
 class Backpressure(unittest.TestCase):
+    def assert_served_within(self, server, seconds, after):
+        """A one-token request is answered (200) within `seconds`: the engine is free again."""
+        t0 = time.monotonic()
+        while time.monotonic() - t0 < seconds:
+            if request(server.port, "POST", "/v1/messages", anthropic_message(max_tokens=1))[0] == 200:
+                return
+            time.sleep(0.05)
+        self.fail("the engine was still busy %d s after %s" % (seconds, after))
+
     def test_queue_full_is_529_or_429_and_disconnects_free_the_engine(self):
         require_env(self)
         with Server(["--parallel", "1", "--max-queue", "0"]) as server:
@@ -183,13 +192,7 @@ class Backpressure(unittest.TestCase):
             self.assertEqual(status, 429)
             self.assertTrue(is_openai_error(body), body)
             busy.close()  # the streaming client goes away: its generation must stop
-            t0 = time.monotonic()
-            while time.monotonic() - t0 < 3:
-                if request(server.port, "POST", "/v1/messages", anthropic_message(max_tokens=1))[0] == 200:
-                    break
-                time.sleep(0.05)
-            else:
-                self.fail("the engine was still busy 3 s after the streaming client disconnected")
+            self.assert_served_within(server, 3, "the streaming client disconnected")
             # The same for a client waiting on a non-streaming reply.
             waiting = endless_stream(server.port, "/v1/chat/completions",
                                      openai_chat(max_tokens=60000, ignore_eos=True))
@@ -200,13 +203,7 @@ class Backpressure(unittest.TestCase):
                 time.sleep(0.02)
             self.assertEqual(request(server.port, "POST", "/v1/messages", anthropic_message(max_tokens=1))[0], 529)
             waiting.close()
-            t0 = time.monotonic()
-            while time.monotonic() - t0 < 3:
-                if request(server.port, "POST", "/v1/messages", anthropic_message(max_tokens=1))[0] == 200:
-                    break
-                time.sleep(0.05)
-            else:
-                self.fail("the engine was still busy 3 s after the waiting client disconnected")
+            self.assert_served_within(server, 3, "the waiting client disconnected")
             time.sleep(0.2)
             self.assertIn("cancelled: client disconnected", server.log())
 

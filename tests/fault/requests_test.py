@@ -17,16 +17,21 @@ def deep_object(n=DEEP):
     return '{"a":' * n + "1" + "}" * n
 
 
-class DeepJson(unittest.TestCase):
+class WithServer(unittest.TestCase):
+    """One server (started with SERVER_ARGS) shared by the tests of a class."""
+    SERVER_ARGS = ()
+
     @classmethod
     def setUpClass(cls):
         require_env(cls)
-        cls.server = Server()
+        cls.server = Server(cls.SERVER_ARGS)
 
     @classmethod
     def tearDownClass(cls):
         cls.server.__exit__()
 
+
+class DeepJson(WithServer):
     def post_raw(self, path, text):
         return request(self.server.port, "POST", path, text.encode(), {"Content-Type": "application/json"})
 
@@ -86,15 +91,8 @@ class DeepJson(unittest.TestCase):
         self.assertEqual(status, 200, body[:300])
 
 
-class LocalSafety(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        require_env(cls)
-        cls.server = Server(["--api-key", "sekret", "--allowed-hosts", "pensieve.test"])
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.server.__exit__()
+class LocalSafety(WithServer):
+    SERVER_ARGS = ["--api-key", "sekret", "--allowed-hosts", "pensieve.test"]
 
     def get(self, path, headers):
         hdrs = {"x-api-key": "sekret"}
@@ -154,16 +152,7 @@ class LocalSafety(unittest.TestCase):
             self.assertEqual(status, 401, key)
 
 
-class StrictTypes(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        require_env(cls)
-        cls.server = Server()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.server.__exit__()
-
+class StrictTypes(WithServer):
     def test_openai_wrong_typed_fields_named(self):
         for field, value in [("stream", "yes"), ("seed", "x"), ("response_format", 5), ("top_k", 1.5),
                              ("stream_options", []), ("ignore_eos", 1), ("tools", {}), ("n", "1"), ("user", 3),
