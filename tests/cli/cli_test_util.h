@@ -46,9 +46,11 @@ class CliTest : public ::testing::Test {
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
 
-  RunResult run(const std::vector<std::string>& args) {
+  // `pensieve <subcommand> <args...>`; stdin from `stdin_path` when one is given.
+  RunResult run(const std::vector<std::string>& args, const std::string& stdin_path = "") {
     std::string cmd = shell_quote(pensieve_binary()) + " " + subcommand_;
     for (const std::string& a : args) cmd += " " + shell_quote(a);
+    if (!stdin_path.empty()) cmd += " <" + shell_quote(stdin_path);
     cmd += " >" + shell_quote((dir_ / "out").string()) + " 2>" + shell_quote((dir_ / "err").string());
     RunResult r;
     const int status = std::system(cmd.c_str());

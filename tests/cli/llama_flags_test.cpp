@@ -36,16 +36,7 @@ class Cli : public CliTest {
   Cli() : CliTest("") {}
   // `pensieve <args...>` with stdin from a file (or /dev/null).
   RunResult pensieve(const std::vector<std::string>& args, const std::string& stdin_path = "/dev/null") {
-    std::string cmd = shell_quote(pensieve_binary());
-    for (const std::string& a : args) cmd += " " + shell_quote(a);
-    cmd += " <" + shell_quote(stdin_path) + " >" + shell_quote((dir_ / "out").string()) + " 2>" +
-           shell_quote((dir_ / "err").string());
-    RunResult r;
-    const int status = std::system(cmd.c_str());
-    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    r.out = slurp(dir_ / "out");
-    r.err = slurp(dir_ / "err");
-    return r;
+    return run(args, stdin_path);  // the subcommand is args[0]
   }
   std::vector<std::string> greedy_zoo(std::vector<std::string> extra) {
     std::vector<std::string> args = {"run", "-m", model(), "-n", "57", "--temp", "0"};
