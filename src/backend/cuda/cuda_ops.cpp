@@ -36,13 +36,14 @@ Result<std::unique_ptr<CudaOps>> CudaOps::create(int device, const CudaOpsOption
   ops->options_ = options;
   // A/B runs of the mat-vec kernels without a rebuild (matvec_q8.cuh: 0 = default choice).
   if (const char* v = std::getenv("PENSIEVE_CUDA_MATVEC_VARIANT"); v && *v) set_matvec_q8_variant(std::atoi(v));
-  // Up to how many tokens a step uses the mat-vec kernels (batched decode) instead of GEMM.
-  if (const char* v = std::getenv("PENSIEVE_CUDA_MATVEC_MAX_TOKENS"); v && std::atoi(v) > 0)
-    ops->options_.matvec_max_tokens = std::atoi(v);
-  if (const char* v = std::getenv("PENSIEVE_CUDA_MMA_MIN_TOKENS"); v && *v) ops->options_.mma_min_tokens = std::atoi(v);
-  if (const char* v = std::getenv("PENSIEVE_CUDA_MMA_MAX_TOKENS"); v && *v) ops->options_.mma_max_tokens = std::atoi(v);
-  if (const char* v = std::getenv("PENSIEVE_CUDA_GRAPH_MAX_TOKENS"); v && *v)
-    ops->options_.graph_max_tokens = std::atoi(v);
+  // Token-count thresholds of the matmul paths and graph capture, for A/B runs (cuda_ops.h).
+  auto from_env = [](const char* name, int* field, int min) {
+    if (const char* v = std::getenv(name); v && *v && std::atoi(v) >= min) *field = std::atoi(v);
+  };
+  from_env("PENSIEVE_CUDA_MATVEC_MAX_TOKENS", &ops->options_.matvec_max_tokens, 1);
+  from_env("PENSIEVE_CUDA_MMA_MIN_TOKENS", &ops->options_.mma_min_tokens, 0);
+  from_env("PENSIEVE_CUDA_MMA_MAX_TOKENS", &ops->options_.mma_max_tokens, 0);
+  from_env("PENSIEVE_CUDA_GRAPH_MAX_TOKENS", &ops->options_.graph_max_tokens, 0);
   PS_TRY(ops->gemm_.init(ops->ctx_->stream(), &ops->ctx_->pool()));
   PS_CUDA_TRY(cudaEventCreateWithFlags(&ops->inputs_copied_, cudaEventDisableTiming));
   return ops;
@@ -220,7 +221,7 @@ const int32_t* CudaOps::dev_ints(int which) const { return dev_inputs_ + int64_t
 Status CudaOps::ensure_inputs(int n_tokens, int n_seqs) {
   const int rows = std::max({max_tokens_, n_tokens, n_seqs, inputs_rows_});
   const int stride = std::max(bt_stride_, 1);
-  const int64_t need = int64_t(rows) * (kBlockTables + int64_t(std::max(stride, 1)));
+  const int64_t need = int64_t(rows) * (kBlockTables + int64_t(stride));
   if (need <= inputs_cap_ && rows == inputs_rows_ && stride == bt_stride_) return ok_status();
   PS_CUDA_TRY(cudaStreamSynchronize(ctx_->stream()));
   if (host_inputs_) cudaFreeHost(host_inputs_);
@@ -234,7 +235,7 @@ Status CudaOps::ensure_inputs(int n_tokens, int n_seqs) {
   PS_CUDA_TRY(cudaMemset(dev_inputs_, 0, size_t(need) * 4));
   inputs_cap_ = need;
   inputs_rows_ = rows;
-  bt_stride_ = std::max(stride, 1);
+  bt_stride_ = stride;
   graphs_.clear();  // recorded kernels point at the old block
   return ok_status();
 }
