@@ -104,32 +104,24 @@ std::string Metrics::render(const LiveGauges& live) const {
   for (const auto& [key, n] : requests_)
     out += "pensieve_requests_total{endpoint=\"" + key.first + "\",status=\"" + std::to_string(key.second) +
            "\"} " + std::to_string(n) + "\n";
-  header(out, "pensieve_generations_total", "counter", "Finished generations.");
-  out += "pensieve_generations_total " + std::to_string(generations_) + "\n";
-  header(out, "pensieve_prompt_tokens_total", "counter", "Prompt (input) tokens, cached ones included.");
-  out += "pensieve_prompt_tokens_total " + std::to_string(prompt_tokens_) + "\n";
-  header(out, "pensieve_generated_tokens_total", "counter", "Generated (output) tokens.");
-  out += "pensieve_generated_tokens_total " + std::to_string(generated_tokens_) + "\n";
-  header(out, "pensieve_prefix_cache_hits_total", "counter", "Generations that reused a cached prompt prefix.");
-  out += "pensieve_prefix_cache_hits_total " + std::to_string(prefix_hits_) + "\n";
-  header(out, "pensieve_prefix_cache_tokens_total", "counter", "Prompt tokens whose KV cache was reused.");
-  out += "pensieve_prefix_cache_tokens_total " + std::to_string(cached_tokens_) + "\n";
+  counter(out, "pensieve_generations_total", "Finished generations.", generations_);
+  counter(out, "pensieve_prompt_tokens_total", "Prompt (input) tokens, cached ones included.", prompt_tokens_);
+  counter(out, "pensieve_generated_tokens_total", "Generated (output) tokens.", generated_tokens_);
+  counter(out, "pensieve_prefix_cache_hits_total", "Generations that reused a cached prompt prefix.", prefix_hits_);
+  counter(out, "pensieve_prefix_cache_tokens_total", "Prompt tokens whose KV cache was reused.", cached_tokens_);
   header(out, "pensieve_time_to_first_token_seconds", "histogram", "Time from start of prefill to the first token.");
   ttft_.render("pensieve_time_to_first_token_seconds", out);
   header(out, "pensieve_inter_token_latency_seconds", "histogram", "Mean time between generated tokens, per generation.");
   itl_.render("pensieve_inter_token_latency_seconds", out);
-  header(out, "pensieve_queue_waiting", "gauge", "Requests waiting for a worker.");
-  out += "pensieve_queue_waiting " + std::to_string(live.waiting) + "\n";
-  header(out, "pensieve_queue_running", "gauge", "Requests being generated.");
-  out += "pensieve_queue_running " + std::to_string(live.running) + "\n";
-  header(out, "pensieve_kv_cache_tokens", "gauge",
-         "Tokens in KV blocks that running requests use or the prefix cache keeps.");
-  out += "pensieve_kv_cache_tokens " + std::to_string(live.kv_tokens) + "\n";
-  header(out, "pensieve_kv_cache_capacity_tokens", "gauge", "Tokens the KV pool can hold (all sequences together).");
-  out += "pensieve_kv_cache_capacity_tokens " + std::to_string(live.kv_capacity) + "\n";
+  gauge(out, "pensieve_queue_waiting", "Requests waiting for a worker.", live.waiting);
+  gauge(out, "pensieve_queue_running", "Requests being generated.", live.running);
+  gauge(out, "pensieve_kv_cache_tokens", "Tokens in KV blocks that running requests use or the prefix cache keeps.",
+        live.kv_tokens);
+  gauge(out, "pensieve_kv_cache_capacity_tokens", "Tokens the KV pool can hold (all sequences together).",
+        live.kv_capacity);
   if (live.engine) render_engine(*live.engine, out);
-  header(out, "pensieve_process_resident_memory_bytes", "gauge", "Resident set size (VmRSS).");
-  out += "pensieve_process_resident_memory_bytes " + std::to_string(process_rss_bytes()) + "\n";
+  gauge(out, "pensieve_process_resident_memory_bytes", "Resident set size (VmRSS).",
+        static_cast<int64_t>(process_rss_bytes()));
   return out;
 }
 
