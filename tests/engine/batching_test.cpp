@@ -11,34 +11,20 @@
 
 #include "engine/inference.h"
 #include "engine_test_util.h"
-#include "quant/quantize_model.h"
+#include "model_files.h"
 #include "test_util.h"
 
 namespace pensieve::engine {
 namespace {
 
 using pensieve::testing::fixtures_dir;
-using pensieve::testing::shared_dir;
 
 std::string stories() { return fixtures_dir() + "/models/stories260K.gguf"; }
 
-std::string work_dir() {
-  const auto dir = std::filesystem::temp_directory_path() / ("pensieve-batching-" + std::to_string(getpid()));
-  std::filesystem::create_directories(dir);
-  return dir.string();
-}
-
 // tiny-llama from gen_model.py quantized to Q8_0: the integer kernels (decode tiles and GEMM).
 std::string tiny_q8() {
-  const std::string f32 = work_dir() + "/tiny-llama-f32.gguf", q8 = work_dir() + "/tiny-llama-q8_0.gguf";
-  if (std::filesystem::exists(q8)) return q8;
-  // PENSIEVE_PYTHON: a python with numpy where /usr/bin/python3 has none (the GPU machine).
-  const char* py = std::getenv("PENSIEVE_PYTHON");
-  const std::string cmd = std::string(py && *py ? py : "/usr/bin/python3") + " " + shared_dir() +
-                          "/tools/gen_model.py --shape tiny-llama --dtype f32 --quiet --out " + f32;
-  if (std::system(cmd.c_str()) != 0) return "";
-  const Status st = quantize_model(f32, q8, *parse_quantize_target("Q8_0"), 1);
-  return st.ok() ? q8 : "";
+  const std::string f32 = testing::gen_model("tiny-llama", "f32");
+  return f32.empty() ? "" : testing::quantized(f32, "Q8_0");
 }
 
 std::unique_ptr<InferenceBackend> load(const std::string& path, int parallel, int ubatch = 512, int threads = 2,
@@ -60,7 +46,7 @@ GenerateOptions greedy(int n) {
 }
 
 // 16 distinct prompts of different lengths (so sequences are at different positions).
-std::vector<std::vector<token_id>> prompts(const InferenceBackend& be, int n_vocab_used) {
+std::vector<std::vector<token_id>> prompts(int n_vocab_used) {
   std::vector<std::vector<token_id>> out;
   for (int i = 0; i < 16; ++i) {
     std::vector<token_id> p = {1};
@@ -91,7 +77,7 @@ std::vector<std::vector<token_id>> run_concurrently(InferenceBackend& be, const 
 void expect_crowd_equals_alone(const std::string& path, int n_vocab_used) {
   auto alone = load(path, 1), crowd = load(path, 16);
   ASSERT_TRUE(alone && crowd);
-  const auto ps = prompts(*alone, n_vocab_used);
+  const auto ps = prompts(n_vocab_used);
   std::vector<std::vector<token_id>> expected;
   for (const auto& p : ps) {
     auto r = alone->infer(p, greedy(24));
@@ -270,7 +256,7 @@ TEST(BatchingCuda, SixteenConcurrentRequestsMatchEachAlone) {
     ASSERT_TRUE(alone) << st.error().message;
     auto crowd = make(16);
     ASSERT_TRUE(crowd);
-    const auto ps = prompts(*alone, path == stories() ? 512 : 50000);
+    const auto ps = prompts(path == stories() ? 512 : 50000);
     std::vector<std::vector<token_id>> expected;
     for (const auto& p : ps) expected.push_back(alone->infer(p, greedy(24))->tokens);
     const auto got = run_concurrently(*crowd, ps, greedy(24));

@@ -8,47 +8,12 @@
 
 #include <unistd.h>
 
+#include "model_files.h"
 #include "quant/quantize_model.h"
 #include "model_test_util.h"
 
 namespace pensieve::testing {
 namespace {
-
-// Every model of this test (generated, quantized, dequantized) lives in one temp folder of this
-// process, removed at exit: nothing is written beside the fixtures, and nothing is reused from an
-// earlier run, so the current quantizer always runs.
-struct WorkDir {
-  std::filesystem::path path =
-      std::filesystem::temp_directory_path() / ("pensieve-quant-variants-" + std::to_string(getpid()));
-  WorkDir() { std::filesystem::create_directories(path); }
-  ~WorkDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path, ec);
-  }
-};
-
-std::string work_dir() {
-  static WorkDir dir;
-  return dir.path.string();
-}
-
-// Writes a gen_model.py shape once per test process; empty (and the test fails) when python3-numpy
-// is missing: scripts/setup.sh installs it.
-std::string gen_model(const std::string& shape, const std::string& dtype) {
-  const std::string out = work_dir() + "/" + shape + "-" + dtype + ".gguf";
-  if (std::filesystem::exists(out)) return out;
-  const std::string cmd = "/usr/bin/python3 " + shared_dir() + "/tools/gen_model.py --shape " + shape +
-                          " --dtype " + dtype + " --quiet --out " + out + " >/dev/null 2>&1";
-  return std::system(cmd.c_str()) == 0 ? out : "";
-}
-
-std::string quantized(const std::string& src, const char* target) {
-  const std::string out = work_dir() + "/" + std::filesystem::path(src).stem().string() + "-" + target + ".gguf";
-  if (std::filesystem::exists(out)) return out;
-  Status st = quantize_model(src, out, *parse_quantize_target(target), 1);
-  EXPECT_TRUE(st.ok()) << (st.ok() ? "" : st.error().message);
-  return out;
-}
 
 const std::vector<int32_t> kPrompt = {1, 17, 400, 2321, 98, 77, 5000, 12, 13, 14, 15, 901, 33, 34, 35, 36};
 
@@ -82,7 +47,7 @@ struct Bound {
 // The quantized file converted back to F32: the same weights the quantized kernels see,
 // computed exactly. Their difference is the kernels' own error (activation quantization).
 std::string dequantized(const std::string& qpath) {
-  const std::string out = work_dir() + "/" + std::filesystem::path(qpath).stem().string() + "-deq.gguf";
+  const std::string out = model_work_dir() + "/" + std::filesystem::path(qpath).stem().string() + "-deq.gguf";
   if (std::filesystem::exists(out)) return out;
   Status st = quantize_model(qpath, out, QuantizeTarget::F32, 1);
   EXPECT_TRUE(st.ok()) << (st.ok() ? "" : st.error().message);
