@@ -23,7 +23,7 @@ int Scheduler::prefill_part(const SchedSeq* s, int budget) const {
   const int bs = pool_.block_size();
   if (n < remaining) {
     const int aligned = n - (s->kv.n_tokens() + n) % bs;
-    if (aligned >= min_part_ && aligned > 0) n = aligned;
+    if (aligned >= min_part_) n = aligned;  // min_part_ >= 1
   }
   if (n < remaining && n < min_part_) return 0;  // not enough room this step
   return n;

@@ -100,17 +100,6 @@ void BlockPool::publish(int block, uint64_t key, uint64_t parent, std::span<cons
   std::copy(tokens.begin(), tokens.end(), tokens_.begin() + static_cast<size_t>(block) * block_size_);
 }
 
-void BlockPool::clear_cache() {
-  while (lru_head_ != kNone) {
-    const int b = lru_head_;
-    lru_remove(b);
-    forget(b);
-    free_.push_back(b);
-  }
-  // Blocks in use keep their data but stop being findable.
-  for (int b = 0; b < n_blocks(); ++b) forget(b);
-}
-
 bool SequenceKv::reserve(int n_tokens) {
   const int bs = pool_->block_size();
   const size_t needed = static_cast<size_t>((n_tokens + bs - 1) / bs);

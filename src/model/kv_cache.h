@@ -54,8 +54,6 @@ class BlockPool {
   // Records that `block` (in use, full) holds the content `tokens` after the prefix `parent`.
   // A key already present keeps its block (the duplicate stays unpublished).
   void publish(int block, uint64_t key, uint64_t parent, std::span<const int32_t> tokens);
-  // Forgets every cached block's content (they become free).
-  void clear_cache();
 
  private:
   static constexpr int32_t kNone = -1;
