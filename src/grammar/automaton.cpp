@@ -1,0 +1,150 @@
+#include "grammar/automaton.h"
+
+#include <algorithm>
+
+namespace pensieve::grammar {
+
+namespace {
+constexpr uint32_t kFar = UINT32_MAX / 4;
+}
+
+Automaton::Automaton(std::shared_ptr<const Grammar> g) : g_(std::move(g)) {
+  node_pos_ = {0, 0, 0};  // kRoot, kBottom, kBeyond
+  node_parent_ = {0, 0, 0};
+  node_dist_ = {0, 0, 0};
+  set_off_ = {0, 0};  // state 0: the empty set
+  flags_ = {0};
+  dist_ = {kFar};
+  set_ids_.emplace(std::string(), kDead);
+  singleton_ = {0, 0, 0};
+  tkeys_.assign(1 << 12, 0);
+  tvals_.assign(1 << 12, 0);
+  std::vector<uint32_t> start;
+  seen_.clear();
+  for (uint32_t alt : g_->rule_alts[g_->root]) expand(alt, kRoot, start);
+  initial_ = intern(start);
+}
+
+uint32_t Automaton::node(uint32_t pos, uint32_t parent) {
+  const uint64_t key = (uint64_t(pos) << 32) | parent;
+  auto [it, fresh] = node_ids_.emplace(key, static_cast<uint32_t>(node_pos_.size()));
+  if (fresh) {
+    node_pos_.push_back(pos);
+    node_parent_.push_back(parent);
+    node_dist_.push_back(std::min<uint64_t>(kFar, uint64_t(g_->min_len_from[pos]) + node_dist_[parent]));
+    singleton_.push_back(0);
+  }
+  return it->second;
+}
+
+void Automaton::expand(uint32_t pos, uint32_t parent, std::vector<uint32_t>& out) {
+  const Element& e = g_->elems[pos];
+  if (e.kind == ElemKind::bytes) {
+    out.push_back(node(pos, parent));
+    return;
+  }
+  // Several paths can reach the same (position, parent): expand it once per step.
+  const uint64_t key = (uint64_t(pos) << 32) | parent;
+  if (std::find(seen_.begin(), seen_.end(), key) != seen_.end()) return;
+  seen_.push_back(key);
+  if (e.kind == ElemKind::end) {
+    if (parent == kRoot || parent == kBottom) out.push_back(parent);
+    else expand(node_pos_[parent], node_parent_[parent], out);
+    return;
+  }
+  // A call: continue at pos + 1 afterwards, unless that is the end of this alternative (then
+  // the callee returns straight to our caller: no frame, so repetition keeps a flat stack).
+  const uint32_t ret = g_->elems[pos + 1].kind == ElemKind::end ? parent : node(pos + 1, parent);
+  for (uint32_t alt : g_->rule_alts[e.value]) expand(alt, ret, out);
+}
+
+StateId Automaton::intern(std::vector<uint32_t>& nodes) {
+  std::sort(nodes.begin(), nodes.end());
+  nodes.erase(std::unique(nodes.begin(), nodes.end()), nodes.end());
+  std::string key(reinterpret_cast<const char*>(nodes.data()), nodes.size() * sizeof(uint32_t));
+  auto [it, fresh] = set_ids_.emplace(std::move(key), static_cast<StateId>(flags_.size()));
+  if (!fresh) return it->second;
+  uint8_t f = 0;
+  uint32_t d = kFar;
+  for (uint32_t n : nodes) {
+    f |= n == kRoot ? kHasRoot : n == kBottom ? kHasBottom : n == kBeyond ? kHasBeyond : kHasLive;
+    d = std::min(d, node_dist_[n]);
+  }
+  set_data_.insert(set_data_.end(), nodes.begin(), nodes.end());
+  set_off_.push_back(static_cast<uint32_t>(set_data_.size()));
+  flags_.push_back(f);
+  dist_.push_back(d);
+  return it->second;
+}
+
+StateId Automaton::singleton(uint32_t n) {
+  if (singleton_[n] != 0) return singleton_[n];
+  std::vector<uint32_t> one{n};
+  const StateId s = intern(one);
+  singleton_[n] = s;
+  return s;
+}
+
+StateId Automaton::local_state(uint32_t pos, uint32_t parent_pos, bool rooted) {
+  if (rooted) return singleton(node(pos, kRoot));
+  if (parent_pos == kNoPos) return singleton(node(pos, kBottom));
+  return singleton(node(pos, node(parent_pos, kBottom)));
+}
+
+StateId Automaton::advance(StateId s, uint8_t byte) {
+  if (s == kDead) return kDead;
+  const uint64_t key = ((uint64_t(s) << 8) | byte) + 1;
+  size_t mask = tkeys_.size() - 1;
+  size_t h = (key * 0x9E3779B97F4A7C15ull) >> 20;
+  for (size_t i = h & mask;; i = (i + 1) & mask) {
+    if (tkeys_[i] == key) return tvals_[i];
+    if (tkeys_[i] == 0) break;
+  }
+  // Not seen yet: step every stack of the set over the byte.
+  scratch_.clear();
+  seen_.clear();
+  for (uint32_t k = set_off_[s]; k < set_off_[s + 1]; ++k) {
+    const uint32_t n = set_data_[k];
+    if (n == kRoot) continue;
+    if (n == kBottom || n == kBeyond) {
+      scratch_.push_back(kBeyond);  // bytes past the local floor: only the real stack knows
+      continue;
+    }
+    const uint32_t pos = node_pos_[n];
+    if (g_->sets[g_->elems[pos].value].has(byte)) expand(pos + 1, node_parent_[n], scratch_);
+  }
+  std::vector<uint32_t> next;
+  next.swap(scratch_);
+  const StateId out = intern(next);
+  next.swap(scratch_);
+  if ((tcount_ + 1) * 2 > tkeys_.size()) {  // grow and rehash
+    std::vector<uint64_t> keys(tkeys_.size() * 2, 0);
+    std::vector<StateId> vals(keys.size(), 0);
+    mask = keys.size() - 1;
+    for (size_t i = 0; i < tkeys_.size(); ++i) {
+      if (tkeys_[i] == 0) continue;
+      size_t j = ((tkeys_[i] * 0x9E3779B97F4A7C15ull) >> 20) & mask;
+      while (keys[j] != 0) j = (j + 1) & mask;
+      keys[j] = tkeys_[i];
+      vals[j] = tvals_[i];
+    }
+    tkeys_.swap(keys);
+    tvals_.swap(vals);
+  }
+  size_t i = ((key * 0x9E3779B97F4A7C15ull) >> 20) & mask;
+  while (tkeys_[i] != 0) i = (i + 1) & mask;
+  tkeys_[i] = key;
+  tvals_[i] = out;
+  ++tcount_;
+  return out;
+}
+
+StateId Automaton::advance(StateId s, std::string_view bytes) {
+  for (unsigned char b : bytes) {
+    if (s == kDead) break;
+    s = advance(s, b);
+  }
+  return s;
+}
+
+}  // namespace pensieve::grammar

@@ -1,0 +1,192 @@
+#include "grammar/token_masks.h"
+
+#include <algorithm>
+#include <cstring>
+
+namespace pensieve::grammar {
+
+namespace {
+
+void set_bit(uint64_t* m, token_id t) { m[t >> 6] |= uint64_t(1) << (t & 63); }
+
+size_t common_prefix(const std::string& a, const std::string& b) {
+  size_t n = std::min(a.size(), b.size()), i = 0;
+  while (i < n && a[i] == b[i]) ++i;
+  return i;
+}
+
+}  // namespace
+
+TokenVocab::TokenVocab(std::vector<std::string> token_bytes, std::vector<token_id> eog_tokens)
+    : n_vocab(static_cast<int32_t>(token_bytes.size())),
+      n_words((token_bytes.size() + 63) / 64),
+      bytes(std::move(token_bytes)),
+      eog(std::move(eog_tokens)) {
+  for (token_id t = 0; t < n_vocab; ++t)
+    if (!bytes[t].empty()) sorted.push_back(t);
+  std::sort(sorted.begin(), sorted.end(), [&](token_id a, token_id b) { return bytes[a] < bytes[b] || (bytes[a] == bytes[b] && a < b); });
+  lcp.resize(sorted.size(), 0);
+  for (size_t i = 0; i < sorted.size(); ++i) {
+    max_len = std::max(max_len, bytes[sorted[i]].size());
+    if (i > 0) lcp[i] = static_cast<uint16_t>(std::min<size_t>(65535, common_prefix(bytes[sorted[i - 1]], bytes[sorted[i]])));
+  }
+  std::erase_if(eog, [&](token_id t) { return t < 0 || t >= n_vocab; });
+}
+
+TokenGrammar::TokenGrammar(std::shared_ptr<const Grammar> g, std::shared_ptr<const TokenVocab> vocab)
+    : g_(std::move(g)), vocab_(std::move(vocab)), a_(g_) {
+  walk_.assign(vocab_->max_len + 1, kDead);
+}
+
+StateId TokenGrammar::initial() { return a_.initial(); }
+
+const TokenGrammar::PositionTable& TokenGrammar::table(uint32_t node) {
+  // The top's position and the position its rule returns to (or: the stack ends there).
+  const uint32_t pos = a_.node_pos(node), parent = a_.node_parent(node);
+  const bool rooted = parent == kRoot;
+  const uint32_t parent_pos = rooted ? Automaton::kNoPos : a_.node_pos(parent);
+  const uint64_t key = (uint64_t(pos) << 32) | (rooted ? 0xFFFFFFFEu : parent_pos);
+  auto& slot = tables_[key];
+  if (slot) return *slot;
+  slot = std::make_unique<PositionTable>();
+  PositionTable& t = *slot;
+  const TokenVocab& v = *vocab_;
+  walk_[0] = a_.local_state(pos, parent_pos, rooted);
+  size_t valid = 0;  // walk_[0..valid] hold the states of the previous token's prefix
+  const std::string* prev_uncertain = nullptr;
+  for (size_t i = 0; i < v.sorted.size(); ++i) {
+    const token_id id = v.sorted[i];
+    const std::string& b = v.bytes[id];
+    size_t d = std::min<size_t>(v.lcp[i], valid);
+    StateId s = walk_[d];
+    while (d < b.size() && s != kDead) {
+      s = a_.advance(s, static_cast<uint8_t>(b[d]));
+      walk_[++d] = s;
+    }
+    valid = d;
+    if (d < b.size() || s == kDead) continue;  // rejected
+    if (a_.has_live(s) || a_.has_bottom(s) || a_.accepting(s)) {
+      t.accepted.push_back(id);
+    } else if (a_.has_beyond(s)) {
+      t.uncertain_lcp.push_back(prev_uncertain ? static_cast<uint16_t>(std::min<size_t>(65535, common_prefix(*prev_uncertain, b))) : 0);
+      t.uncertain.push_back(id);
+      prev_uncertain = &b;
+    }
+  }
+  if (t.accepted.size() > static_cast<size_t>(v.n_vocab) / 32) {  // dense is smaller and faster to merge
+    t.accepted_bits.assign(v.n_words, 0);
+    for (token_id id : t.accepted) set_bit(t.accepted_bits.data(), id);
+    t.accepted.clear();
+    t.accepted.shrink_to_fit();
+  }
+  ++stats_.tables;
+  return t;
+}
+
+void TokenGrammar::compute_mask(StateId s, uint64_t* mask) {
+  const TokenVocab& v = *vocab_;
+  std::memset(mask, 0, v.n_words * sizeof(uint64_t));
+  const auto span = a_.nodes(s);
+  const std::vector<uint32_t> nodes(span.begin(), span.end());  // the automaton grows below
+  for (uint32_t n : nodes) {
+    if (n == kRoot) {
+      for (token_id t : v.eog) set_bit(mask, t);
+      continue;
+    }
+    const PositionTable& t = table(n);
+    if (!t.accepted_bits.empty()) {
+      for (size_t w = 0; w < v.n_words; ++w) mask[w] |= t.accepted_bits[w];
+    } else {
+      for (token_id id : t.accepted) set_bit(mask, id);
+    }
+    // The uncertain ones against this whole stack, sharing prefixes between neighbours.
+    walk_[0] = a_.singleton(n);
+    size_t valid = 0;
+    for (size_t i = 0; i < t.uncertain.size(); ++i) {
+      const token_id id = t.uncertain[i];
+      const std::string& b = v.bytes[id];
+      size_t d = std::min<size_t>(t.uncertain_lcp[i], valid);
+      StateId st = walk_[d];
+      while (d < b.size() && st != kDead) {
+        st = a_.advance(st, static_cast<uint8_t>(b[d]));
+        walk_[++d] = st;
+      }
+      valid = d;
+      if (d == b.size() && st != kDead) set_bit(mask, id);
+    }
+  }
+}
+
+void TokenGrammar::fill_mask(StateId s, uint64_t* mask) {
+  std::lock_guard<std::mutex> lock(mu_);
+  const size_t words = vocab_->n_words;
+  auto it = mask_cache_.find(s);
+  if (it != mask_cache_.end()) {
+    ++stats_.mask_hits;
+    std::memcpy(mask, it->second.data(), words * sizeof(uint64_t));
+    return;
+  }
+  ++stats_.mask_misses;
+  // Bounded memory: about 32 MiB of cached masks per grammar, then start over.
+  const size_t max_entries = std::max<size_t>(16, (32u << 20) / (words * sizeof(uint64_t)));
+  if (mask_cache_.size() >= max_entries) mask_cache_.clear();
+  std::vector<uint64_t> m(words);
+  compute_mask(s, m.data());
+  std::memcpy(mask, m.data(), words * sizeof(uint64_t));
+  mask_cache_.emplace(s, std::move(m));
+}
+
+StateId TokenGrammar::advance(StateId s, token_id t) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (t < 0 || t >= vocab_->n_vocab || vocab_->bytes[t].empty()) return kDead;
+  return a_.advance(s, vocab_->bytes[t]);
+}
+
+StateId TokenGrammar::advance_bytes(StateId s, std::string_view bytes) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return a_.advance(s, bytes);
+}
+
+bool TokenGrammar::accepting(StateId s) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return a_.accepting(s);
+}
+
+bool TokenGrammar::complete(StateId s) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return a_.complete(s);
+}
+
+uint32_t TokenGrammar::distance(StateId s) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return a_.distance(s);
+}
+
+TokenGrammar::Stats TokenGrammar::stats() {
+  std::lock_guard<std::mutex> lock(mu_);
+  Stats s = stats_;
+  s.states = a_.n_states();
+  s.cached_masks = mask_cache_.size();
+  return s;
+}
+
+bool Matcher::accept(token_id t) {
+  const StateId next = g_->advance(state_, t);
+  if (next == kDead) return false;
+  state_ = next;
+  return true;
+}
+
+bool Matcher::accept_bytes(std::string_view bytes) {
+  const StateId next = g_->advance_bytes(state_, bytes);
+  if (next == kDead) return false;
+  state_ = next;
+  return true;
+}
+
+uint32_t Matcher::distance_after(token_id t) {
+  const StateId next = g_->advance(state_, t);
+  return next == kDead ? UINT32_MAX : g_->distance(next);
+}
+
+}  // namespace pensieve::grammar

@@ -1,0 +1,108 @@
+// Which tokens of a model's vocabulary a grammar allows next: per-step bitmasks over the whole
+// vocabulary, and the per-sequence Matcher that the engine advances with each sampled token.
+//
+// Speed (XGrammar's idea, our own code): for every byte-set position of the grammar and the
+// position its rule returns to, the tokens are classified once, walking the vocabulary in
+// sorted order so that shared prefixes are stepped once, from a two-frame stack that knows
+// nothing below:
+//   accepted  - some path consumes the whole token within those frames: valid in any context;
+//   rejected  - every path dies within them;
+//   uncertain - a path goes on past them: only these are checked against the real stack at
+//               run time (in sorted order again, prefixes shared).
+// A state's mask is the union over its stacks, cached per state: JSON output revisits the
+// same few states (inside a string, after a comma...) over and over, so most steps are a
+// cache hit plus a copy. Position tables are built lazily, on first use, and kept.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "grammar/automaton.h"
+
+namespace pensieve::grammar {
+
+using token_id = int32_t;
+
+// A vocabulary as the bytes each token adds to the text. Tokens with no bytes (control tokens)
+// are never allowed by a grammar; the end-of-generation tokens are allowed where the grammar
+// accepts.
+struct TokenVocab {
+  TokenVocab(std::vector<std::string> token_bytes, std::vector<token_id> eog_tokens);
+  int32_t n_vocab = 0;
+  size_t n_words = 0;  // 64-bit words of a mask
+  std::vector<std::string> bytes;
+  std::vector<token_id> eog;
+  std::vector<token_id> sorted;  // tokens with bytes, by their bytes
+  std::vector<uint16_t> lcp;     // bytes in common with the previous sorted token
+  size_t max_len = 0;
+};
+
+// A grammar bound to a vocabulary: the automaton, position tables and mask cache that every
+// sequence using this grammar shares. Thread-safe (one mutex; the engine thread is the
+// normal user).
+class TokenGrammar {
+ public:
+  TokenGrammar(std::shared_ptr<const Grammar> g, std::shared_ptr<const TokenVocab> vocab);
+
+  StateId initial();
+  // Writes the allowed tokens of `s` into mask[n_words] (bit t = token t allowed).
+  void fill_mask(StateId s, uint64_t* mask);
+  StateId advance(StateId s, token_id t);  // kDead when the token does not fit
+  StateId advance_bytes(StateId s, std::string_view bytes);
+  bool accepting(StateId s);
+  bool complete(StateId s);
+  uint32_t distance(StateId s);
+
+  const TokenVocab& vocab() const { return *vocab_; }
+  const Grammar& grammar() const { return *g_; }
+
+  struct Stats {
+    size_t tables = 0, states = 0, cached_masks = 0, mask_hits = 0, mask_misses = 0;
+  };
+  Stats stats();
+
+ private:
+  struct PositionTable {
+    std::vector<token_id> accepted;     // sparse form
+    std::vector<uint64_t> accepted_bits;  // dense form (when many are accepted)
+    std::vector<token_id> uncertain;    // in sorted-bytes order
+    std::vector<uint16_t> uncertain_lcp;
+  };
+  const PositionTable& table(uint32_t node);  // for the top node of a real stack
+  void compute_mask(StateId s, uint64_t* mask);
+
+  std::mutex mu_;
+  std::shared_ptr<const Grammar> g_;
+  std::shared_ptr<const TokenVocab> vocab_;
+  Automaton a_;
+  std::unordered_map<uint64_t, std::unique_ptr<PositionTable>> tables_;  // (pos, parent pos)
+  std::unordered_map<StateId, std::vector<uint64_t>> mask_cache_;
+  std::vector<StateId> walk_;  // states along the current token's bytes
+  Stats stats_;
+};
+
+// One sequence's place in a grammar.
+class Matcher {
+ public:
+  explicit Matcher(std::shared_ptr<TokenGrammar> g) : g_(std::move(g)), state_(g_->initial()) {}
+  void fill_mask(uint64_t* mask) { g_->fill_mask(state_, mask); }
+  bool accept(token_id t);  // false (and no change) when the grammar does not allow t
+  bool accept_bytes(std::string_view bytes);
+  bool accepting() { return g_->accepting(state_); }
+  bool complete() { return g_->complete(state_); }  // accepting, and nothing more may follow
+  uint32_t distance() { return g_->distance(state_); }
+  uint32_t distance_after(token_id t);  // UINT32_MAX when t does not fit
+  void reset() { state_ = g_->initial(); }
+  TokenGrammar& grammar() { return *g_; }
+  StateId state() const { return state_; }
+
+ private:
+  std::shared_ptr<TokenGrammar> g_;
+  StateId state_;
+};
+
+}  // namespace pensieve::grammar
