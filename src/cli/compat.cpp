@@ -27,7 +27,7 @@ struct Rename {
 // llama.cpp's one-dash, several-letter flags and the long option each one is here.
 constexpr Rename kRenames[] = {
     {"-ngl", "--n-gpu-layers"}, {"-np", "--parallel"}, {"-ub", "--ubatch-size"}, {"-fa", "--flash-attn"},
-    {"-cb", "--cont-batching"},
+    {"-cb", "--cont-batching"}, {"--grammar-file", "--grammar"},
 };
 
 struct Unsupported {
@@ -58,10 +58,7 @@ constexpr Unsupported kUnsupported[] = {
     {"--mmproj", "multimodal models are not supported"},
     {"-md", "speculative decoding is not supported"},
     {"--model-draft", "speculative decoding is not supported"},
-    {"--grammar", "grammars are not supported; the server has response_format json_schema"},
-    {"--grammar-file", "grammars are not supported; the server has response_format json_schema"},
-    {"-j", "grammars are not supported; the server has response_format json_schema"},
-    {"--json-schema", "grammars are not supported; the server has response_format json_schema"},
+    {"-j", "pass the schema as a file or as text: --json-schema FILE|JSON"},
     {"--rope-scaling", "context extension is not supported: --ctx is at most the model's training context"},
     {"--rope-freq-base", "context extension is not supported: --ctx is at most the model's training context"},
     {"--rope-freq-scale", "context extension is not supported: --ctx is at most the model's training context"},

@@ -3,12 +3,15 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <memory>
+#include <sstream>
 
 #include "cli/command.h"
 #include "cli/compat.h"
 #include "cli/engine_args.h"
 #include "engine/inference.h"
+#include "grammar/json_schema.h"
 #include "text/chat_template.h"
 
 namespace pensieve::cli {
@@ -20,6 +23,7 @@ struct RunArgs {
   std::string prompt;
   std::string prompt_file;
   std::string system;
+  std::string grammar_file, schema_file;
   bool chat = false;
   bool quiet = false;
 };
@@ -98,6 +102,11 @@ int run_run(int argc, char** argv) {
   app.add_option("--system", a.system, "system message (with --chat)");
   app.add_option("--stop", a.gen.stop, "stop string (repeatable)");
   app.add_flag("--ignore-eos", a.gen.ignore_eos, "keep generating past end-of-generation tokens");
+  auto* grammar_opt = app.add_option("--grammar", a.grammar_file,
+                                     "constrain the output to a GBNF grammar: a file (or the grammar text itself, as llama.cpp takes it)");
+  auto* schema_opt = app.add_option("--json-schema", a.schema_file,
+                                    "constrain the output to JSON matching a JSON Schema: a file (or the schema text itself)");
+  grammar_opt->excludes(schema_opt);
   app.add_flag("-q,--quiet", a.quiet, "no seed or timing line on stderr");
   try {
     app.parse(argc, argv);
@@ -118,6 +127,36 @@ int run_run(int argc, char** argv) {
   auto text = read_prompt(a.prompt, a.prompt_file);
   if (!text) return 1;
   a.prompt = std::move(*text);
+  if (!a.grammar_file.empty() || !a.schema_file.empty()) {
+    const std::string& path = a.grammar_file.empty() ? a.schema_file : a.grammar_file;
+    std::stringstream ss;
+    const bool inline_text = !std::filesystem::exists(path) &&
+                             (path.find("::=") != std::string::npos || path.find_first_of("{") == path.find_first_not_of(" \t\n"));
+    if (inline_text) {
+      ss << path;
+    } else {
+      std::ifstream in(path, std::ios::binary);
+      if (!in) {
+        std::fprintf(stderr, "pensieve: cannot read %s\n", path.c_str());
+        return 1;
+      }
+      ss << in.rdbuf();
+    }
+    Result<std::shared_ptr<const grammar::Grammar>> g = make_error(ErrorKind::invalid_request, "");
+    if (!a.grammar_file.empty()) {
+      g = grammar::parse_gbnf(ss.str());
+    } else {
+      auto schema = nlohmann::json::parse(ss.str(), nullptr, /*allow_exceptions=*/false);
+      if (schema.is_discarded()) g = make_error(ErrorKind::invalid_request, "not valid JSON");
+      else g = grammar::compile_json_schema(schema);
+    }
+    if (!g) {
+      std::fprintf(stderr, "pensieve: %s: %s\n", inline_text ? (a.grammar_file.empty() ? "--json-schema" : "--grammar") : path.c_str(),
+                   g.error().message.c_str());
+      return 2;
+    }
+    a.gen.grammar = *g;
+  }
   choose_seed(a.gen.sampling, a.quiet);
   engine::InferenceBackend be;
   if (Status st = be.load(a.load); !st.ok()) {
@@ -137,7 +176,9 @@ int run_run(int argc, char** argv) {
     prompt = std::move(*p);
   } else {
     prompt = be.tokenize(a.prompt);
-    std::fputs(a.prompt.c_str(), stdout);  // the continuation follows the prompt's text
+    // The continuation follows the prompt's text; constrained output stands alone (so that it
+    // can be piped into a JSON parser).
+    if (!a.gen.grammar) std::fputs(a.prompt.c_str(), stdout);
   }
   auto gen = be.stream(prompt, a.gen, [](std::string_view text, engine::token_id) {
     std::fwrite(text.data(), 1, text.size(), stdout);

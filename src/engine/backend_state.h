@@ -22,6 +22,7 @@
 #include "engine/scheduler.h"
 #include "engine/stop_strings.h"
 #include "gguf/gguf.h"
+#include "grammar/token_masks.h"
 #include "model/context.h"
 #include "model/model.h"
 
@@ -77,6 +78,12 @@ struct Sequence : SchedSeq {
   Clock::time_point t_submit, t_decode;
   bool greedy = false;
   bool prefilled = false;
+  // Constrained decoding (options.grammar): this sequence's place in the grammar, whether it
+  // applies now (a lazy grammar waits for a trigger) and the recent output bytes a trigger is
+  // looked for in.
+  std::optional<grammar::Matcher> matcher;
+  bool grammar_active = false;
+  std::string trigger_tail;
 };
 
 
@@ -116,6 +123,12 @@ struct InferenceBackend::Impl {
   std::vector<float> logits;     // [rows][n_vocab] of the last step
   std::vector<int32_t> argmaxes;  // [rows]
   LiveStats live;
+  // Grammars bound to this model's vocabulary (engine thread; built on first use), most
+  // recently used last. The server caches compiled grammars per schema, so the same Grammar
+  // object comes back for the same schema and its token tables are reused.
+  std::shared_ptr<const grammar::TokenVocab> grammar_vocab;
+  std::vector<std::pair<std::shared_ptr<const grammar::Grammar>, std::shared_ptr<grammar::TokenGrammar>>> grammars;
+  std::vector<uint64_t> mask_words;
 
   bool loaded() const { return context != nullptr; }
   void reset();
@@ -131,6 +144,14 @@ struct InferenceBackend::Impl {
   bool step_once();  // one scheduled forward step; false when there was nothing to run
   void admit(PendingRequest&& r);
   void accept(Sequence& s, token_id tok);
+  // ---- constrained decoding (engine_grammar.cpp) ----
+  std::shared_ptr<grammar::TokenGrammar> token_grammar(const std::shared_ptr<const grammar::Grammar>& g);
+  // Masks the row's logits to what the grammar allows, samples, and keeps the output
+  // finishable within the sequence's remaining token budget. An error when nothing is allowed.
+  Result<token_id> sample_constrained(Sequence& s, std::span<float> row_logits);
+  // Advances the grammar with an accepted (non-EOG) token; true when the grammar is complete
+  // and the generation must end.
+  bool advance_grammar(Sequence& s, token_id tok);
   void finish(Sequence& s, std::optional<Error> error = std::nullopt);
   void publish_stats();
 };

@@ -48,6 +48,11 @@ void LiveStats::reset() {
 void InferenceBackend::Impl::admit(PendingRequest&& r) {
   auto s = std::make_unique<Sequence>(context->pool(), *tokenizer, std::move(r));
   s->gen.n_prompt = s->n_prompt;
+  if (s->options.grammar) {
+    s->matcher.emplace(token_grammar(s->options.grammar));
+    s->grammar_active = s->options.grammar_triggers.empty();
+    s->greedy = false;  // the logits are needed on the host for the mask
+  }
   scheduler->add(s.get());
   sequences.push_back(std::move(s));
 }
@@ -92,12 +97,17 @@ void InferenceBackend::Impl::accept(Sequence& s, token_id tok) {
     return finish(s);
   }
   g.tokens.push_back(tok);
+  const bool grammar_done = s.matcher && advance_grammar(s, tok);
   std::string piece = s.stop.push(s.decoder.push(tok));
   g.text += piece;
   s.channel->push(std::move(piece), tok);
   if (s.stop.stopped()) {
     g.finish = FinishReason::stop_string;
     g.stop_string = s.stop.matched();
+    return finish(s);
+  }
+  if (grammar_done) {  // complete: nothing but the end of the generation could follow
+    g.finish = FinishReason::eos;
     return finish(s);
   }
   if (s.options.max_tokens > 0 && static_cast<int>(g.tokens.size()) >= s.options.max_tokens) {
@@ -186,7 +196,18 @@ bool InferenceBackend::Impl::step_once() {
       tok = argmaxes[r];
     } else {
       std::span<float> row_logits(logits.data() + static_cast<size_t>(r) * n_vocab, n_vocab);
-      tok = s.greedy ? argmax(row_logits) : s.sampler.sample(row_logits, s.tokens);
+      if (s.matcher && s.grammar_active) {
+        // The mask work runs here, per sequence, after the step; a state seen before (most
+        // steps of JSON output) is one cached mask copy (token_masks.h).
+        auto t = sample_constrained(s, row_logits);
+        if (!t.ok()) {
+          finish(s, t.error());
+          continue;
+        }
+        tok = *t;
+      } else {
+        tok = s.greedy ? argmax(row_logits) : s.sampler.sample(row_logits, s.tokens);
+      }
     }
     accept(s, tok);
   }

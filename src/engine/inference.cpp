@@ -131,6 +131,8 @@ void InferenceBackend::Impl::reset() {
   tokenizer.reset();
   file.reset();
   logits = {};
+  grammar_vocab.reset();
+  grammars.clear();
   argmaxes = {};
   dump.reset();
   live.reset();

@@ -17,6 +17,10 @@
 #include "text/tokenizer.h"
 #include "util/status.h"
 
+namespace pensieve::grammar {
+struct Grammar;
+}
+
 namespace pensieve::engine {
 
 using text::token_id;
@@ -40,6 +44,15 @@ struct GenerateOptions {
   bool ignore_eos = false;         // benchmarks
   // Polled between decode steps; true cancels (finish = cancelled).
   std::function<bool()> should_stop;
+  // Constrained decoding: only tokens the grammar allows are sampled (whatever the sampler
+  // settings), the end-of-generation token only where the grammar accepts, and the generation
+  // ends (finish = eos) once the grammar is complete and nothing more may follow. Near the
+  // max_tokens / context limit, tokens are chosen so that the output can still be finished.
+  std::shared_ptr<const grammar::Grammar> grammar;
+  // Non-empty: the grammar is lazy. The output is free until one of these strings appears in
+  // it; the grammar then applies from that string's first byte (so it must match the trigger)
+  // until it is complete, and the output is free again.
+  std::vector<std::string> grammar_triggers;
 };
 
 enum class FinishReason { eos, stop_string, max_tokens, context_full, cancelled };

@@ -183,6 +183,7 @@ Status convert_tools(const json& body, ChatRequest& out) {
         return bad(where + ": server tool '" + type + "' (" + t["name"].get<std::string>() +
                    ") cannot run on this local server; only custom tools are supported");
       json schema = t.contains("input_schema") ? t["input_schema"] : json{{"type", "object"}};
+      out.tool_strict.push_back(t.contains("strict") && t["strict"].is_boolean() && t["strict"].get<bool>());
       out.tools.push_back({{"type", "function"},
                            {"function",
                             {{"name", t["name"]}, {"description", t.value("description", "")}, {"parameters", schema}}}});
@@ -267,13 +268,17 @@ static Result<ChatRequest> parse_anthropic_request_unchecked(const json& body, b
   PS_TRY(convert_system(body.contains("system") ? body["system"] : json(), out));
   PS_TRY(convert_messages(body.contains("messages") ? body["messages"] : json(), out));
   PS_TRY(convert_tools(body, out));
-  // Structured output (Claude Code asks for session titles this way). Without constrained
-  // decoding it becomes an instruction in the system turn.
+  // Structured output (Claude Code asks for session titles this way): constrained decoding
+  // (structured_output.cpp), and an instruction in the system turn so the model means it.
   if (body.contains("output_config") && body["output_config"].is_object() &&
       body["output_config"].contains("format") && body["output_config"]["format"].is_object() &&
       body["output_config"]["format"].value("type", "") == "json_schema") {
+    const json& format = body["output_config"]["format"];
+    if (format.contains("schema") && !format["schema"].is_object() && !format["schema"].is_boolean())
+      return bad("output_config.format.schema: expected an object");
+    out.response_schema = format.contains("schema") ? format["schema"] : json{{"type", "object"}};
     std::string hint = "Respond with a single valid JSON object and nothing else. It must match this JSON schema: " +
-                       body["output_config"]["format"].value("schema", json::object()).dump();
+                       format.value("schema", json::object()).dump();
     if (!out.messages.empty() && out.messages[0]["role"] == "system")
       out.messages[0]["content"] = out.messages[0]["content"].get<std::string>() + "\n\n" + hint;
     else

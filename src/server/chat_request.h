@@ -5,6 +5,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -61,6 +62,13 @@ struct ChatRequest {
   std::string prompt;
   engine::GenerateOptions options;
   bool max_tokens_given = false;
+  // Structured output (structured_output.h): a JSON Schema the whole reply must match
+  // (OpenAI response_format / top-level json_schema, Anthropic output_config.format), or GBNF
+  // text (`grammar`); at most one of them. Tool calls are constrained from `tools` itself;
+  // tool_strict[i]: tool i asked for strict:true (its schema must convert, else a 400).
+  std::optional<nlohmann::json> response_schema;
+  std::string grammar;
+  std::vector<bool> tool_strict;
   bool stream = false;
   bool include_usage = false;  // OpenAI stream_options.include_usage
 };

@@ -86,6 +86,7 @@ Status convert_tools(const json& body, ChatRequest& out) {
           !t["function"].contains("name") || !t["function"]["name"].is_string())
         return bad("tools[" + std::to_string(i) + "].function.name: required");
       const json& fn = t["function"];
+      out.tool_strict.push_back(fn.contains("strict") && fn["strict"].is_boolean() && fn["strict"].get<bool>());
       out.tools.push_back({{"type", "function"},
                            {"function",
                             {{"name", fn["name"]},
@@ -149,6 +150,7 @@ Status check_types(const json& body) {
       {"parallel_tool_calls", boolean, "a boolean"}, {"tool_choice", string_or_object, "a string or an object"},
       {"temperature", number, "a number"},      {"top_p", number, "a number"},
       {"metadata", object, "an object"},        {"store", boolean, "a boolean"},
+      {"grammar", string, "a string (GBNF)"},    {"json_schema", object, "an object"},
   };
   for (const Field& f : kFields) {
     auto it = body.find(f.name);
@@ -217,6 +219,13 @@ Status convert_common(const json& body, ChatRequest& out, int default_max_tokens
   if (body.contains("stream_options") && body["stream_options"].is_object())
     out.include_usage = body["stream_options"].value("include_usage", false);
   if (body.contains("ignore_eos") && body["ignore_eos"].is_boolean()) out.options.ignore_eos = body["ignore_eos"];
+  // llama-server's fields: GBNF text, or a JSON Schema, for the whole output.
+  if (body.contains("grammar") && body["grammar"].is_string() && !body["grammar"].get<std::string>().empty())
+    out.grammar = body["grammar"];
+  if (body.contains("json_schema") && body["json_schema"].is_object()) {
+    if (!out.grammar.empty()) return bad("json_schema: not together with grammar");
+    out.response_schema = body["json_schema"];
+  }
   return ok_status();
 }
 
@@ -228,12 +237,23 @@ static Result<ChatRequest> parse_openai_chat_request_unchecked(const json& body)
   PS_TRY(convert_common(body, out, -1));  // absent max_tokens: until EOS or the end of the context
   PS_TRY(convert_messages(body.contains("messages") ? body["messages"] : json(), out));
   PS_TRY(convert_tools(body, out));
-  // response_format is accepted; without grammar-constrained decoding it is a request to the
-  // model, made through the system turn.
+  // response_format: the reply is constrained to JSON (structured_output.cpp); the system turn
+  // also asks for it, so that the model means what it writes.
   if (body.contains("response_format") && body["response_format"].is_object()) {
     const json& rf = body["response_format"];
     if (rf.contains("type") && !rf["type"].is_string()) return bad("response_format.type: expected a string");
     std::string type = rf.value("type", "text");
+    if (type != "text" && type != "json_object" && type != "json_schema")
+      return bad("response_format.type: expected 'text', 'json_object' or 'json_schema'");
+    if (type != "text" && (!out.grammar.empty() || out.response_schema))
+      return bad("response_format: not together with grammar or json_schema");
+    if (type == "json_object") out.response_schema = json{{"type", "object"}};
+    if (type == "json_schema") {
+      const json js = rf.contains("json_schema") && rf["json_schema"].is_object() ? rf["json_schema"] : json::object();
+      if (js.contains("schema") && !js["schema"].is_object() && !js["schema"].is_boolean())
+        return bad("response_format.json_schema.schema: expected an object");
+      out.response_schema = js.contains("schema") ? js["schema"] : json{{"type", "object"}};
+    }
     if (type == "json_object" || type == "json_schema") {
       std::string hint = "Respond with a single valid JSON object and nothing else.";
       if (type == "json_schema" && body["response_format"].contains("json_schema") &&

@@ -3,6 +3,7 @@
 
 #include "server/json_limits.h"
 #include "server/server_state.h"
+#include "server/structured_output.h"
 
 namespace pensieve::server {
 
@@ -82,6 +83,7 @@ std::shared_ptr<const ServerModel> require_model(ServerState& s, http::Response&
 
 Result<PreparedRequest> prepare_request(const ServerModel& model, WireFormat wire, ChatRequest& request) {
   PreparedRequest out;
+  PS_TRY(attach_grammar(tool_call_syntax(model.info.chat_template), request));
   auto prompt = prepare_prompt(model, request);
   if (!prompt.ok()) return prompt.error();
   out.prompt = std::move(prompt.value());

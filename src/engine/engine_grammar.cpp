@@ -1,0 +1,120 @@
+// Constrained decoding inside the engine thread: binding grammars to the model's vocabulary,
+// masking a sequence's logits before sampling, keeping the output finishable within the
+// token budget, and lazy grammars that start at a trigger string.
+#include <algorithm>
+#include <cmath>
+
+#include "engine/backend_state.h"
+
+namespace pensieve::engine {
+
+namespace {
+
+constexpr size_t kGrammarCache = 16;
+
+bool allowed(const std::vector<uint64_t>& mask, token_id t) { return (mask[t >> 6] >> (t & 63)) & 1; }
+
+}  // namespace
+
+std::shared_ptr<grammar::TokenGrammar> InferenceBackend::Impl::token_grammar(const std::shared_ptr<const grammar::Grammar>& g) {
+  if (!grammar_vocab) {
+    // Each token's bytes as it appears in the output; control tokens have none (never allowed
+    // by a grammar), the end-of-generation tokens are allowed where the grammar accepts.
+    const int32_t n = tokenizer->n_vocab();
+    std::vector<std::string> bytes(static_cast<size_t>(n));
+    for (token_id t = 0; t < n; ++t)
+      if (!tokenizer->is_control(t) && !tokenizer->is_eog(t)) bytes[t] = tokenizer->token_to_piece(t, /*special=*/false);
+    grammar_vocab = std::make_shared<grammar::TokenVocab>(std::move(bytes), tokenizer->eog_tokens());
+  }
+  for (size_t i = 0; i < grammars.size(); ++i) {
+    if (grammars[i].first != g) continue;
+    auto hit = grammars[i];
+    grammars.erase(grammars.begin() + static_cast<long>(i));
+    grammars.push_back(hit);
+    return hit.second;
+  }
+  if (grammars.size() >= kGrammarCache) grammars.erase(grammars.begin());
+  grammars.emplace_back(g, std::make_shared<grammar::TokenGrammar>(g, grammar_vocab));
+  return grammars.back().second;
+}
+
+Result<token_id> InferenceBackend::Impl::sample_constrained(Sequence& s, std::span<float> row) {
+  grammar::Matcher& m = *s.matcher;
+  const grammar::TokenVocab& v = m.grammar().vocab();
+  mask_words.resize(v.n_words);
+  m.fill_mask(mask_words.data());
+  if (s.options.ignore_eos)
+    for (token_id t : v.eog) mask_words[t >> 6] &= ~(uint64_t(1) << (t & 63));
+  bool any = false;
+  const size_t n = std::min<size_t>(row.size(), static_cast<size_t>(v.n_vocab));
+  for (size_t w = 0; w < v.n_words; ++w) {
+    const uint64_t bits = mask_words[w];
+    any = any || bits != 0;
+    if (bits == ~uint64_t(0)) continue;
+    const size_t end = std::min(n, (w + 1) * 64);
+    for (size_t t = w * 64; t < end; ++t)
+      if (!((bits >> (t & 63)) & 1)) row[t] = -INFINITY;
+  }
+  for (size_t t = n; t < row.size(); ++t) row[t] = -INFINITY;  // embedding rows past the vocabulary
+  if (!any) return make_error(ErrorKind::invalid_request, "the grammar allows no token of this model's vocabulary here");
+
+  token_id tok = s.sampler.sample(row, s.tokens);
+  // The budget: tokens left after this one. A token that leaves more bytes to write than that
+  // (at worst one byte per token) could make the output impossible to finish: then only the
+  // tokens that keep it finishable are left in, and the draw is made again.
+  const int64_t generated = static_cast<int64_t>(s.gen.tokens.size()) + 1;
+  int64_t budget = static_cast<int64_t>(context->options().n_ctx) - static_cast<int64_t>(s.tokens.size()) - 1;
+  if (s.options.max_tokens > 0) budget = std::min<int64_t>(budget, s.options.max_tokens - generated);
+  auto fits = [&](token_id t) {
+    if (tokenizer->is_eog(t)) return true;  // only allowed where the grammar accepts
+    return static_cast<int64_t>(m.distance_after(t)) <= budget;
+  };
+  if (fits(tok)) return tok;
+  uint32_t best = UINT32_MAX;
+  std::vector<std::pair<token_id, uint32_t>> dist;
+  for (size_t t = 0; t < n; ++t) {
+    if (!allowed(mask_words, static_cast<token_id>(t)) || row[t] == -INFINITY) continue;
+    const uint32_t d = tokenizer->is_eog(static_cast<token_id>(t)) ? 0 : m.distance_after(static_cast<token_id>(t));
+    dist.emplace_back(static_cast<token_id>(t), d);
+    best = std::min(best, d);
+  }
+  // Nothing fits: the ones that come closest to the end.
+  const int64_t limit = std::max<int64_t>(budget, best);
+  for (auto [t, d] : dist)
+    if (static_cast<int64_t>(d) > limit) row[t] = -INFINITY;
+  return s.sampler.sample(row, s.tokens);
+}
+
+bool InferenceBackend::Impl::advance_grammar(Sequence& s, token_id tok) {
+  grammar::Matcher& m = *s.matcher;
+  const auto& triggers = s.options.grammar_triggers;
+  if (s.grammar_active) {
+    if (!m.accept(tok)) {  // cannot happen with the mask applied; stay safe regardless
+      s.grammar_active = false;
+      return triggers.empty();
+    }
+    if (!m.complete()) return false;
+    if (triggers.empty()) return true;
+    s.grammar_active = false;  // lazy: free again until the next trigger
+    s.trigger_tail.clear();
+    return false;
+  }
+  if (triggers.empty()) return false;
+  s.trigger_tail += m.grammar().vocab().bytes[tok];
+  size_t at = std::string::npos, longest = 0;
+  for (const std::string& t : triggers) {
+    longest = std::max(longest, t.size());
+    at = std::min(at, s.trigger_tail.find(t));
+  }
+  if (at == std::string::npos) {
+    if (s.trigger_tail.size() > longest) s.trigger_tail.erase(0, s.trigger_tail.size() - longest);
+    return false;
+  }
+  m.reset();
+  s.grammar_active = m.accept_bytes(std::string_view(s.trigger_tail).substr(at));
+  s.trigger_tail.clear();
+  if (s.grammar_active && m.complete()) s.grammar_active = false;
+  return false;
+}
+
+}  // namespace pensieve::engine
