@@ -27,7 +27,7 @@ const std::set<std::string>& supported() {
   static const std::set<std::string> k = {"type", "properties", "required", "additionalProperties", "enum", "const",
                                           "items", "prefixItems", "minItems", "maxItems", "anyOf", "oneOf", "allOf",
                                           "$ref", "format", "pattern", "minLength", "maxLength", "minimum", "maximum",
-                                          "exclusiveMinimum", "exclusiveMaximum", "nullable"};
+                                          "exclusiveMinimum", "exclusiveMaximum", "nullable", "propertyNames"};
   return k;
 }
 

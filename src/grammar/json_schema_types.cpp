@@ -60,11 +60,19 @@ Result<std::string> SchemaConverter::object_rule(const json& s, const std::strin
 
   if (list.empty()) {
     if (extra.is_boolean() && !extra.get<bool>()) return b_.add(prefix_ + "empty-object", "\"{}\"");
-    if (extra.is_boolean() || extra.empty()) return b_.primitive("object");
+    if ((extra.is_boolean() || extra.empty()) && !s.contains("propertyNames")) return b_.primitive("object");
     // A map: any keys, values of one schema (a repeated key is fine: both values validate).
-    auto value = convert_inner(extra, where + ".additionalProperties", depth + 1);
+    auto value = convert_inner(extra.is_boolean() ? json::object() : extra, where + ".additionalProperties", depth + 1);
     if (!value.ok()) return value.error();
-    const std::string key = b_.primitive("string");
+    // Keys: any string, or the strings propertyNames allows.
+    std::string key = b_.primitive("string");
+    if (s.contains("propertyNames")) {
+      json names = s["propertyNames"];
+      if (names.is_object()) names["type"] = "string";
+      auto k = convert_inner(names, where + ".propertyNames", depth + 1);
+      if (!k.ok()) return k.error();
+      key = *k;
+    }
     const std::string kv = b_.add(prefix_ + "kv", key + " \":\" " + *value);
     return b_.add(prefix_ + "map", "\"{\" ( " + kv + " ( \",\" " + kv + " )* )? \"}\"");
   }

@@ -81,6 +81,9 @@ TEST(JsonSchema, ObjectsRequiredOptionalAndOrder) {
   Checker map(json::parse(R"({"type":"object","additionalProperties":{"type":"integer"}})"));
   EXPECT_TRUE(map(R"({"x":1,"y":2})"));
   EXPECT_FALSE(map(R"({"x":"1"})"));
+  Checker names(json::parse(R"({"type":"object","propertyNames":{"pattern":"^[a-z]+$"},"additionalProperties":{"type":"integer"}})"));
+  EXPECT_TRUE(names(R"({"ab":1,"c":2})"));
+  EXPECT_FALSE(names(R"({"Ab":1})"));
   Checker undeclared_required(json::parse(R"({"type":"object","required":["q"]})"));
   EXPECT_TRUE(undeclared_required(R"({"q":[1]})"));
   EXPECT_FALSE(undeclared_required("{}"));
@@ -255,7 +258,7 @@ TEST(JsonSchema, Nullable) {
 }
 
 TEST(JsonSchema, UnsupportedKeywordsAreErrors) {
-  for (auto kw : {"uniqueItems", "patternProperties", "not", "if", "multipleOf", "minProperties", "propertyNames", "contains"}) {
+  for (auto kw : {"uniqueItems", "patternProperties", "not", "if", "multipleOf", "minProperties", "contains"}) {
     json s = {{"type", "array"}, {kw, true}};
     EXPECT_NE(error_of(s).find(std::string("'") + kw + "' is not supported"), std::string::npos) << kw;
   }
