@@ -77,6 +77,29 @@ StateId Automaton::intern(std::vector<uint32_t>& nodes) {
   return it->second;
 }
 
+const ByteSet& Automaton::viable_bytes(StateId s) {
+  if (viable_.size() <= s) {
+    viable_.resize(flags_.size());
+    viable_done_.resize(flags_.size(), 0);
+  }
+  if (!viable_done_[s]) {
+    ByteSet b;
+    for (uint32_t k = set_off_[s]; k < set_off_[s + 1]; ++k) {
+      const uint32_t n = set_data_[k];
+      if (n == kRoot) continue;
+      if (n == kBottom || n == kBeyond) {
+        for (auto& w : b.w) w = ~uint64_t(0);
+        break;
+      }
+      const ByteSet& e = g_->sets[g_->elems[node_pos_[n]].value];
+      for (int i = 0; i < 4; ++i) b.w[i] |= e.w[i];
+    }
+    viable_[s] = b;
+    viable_done_[s] = 1;
+  }
+  return viable_[s];
+}
+
 StateId Automaton::singleton(uint32_t n) {
   if (singleton_[n] != 0) return singleton_[n];
   std::vector<uint32_t> one{n};

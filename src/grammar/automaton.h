@@ -50,8 +50,12 @@ class Automaton {
   bool has_live(StateId s) const { return flags_[s] & kHasLive; }   // a real stack is left
   bool has_bottom(StateId s) const { return flags_[s] & kHasBottom; }
   bool has_beyond(StateId s) const { return flags_[s] & kHasBeyond; }
+  bool only_beyond(StateId s) const { return flags_[s] == kHasBeyond; }  // just {kBeyond}
   // Fewest bytes from s to an accepted string (0 when accepting).
   uint32_t distance(StateId s) const { return dist_[s]; }
+  // The bytes that do not kill s (all of them past a local floor), computed once per state:
+  // lets a caller skip the transitions that would only lead to kDead.
+  const ByteSet& viable_bytes(StateId s);
 
   std::span<const uint32_t> nodes(StateId s) const {
     return {set_data_.data() + set_off_[s], set_off_[s + 1] - set_off_[s]};
@@ -80,6 +84,8 @@ class Automaton {
   std::vector<uint32_t> dist_;
   std::unordered_map<std::string, StateId> set_ids_;
   std::vector<StateId> singleton_;  // per node, 0 when not made yet
+  std::vector<ByteSet> viable_;      // per state
+  std::vector<uint8_t> viable_done_;
   // Memoized transitions, open addressing: key (state << 8 | byte) + 1, 0 = empty.
   std::vector<uint64_t> tkeys_;
   std::vector<StateId> tvals_;

@@ -1,6 +1,8 @@
 #include "grammar/json_schema.h"
 
+#include <algorithm>
 #include <cmath>
+#include <functional>
 #include <set>
 
 namespace pensieve::grammar {
@@ -75,6 +77,40 @@ bool type_matches(const json& v, const std::string& t) {
   if (t == "object") return v.is_object();
   if (t == "array") return v.is_array();
   return false;
+}
+
+// Alternatives of literal strings with shared prefixes merged ("ab" | "ac" -> "a" ("b" | "c")):
+// a long enum then runs as one stack per step instead of one per value.
+std::string literal_alternatives(std::vector<std::string> texts) {
+  std::sort(texts.begin(), texts.end());
+  texts.erase(std::unique(texts.begin(), texts.end()), texts.end());
+  // texts[lo, hi) share their first `depth` bytes.
+  std::function<std::string(size_t, size_t, size_t)> emit = [&](size_t lo, size_t hi, size_t depth) -> std::string {
+    std::vector<std::string> alts;
+    size_t i = lo;
+    if (texts[i].size() == depth) {  // one of them ends here
+      alts.push_back("\"\"");
+      ++i;
+    }
+    while (i < hi) {
+      size_t j = i + 1;
+      while (j < hi && texts[j][depth] == texts[i][depth]) ++j;
+      // The longest common prefix of texts[i, j) beyond depth.
+      size_t end = depth + 1;
+      while (end < texts[i].size() && std::all_of(texts.begin() + i, texts.begin() + j, [&](const std::string& t) {
+               return t.size() > end && t[end] == texts[i][end];
+             }))
+        ++end;
+      std::string lit = gbnf_literal(std::string_view(texts[i]).substr(depth, end - depth));
+      alts.push_back(j - i == 1 && texts[i].size() == end ? lit : lit + " " + emit(i, j, end));
+      i = j;
+    }
+    if (alts.size() == 1) return alts[0];
+    std::string out = "(";
+    for (size_t k = 0; k < alts.size(); ++k) out += (k ? " | " : "") + alts[k];
+    return out + ")";
+  };
+  return emit(0, texts.size(), 0);
 }
 
 }  // namespace
@@ -318,19 +354,17 @@ Result<std::string> SchemaConverter::convert_inner(const json& s, const std::str
         if (!s.contains("const") || v == s["const"]) values.push_back(v);
       if (s.contains("const")) values.erase(values.begin());
     }
-    std::string body;
-    std::set<std::string> seen;
+    std::vector<std::string> texts;
     for (const auto& v : values) {
       bool ok = types.empty() || std::any_of(types.begin(), types.end(), [&](const std::string& t) { return type_matches(v, t); });
       if (v.is_string() && ok) {  // string constraints still apply to a listed string
         const size_t n = v.get<std::string>().size();
         if (s.contains("maxLength") && s["maxLength"].is_number() && n > s["maxLength"].get<double>()) ok = false;
       }
-      std::string lit = gbnf_literal(json_text(v));
-      if (!ok || !seen.insert(lit).second) continue;
-      body += (body.empty() ? "" : " | ") + lit;
+      if (ok) texts.push_back(json_text(v));
     }
-    if (body.empty()) return bad(where, "no value of enum/const fits the schema's other keywords");
+    if (texts.empty()) return bad(where, "no value of enum/const fits the schema's other keywords");
+    const std::string body = literal_alternatives(texts);
     return with_null(b_.add(prefix_ + "enum", body));
   }
 

@@ -31,6 +31,32 @@ TokenVocab::TokenVocab(std::vector<std::string> token_bytes, std::vector<token_i
     if (i > 0) lcp[i] = static_cast<uint16_t>(std::min<size_t>(65535, common_prefix(bytes[sorted[i - 1]], bytes[sorted[i]])));
   }
   std::erase_if(eog, [&](token_id t) { return t < 0 || t >= n_vocab; });
+  // The trie, from the sorted order: path[d] is the node of the current token's first d bytes.
+  trie.emplace_back();
+  trie[0].sub_hi = static_cast<uint32_t>(sorted.size());
+  std::vector<uint32_t> path{0};
+  std::vector<uint32_t> last_child{0};  // per path depth: the newest child, to link siblings
+  for (size_t i = 0; i < sorted.size(); ++i) {
+    const std::string& b = bytes[sorted[i]];
+    const size_t keep = i == 0 ? 0 : std::min<size_t>(lcp[i], b.size());
+    path.resize(keep + 1);
+    last_child.resize(keep + 1);
+    for (size_t d = keep; d < b.size(); ++d) {
+      const uint32_t id = static_cast<uint32_t>(trie.size());
+      TrieNode n;
+      n.byte = static_cast<uint8_t>(b[d]);
+      n.sub_lo = n.own_hi = static_cast<uint32_t>(i);
+      trie.push_back(n);
+      const uint32_t parent = path[d];
+      if (last_child[d] == 0) trie[parent].first_child = id;
+      else trie[last_child[d]].next_sibling = id;
+      last_child[d] = id;
+      path.push_back(id);
+      last_child.push_back(0);
+    }
+    trie[path.back()].own_hi = static_cast<uint32_t>(i + 1);
+    for (uint32_t n : path) trie[n].sub_hi = static_cast<uint32_t>(i + 1);
+  }
 }
 
 TokenGrammar::TokenGrammar(std::shared_ptr<const Grammar> g, std::shared_ptr<const TokenVocab> vocab)
@@ -51,27 +77,46 @@ const TokenGrammar::PositionTable& TokenGrammar::table(uint32_t node) {
   slot = std::make_unique<PositionTable>();
   PositionTable& t = *slot;
   const TokenVocab& v = *vocab_;
-  walk_[0] = a_.local_state(pos, parent_pos, rooted);
-  size_t valid = 0;  // walk_[0..valid] hold the states of the previous token's prefix
+  // Depth-first over the trie in byte order (so the uncertain ones come out sorted), one
+  // transition per node; a dead prefix drops its whole subtree, and one that is only past the
+  // frames makes its whole subtree uncertain without walking it.
+  std::vector<std::pair<uint32_t, StateId>> stack;
+  const StateId start = a_.local_state(pos, parent_pos, rooted);
+  if (v.trie[0].first_child) stack.emplace_back(v.trie[0].first_child, start);
   const std::string* prev_uncertain = nullptr;
-  for (size_t i = 0; i < v.sorted.size(); ++i) {
-    const token_id id = v.sorted[i];
-    const std::string& b = v.bytes[id];
-    size_t d = std::min<size_t>(v.lcp[i], valid);
-    StateId s = walk_[d];
-    while (d < b.size() && s != kDead) {
-      s = a_.advance(s, static_cast<uint8_t>(b[d]));
-      walk_[++d] = s;
-    }
-    valid = d;
-    if (d < b.size() || s == kDead) continue;  // rejected
-    if (a_.has_live(s) || a_.has_bottom(s) || a_.accepting(s)) {
-      t.accepted.push_back(id);
-    } else if (a_.has_beyond(s)) {
+  auto add_uncertain = [&](uint32_t lo, uint32_t hi) {
+    for (uint32_t k = lo; k < hi; ++k) {
+      const token_id id = v.sorted[k];
+      const std::string& b = v.bytes[id];
       t.uncertain_lcp.push_back(prev_uncertain ? static_cast<uint16_t>(std::min<size_t>(65535, common_prefix(*prev_uncertain, b))) : 0);
       t.uncertain.push_back(id);
       prev_uncertain = &b;
     }
+  };
+  while (!stack.empty()) {
+    const auto [node, parent_state] = stack.back();
+    stack.pop_back();
+    const TokenVocab::TrieNode* np = &v.trie[node];
+    // Siblings whose byte cannot follow are skipped without a transition.
+    const ByteSet& viable = a_.viable_bytes(parent_state);
+    while (!viable.has(np->byte) && np->next_sibling) np = &v.trie[np->next_sibling];
+    const TokenVocab::TrieNode& n = *np;
+    if (!viable.has(n.byte)) continue;
+    if (n.next_sibling) stack.emplace_back(n.next_sibling, parent_state);
+    const StateId s = a_.advance(parent_state, n.byte);
+    if (s == kDead) continue;
+    if (a_.only_beyond(s)) {
+      add_uncertain(n.sub_lo, n.sub_hi);
+      continue;
+    }
+    if (n.own_hi > n.sub_lo) {
+      if (a_.has_live(s) || a_.has_bottom(s) || a_.accepting(s)) {
+        for (uint32_t k = n.sub_lo; k < n.own_hi; ++k) t.accepted.push_back(v.sorted[k]);
+      } else if (a_.has_beyond(s)) {
+        add_uncertain(n.sub_lo, n.own_hi);
+      }
+    }
+    if (n.first_child) stack.emplace_back(n.first_child, s);
   }
   if (t.accepted.size() > static_cast<size_t>(v.n_vocab) / 32) {  // dense is smaller and faster to merge
     t.accepted_bits.assign(v.n_words, 0);

@@ -39,6 +39,15 @@ struct TokenVocab {
   std::vector<token_id> sorted;  // tokens with bytes, by their bytes
   std::vector<uint16_t> lcp;     // bytes in common with the previous sorted token
   size_t max_len = 0;
+  // The byte trie of the sorted tokens: a node is a prefix; its subtree's tokens are
+  // sorted[sub_lo, sub_hi), of which [sub_lo, own_hi) are exactly the prefix. Children are
+  // linked in byte order. Node 0 is the empty prefix.
+  struct TrieNode {
+    uint32_t first_child = 0, next_sibling = 0;  // 0: none
+    uint32_t sub_lo = 0, own_hi = 0, sub_hi = 0;
+    uint8_t byte = 0;
+  };
+  std::vector<TrieNode> trie;
 };
 
 // A grammar bound to a vocabulary: the automaton, position tables and mask cache that every
