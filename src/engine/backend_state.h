@@ -152,6 +152,9 @@ struct InferenceBackend::Impl {
   // Advances the grammar with an accepted (non-EOG) token; true when the grammar is complete
   // and the generation must end.
   bool advance_grammar(Sequence& s, token_id tok);
+  // A lazy grammar not started yet: rules out the tokens that would write a trigger followed
+  // by bytes the grammar does not allow (the grammar could not start at that trigger).
+  void mask_bad_triggers(Sequence& s, std::span<float> row_logits);
   void finish(Sequence& s, std::optional<Error> error = std::nullopt);
   void publish_stats();
 };

@@ -85,6 +85,20 @@ Result<token_id> InferenceBackend::Impl::sample_constrained(Sequence& s, std::sp
   return s.sampler.sample(row, s.tokens);
 }
 
+void InferenceBackend::Impl::mask_bad_triggers(Sequence& s, std::span<float> row) {
+  grammar::TokenGrammar& tg = s.matcher->grammar();
+  const auto& triggers = s.options.grammar_triggers;
+  const grammar::TokenVocab& v = tg.vocab();
+  for (token_id t : tg.tokens_containing(triggers)) {
+    if (static_cast<size_t>(t) >= row.size() || row[t] == -INFINITY) continue;
+    const std::string text = s.trigger_tail + v.bytes[t];
+    size_t at = std::string::npos;
+    for (const std::string& trig : triggers) at = std::min(at, text.find(trig));
+    if (at == std::string::npos) continue;
+    if (tg.advance_bytes(tg.initial(), std::string_view(text).substr(at)) == grammar::kDead) row[t] = -INFINITY;
+  }
+}
+
 bool InferenceBackend::Impl::advance_grammar(Sequence& s, token_id tok) {
   grammar::Matcher& m = *s.matcher;
   const auto& triggers = s.options.grammar_triggers;

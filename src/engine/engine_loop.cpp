@@ -205,6 +205,9 @@ bool InferenceBackend::Impl::step_once() {
           continue;
         }
         tok = *t;
+      } else if (s.matcher) {  // a lazy grammar waiting for its trigger
+        mask_bad_triggers(s, row_logits);
+        tok = s.sampler.sample(row_logits, s.tokens);
       } else {
         tok = s.greedy ? argmax(row_logits) : s.sampler.sample(row_logits, s.tokens);
       }

@@ -207,6 +207,21 @@ uint32_t TokenGrammar::distance(StateId s) {
   return a_.distance(s);
 }
 
+const std::vector<token_id>& TokenGrammar::tokens_containing(const std::vector<std::string>& triggers) {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::string key;
+  for (const auto& t : triggers) key += t + '\0';
+  auto [it, fresh] = trigger_tokens_.emplace(key, std::vector<token_id>());
+  if (fresh)
+    for (token_id t = 0; t < vocab_->n_vocab; ++t)
+      for (const auto& trig : triggers)
+        if (!trig.empty() && vocab_->bytes[t].find(trig) != std::string::npos) {
+          it->second.push_back(t);
+          break;
+        }
+  return it->second;
+}
+
 TokenGrammar::Stats TokenGrammar::stats() {
   std::lock_guard<std::mutex> lock(mu_);
   Stats s = stats_;

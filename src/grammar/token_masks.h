@@ -65,6 +65,8 @@ class TokenGrammar {
   bool accepting(StateId s);
   bool complete(StateId s);
   uint32_t distance(StateId s);
+  // The tokens whose bytes contain one of `triggers` (a lazy grammar's), computed once.
+  const std::vector<token_id>& tokens_containing(const std::vector<std::string>& triggers);
 
   const TokenVocab& vocab() const { return *vocab_; }
   const Grammar& grammar() const { return *g_; }
@@ -91,6 +93,7 @@ class TokenGrammar {
   std::unordered_map<uint64_t, std::unique_ptr<PositionTable>> tables_;  // (pos, parent pos)
   std::unordered_map<StateId, std::vector<uint64_t>> mask_cache_;
   std::vector<StateId> walk_;  // states along the current token's bytes
+  std::unordered_map<std::string, std::vector<token_id>> trigger_tokens_;
   Stats stats_;
 };
 
