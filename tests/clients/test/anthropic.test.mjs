@@ -129,9 +129,10 @@ test('tool round trip: tools, tool_choice, tool_use and tool_result history', op
     { role: 'assistant', content: [{ type: 'tool_use', id: 'toolu_01', name: 'get_weather', input: { city: 'Paris' } }] },
     { role: 'user', content: [{ type: 'tool_result', tool_use_id: 'toolu_01', content: [{ type: 'text', text: 'sunny' }], is_error: false }] },
   ];
-  // pensieve has no grammar-constrained decoding: a forced tool_choice is an instruction in the
-  // system turn (src/server/prompt.cpp), so what is checked is that it reaches the prompt, and
-  // that the random model's answer (text, cut at max_tokens) is reported as such.
+  // A forced tool_choice is also an instruction in the system turn (src/server/prompt.cpp):
+  // checked here is that it reaches the prompt, and that an answer cut at max_tokens (4 tokens:
+  // too few for even a constrained call to finish) is reported as text.
+  // structured_output.test.mjs checks the constrained calls themselves.
   const inputTokens = {};
   for (const tool_choice of [{ type: 'auto' }, { type: 'any' }, { type: 'tool', name: 'get_weather' }, { type: 'none' }]) {
     const msg = await client.messages.create({ model: 'claude-x', max_tokens: 4, temperature: 0, tools, tool_choice, messages });

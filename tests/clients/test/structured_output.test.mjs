@@ -1,0 +1,245 @@
+// Constrained decoding through the official SDKs: every reply of the random-weight test model,
+// sampled at temperature 1, must parse and validate (ajv) against the schema it was given, for
+// response_format json_schema over 60 schemas x 3 seeds, forced tool calls (Anthropic and
+// OpenAI, Claude Code's own 23 tool schemas among them), tool_choice none, GBNF grammars, and
+// the 400 an unsupported keyword gets.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import Anthropic from '@anthropic-ai/sdk';
+import OpenAI from 'openai';
+import Ajv2020 from 'ajv/dist/2020.js';
+import addFormats from 'ajv-formats';
+import { READY, startServer } from './helpers.mjs';
+
+let server;
+let openai;
+let anthropic;
+
+before(async () => {
+  if (!READY) return;
+  server = await startServer(['--alias', 'tiny']);
+  openai = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: 'unused', maxRetries: 0 });
+  anthropic = new Anthropic({ baseURL: server.url, apiKey: 'unused', maxRetries: 0 });
+});
+after(async () => { if (server) assert.equal(await server.stop(), 0); });
+
+const opts = { skip: READY ? false : 'SKIP: PENSIEVE_BIN / PENSIEVE_TEST_MODEL not set (run through run.sh)' };
+
+function validator(schema) {
+  const ajv = new Ajv2020({ strict: false, allErrors: true, validateFormats: true });
+  addFormats(ajv);
+  const { $schema, ...rest } = schema;  // the 2020-12 validator for every draft's keywords
+  return ajv.compile(rest);
+}
+
+function check(schema, text, what) {
+  let doc;
+  try {
+    doc = JSON.parse(text);
+  } catch (e) {
+    assert.fail(`${what}: not JSON: ${e.message}\n${text}`);
+  }
+  const validate = validator(schema);
+  assert.ok(validate(doc), `${what}: ${JSON.stringify(validate.errors)}\n${text}\nschema: ${JSON.stringify(schema)}`);
+}
+
+// Hand-written schemas covering every supported keyword...
+const HAND = [
+  { type: 'object', properties: { name: { type: 'string' }, age: { type: 'integer', minimum: 0, maximum: 130 } }, required: ['name', 'age'], additionalProperties: false },
+  { type: 'array', items: { type: 'number' }, minItems: 2, maxItems: 5 },
+  { type: 'object', properties: { when: { type: 'string', format: 'date-time' }, day: { type: 'string', format: 'date' }, id: { type: 'string', format: 'uuid' }, mail: { type: 'string', format: 'email' } }, required: ['when', 'day', 'id', 'mail'] },
+  { enum: ['red', 'green', 'blue', 42, null, true] },
+  { const: { fixed: [1, 'two'] } },
+  { anyOf: [{ type: 'string', maxLength: 3 }, { type: 'integer', exclusiveMinimum: 10, exclusiveMaximum: 20 }] },
+  { oneOf: [{ type: 'object', properties: { kind: { const: 'a' }, x: { type: 'integer' } }, required: ['kind', 'x'], additionalProperties: false },
+            { type: 'object', properties: { kind: { const: 'b' }, y: { type: 'boolean' } }, required: ['kind', 'y'], additionalProperties: false }] },
+  { $defs: { node: { type: 'object', properties: { v: { type: 'integer' }, kids: { type: 'array', items: { $ref: '#/$defs/node' }, maxItems: 2 } }, required: ['v'], additionalProperties: false } }, $ref: '#/$defs/node' },
+  { type: 'object', properties: { code: { type: 'string', pattern: '^[A-Z]{2}-[0-9]{2,4}$' }, slug: { type: 'string', pattern: '^[a-z0-9]+(-[a-z0-9]+)*$' } }, required: ['code', 'slug'] },
+  { type: 'object', properties: { s: { type: 'string', minLength: 2, maxLength: 6 }, n: { type: 'number', minimum: -1.5, maximum: 2.5 } }, required: ['s', 'n'] },
+  { type: 'object', additionalProperties: { type: 'integer', minimum: 0 } },
+  { type: 'array', prefixItems: [{ type: 'string' }, { type: 'boolean' }], items: false, minItems: 2 },
+  { type: ['string', 'null'] },
+  { type: 'object', properties: { tags: { type: 'array', items: { enum: ['x', 'y', 'z'] }, maxItems: 3 }, meta: { type: 'object', properties: { ip: { type: 'string', format: 'ipv4' } } } } },
+  { allOf: [{ type: 'object', properties: { a: { type: 'integer' } }, required: ['a'] }, { properties: { b: { type: 'string' } }, required: ['b'] }] },
+  { type: 'object', properties: { a: { type: 'integer' }, b: { type: 'integer' } }, anyOf: [{ required: ['a'] }, { required: ['b'] }], additionalProperties: false },
+  { type: 'object', properties: { u: { type: 'string', format: 'uri' }, t: { type: 'string', format: 'time' } }, required: ['u', 't'] },
+  { type: 'integer', minimum: -1000000, maximum: -999 },
+  { type: 'object', properties: { deep: { type: 'object', properties: { deeper: { type: 'object', properties: { deepest: { type: 'array', items: { type: 'string', maxLength: 5 }, maxItems: 2 } }, required: ['deepest'] } }, required: ['deeper'] } }, required: ['deep'] },
+  { description: 'any JSON object', type: 'object' },
+];
+
+// ...and random ones (a seeded generator), 60 in all.
+function rng(seed) {
+  let s = seed >>> 0;
+  return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+}
+function randomSchema(r, depth = 0) {
+  const pick = (a) => a[Math.floor(r() * a.length)];
+  const kinds = depth >= 3 ? ['string', 'integer', 'number', 'boolean', 'enum'] : ['string', 'integer', 'number', 'boolean', 'enum', 'array', 'object', 'object', 'anyOf', 'null'];
+  switch (pick(kinds)) {
+    case 'string': {
+      const s = { type: 'string' };
+      const v = r();
+      if (v < 0.2) s.maxLength = 1 + Math.floor(r() * 8);
+      else if (v < 0.3) s.minLength = 1 + Math.floor(r() * 3);
+      else if (v < 0.45) s.format = pick(['date', 'date-time', 'uuid', 'email', 'ipv4', 'time']);
+      else if (v < 0.55) s.pattern = pick(['^[a-f0-9]{4,8}$', '^(yes|no|maybe)$', '^\\d+\\.\\d{2}$', '^[A-Z][a-z]*( [A-Z][a-z]*)*$']);
+      return s;
+    }
+    case 'integer': {
+      const s = { type: 'integer' };
+      if (r() < 0.6) s.minimum = Math.floor(r() * 200) - 100;
+      if (r() < 0.6) s.maximum = (s.minimum ?? -100) + Math.floor(r() * 5000);
+      return s;
+    }
+    case 'number': {
+      const s = { type: 'number' };
+      if (r() < 0.5) s.minimum = Math.round((r() * 10 - 5) * 4) / 4;
+      if (r() < 0.5) s.exclusiveMaximum = (s.minimum ?? -5) + 1 + Math.floor(r() * 20);
+      return s;
+    }
+    case 'boolean': return { type: 'boolean' };
+    case 'null': return { type: 'null' };
+    case 'enum': return { enum: Array.from({ length: 2 + Math.floor(r() * 6) }, (_, i) => pick([`opt_${i}`, i * 7, `word ${i}`, i % 2 === 0, `v${i}-"q"`])) };
+    case 'array': {
+      const s = { type: 'array', items: randomSchema(r, depth + 1) };
+      if (r() < 0.5) s.maxItems = 1 + Math.floor(r() * 4);
+      if (r() < 0.3) s.minItems = 1;
+      return s;
+    }
+    case 'anyOf': return { anyOf: [randomSchema(r, depth + 1), randomSchema(r, depth + 1)] };
+    default: {
+      const n = 1 + Math.floor(r() * 4);
+      const properties = {};
+      for (let i = 0; i < n; i++) properties[`p${i}_${Math.floor(r() * 100)}`] = randomSchema(r, depth + 1);
+      const names = Object.keys(properties);
+      return { type: 'object', properties, required: names.filter(() => r() < 0.6), additionalProperties: r() < 0.5 ? false : undefined };
+    }
+  }
+}
+const SCHEMAS = [...HAND];
+for (let i = 0; SCHEMAS.length < 60; i++) SCHEMAS.push(JSON.parse(JSON.stringify(randomSchema(rng(1000 + i)))));
+
+test('response_format json_schema: 60 schemas x 3 seeds at temperature 1 all parse and validate', opts, async () => {
+  const jobs = [];
+  for (const [i, schema] of SCHEMAS.entries()) {
+    for (const seed of [1, 2, 3]) jobs.push({ i, schema, seed });
+  }
+  let stopped = 0;
+  // Four at a time: the engine batches them (n_parallel 4 on a CPU).
+  for (let k = 0; k < jobs.length; k += 4) {
+    await Promise.all(jobs.slice(k, k + 4).map(async ({ i, schema, seed }) => {
+      const r = await openai.chat.completions.create({
+        model: 'tiny', temperature: 1, seed, max_tokens: 400,
+        messages: [{ role: 'user', content: 'Give me JSON.' }],
+        response_format: { type: 'json_schema', json_schema: { name: `s${i}`, strict: true, schema } },
+      });
+      check(schema, r.choices[0].message.content, `schema ${i} seed ${seed}`);
+      if (r.choices[0].finish_reason === 'stop') stopped++;
+    }));
+  }
+  assert.equal(stopped, jobs.length);  // the grammar ended every one (none ran out of tokens)
+});
+
+test('response_format json_object and streaming json_schema give JSON', opts, async () => {
+  const r = await openai.chat.completions.create({ model: 'tiny', temperature: 1, seed: 5, max_tokens: 200, messages: [{ role: 'user', content: 'JSON!' }], response_format: { type: 'json_object' } });
+  const doc = JSON.parse(r.choices[0].message.content);
+  assert.equal(typeof doc, 'object');
+  assert.ok(!Array.isArray(doc) && doc !== null);
+  const schema = SCHEMAS[0];
+  const stream = await openai.chat.completions.create({ model: 'tiny', temperature: 1, seed: 9, max_tokens: 200, stream: true, messages: [{ role: 'user', content: 'JSON!' }], response_format: { type: 'json_schema', json_schema: { name: 'p', schema } } });
+  let text = '';
+  for await (const chunk of stream) text += chunk.choices[0]?.delta?.content ?? '';
+  check(schema, text, 'streamed');
+});
+
+const weather = {
+  name: 'get_weather', description: 'Current weather',
+  input_schema: { type: 'object', properties: { city: { type: 'string', maxLength: 30 }, unit: { enum: ['c', 'f'] }, days: { type: 'integer', minimum: 1, maximum: 7 } }, required: ['city', 'unit'], additionalProperties: false },
+};
+const clock = { name: 'get_time', description: 'Current time', input_schema: { type: 'object', properties: { zone: { type: 'string', format: 'uuid' } }, required: ['zone'] } };
+
+test('Anthropic tool_choice any / tool: a tool_use whose input validates, streamed or not', opts, async () => {
+  for (let i = 0; i < 4; i++) {
+    const tool_choice = i % 2 ? { type: 'tool', name: 'get_time' } : { type: 'any' };
+    const msg = await anthropic.messages.create({ model: 'tiny', max_tokens: 300, temperature: 1, tools: [weather, clock], tool_choice, messages: [{ role: 'user', content: 'Weather and time?' }] });
+    assert.equal(msg.stop_reason, 'tool_use', JSON.stringify(msg.content));
+    const uses = msg.content.filter((b) => b.type === 'tool_use');
+    assert.equal(uses.length, 1, JSON.stringify(msg.content));
+    if (tool_choice.type === 'tool') assert.equal(uses[0].name, 'get_time');
+    const tool = [weather, clock].find((t) => t.name === uses[0].name);
+    check(tool.input_schema, JSON.stringify(uses[0].input), `tool ${tool.name}`);
+  }
+  const stream = anthropic.messages.stream({ model: 'tiny', max_tokens: 300, temperature: 1, tools: [weather], tool_choice: { type: 'any' }, messages: [{ role: 'user', content: 'Weather?' }] });
+  const final = await stream.finalMessage();
+  assert.equal(final.stop_reason, 'tool_use');
+  const use = final.content.find((b) => b.type === 'tool_use');
+  check(weather.input_schema, JSON.stringify(use.input), 'streamed tool_use');
+});
+
+test("Claude Code's own 23 tool schemas: forced calls validate against the chosen tool", opts, async () => {
+  const ccTools = JSON.parse(readFileSync(new URL('../../grammar/claude_code_tools.json', import.meta.url)));
+  // The same prompt each time (~25k tokens: its prefill dominates on 2 CPU cores), so the
+  // prefix cache makes the later requests cheap; the random model picks the tool.
+  for (let i = 0; i < 5; i++) {
+    const msg = await anthropic.messages.create({ model: 'tiny', max_tokens: 600, temperature: 1, tools: ccTools, tool_choice: { type: 'any' }, messages: [{ role: 'user', content: 'Go.' }] });
+    assert.equal(msg.stop_reason, 'tool_use', JSON.stringify(msg.content).slice(0, 500));
+    const use = msg.content.find((b) => b.type === 'tool_use');
+    const tool = ccTools.find((t) => t.name === use.name);
+    assert.ok(tool, use.name);
+    check(tool.input_schema, JSON.stringify(use.input), `Claude Code tool ${use.name}`);
+  }
+});
+
+test('tool_choice none returns text only', opts, async () => {
+  for (let i = 0; i < 3; i++) {
+    const msg = await anthropic.messages.create({ model: 'tiny', max_tokens: 30, temperature: 1, tools: [weather], tool_choice: { type: 'none' }, messages: [{ role: 'user', content: 'Weather?' }] });
+    assert.deepEqual([...new Set(msg.content.map((b) => b.type))], ['text']);
+    assert.notEqual(msg.stop_reason, 'tool_use');
+  }
+  const r = await openai.chat.completions.create({ model: 'tiny', max_tokens: 30, temperature: 1, tools: [{ type: 'function', function: { name: 'get_weather', parameters: weather.input_schema } }], tool_choice: 'none', messages: [{ role: 'user', content: 'Weather?' }] });
+  assert.equal(r.choices[0].message.tool_calls, undefined);
+});
+
+test('OpenAI strict tools with tool_choice required / named: arguments validate', opts, async () => {
+  const tools = [weather, clock].map((t) => ({ type: 'function', function: { name: t.name, strict: true, parameters: t.input_schema } }));
+  for (const [i, tool_choice] of ['required', { type: 'function', function: { name: 'get_weather' } }, 'required'].entries()) {
+    const r = await openai.chat.completions.create({ model: 'tiny', max_tokens: 300, temperature: 1, seed: i, tools, tool_choice, messages: [{ role: 'user', content: 'Weather?' }] });
+    assert.equal(r.choices[0].finish_reason, 'tool_calls', JSON.stringify(r.choices[0].message));
+    const call = r.choices[0].message.tool_calls[0];
+    const tool = [weather, clock].find((t) => t.name === call.function.name);
+    check(tool.input_schema, call.function.arguments, `strict tool ${tool.name}`);
+  }
+  // A strict tool whose schema cannot be enforced is refused.
+  await assert.rejects(openai.chat.completions.create({ model: 'tiny', max_tokens: 5, tools: [{ type: 'function', function: { name: 'u', strict: true, parameters: { type: 'array', uniqueItems: true } } }], tool_choice: 'required', messages: [{ role: 'user', content: 'x' }] }),
+    (e) => e.status === 400 && /uniqueItems/.test(e.error.message));
+});
+
+test('a GBNF grammar on chat completions, legacy completions and jobs', opts, async () => {
+  const grammar = 'root ::= "<" [a-z]{2,6} ">" ( "," [0-9]+ )?';
+  const re = /^<[a-z]{2,6}>(,[0-9]+)?$/;
+  const chat = await fetch(`${server.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'tiny', temperature: 1, max_tokens: 40, grammar, messages: [{ role: 'user', content: 'x' }] }) }).then((r) => r.json());
+  assert.match(chat.choices[0].message.content, re);
+  const legacy = await openai.completions.create({ model: 'tiny', prompt: 'x', max_tokens: 40, temperature: 1, grammar });
+  assert.match(legacy.choices[0].text, re);
+  const job = await fetch(`${server.url}/v1/jobs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ prompt: 'x', max_tokens: 40, grammar }) }).then((r) => r.json());
+  let done;
+  for (let i = 0; i < 200; i++) {
+    done = await fetch(`${server.url}/v1/jobs/${job.id}`).then((r) => r.json());
+    if (done.state === 'succeeded' || done.state === 'failed') break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  assert.equal(done.state, 'succeeded', JSON.stringify(done));
+  assert.match(done.result.text, re);
+  const bad = await fetch(`${server.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'tiny', grammar: 'root ::= undefined-rule', messages: [{ role: 'user', content: 'x' }] }) });
+  assert.equal(bad.status, 400);
+  assert.match((await bad.json()).error.message, /undefined-rule/);
+});
+
+test('unsupported schema keywords are a 400 naming them', opts, async () => {
+  await assert.rejects(openai.chat.completions.create({ model: 'tiny', max_tokens: 5, messages: [{ role: 'user', content: 'x' }], response_format: { type: 'json_schema', json_schema: { name: 'n', schema: { type: 'object', properties: { a: { type: 'array', uniqueItems: true } } } } } }),
+    (e) => e.status === 400 && /uniqueItems/.test(e.error.message) && /properties\.a/.test(e.error.message));
+  await assert.rejects(anthropic.messages.create({ model: 'tiny', max_tokens: 5, messages: [{ role: 'user', content: 'x' }], output_config: { format: { type: 'json_schema', schema: { type: 'string', format: 'hostname' } } } }),
+    (e) => e.status === 400 && /hostname/.test(e.error.error.message));
+});
