@@ -20,7 +20,6 @@ Automaton::Automaton(std::shared_ptr<const Grammar> g) : g_(std::move(g)) {
   tkeys_.assign(1 << 12, 0);
   tvals_.assign(1 << 12, 0);
   std::vector<uint32_t> start;
-  seen_.clear();
   for (uint32_t alt : g_->rule_alts[g_->root]) expand(alt, kRoot, start);
   initial_ = intern(start);
 }
@@ -38,24 +37,40 @@ uint32_t Automaton::node(uint32_t pos, uint32_t parent) {
 }
 
 void Automaton::expand(uint32_t pos, uint32_t parent, std::vector<uint32_t>& out) {
-  const Element& e = g_->elems[pos];
-  if (e.kind == ElemKind::bytes) {
-    out.push_back(node(pos, parent));
-    return;
+  // Returns to callers and the last alternative of a call loop here instead of recursing, so a
+  // deep stack of frames that end at once (or a long chain of calls) costs no native stack.
+  for (;;) {
+    const Element& e = g_->elems[pos];
+    if (e.kind == ElemKind::bytes) {
+      out.push_back(node(pos, parent));
+      return;
+    }
+    // Several paths can reach the same (position, parent): expand it once per step.
+    const uint64_t key = (uint64_t(pos) << 32) | parent;
+    if (seen_.size() < 64) {  // the usual case: a few entries, a linear scan
+      if (std::find(seen_.begin(), seen_.end(), key) != seen_.end()) return;
+      seen_.push_back(key);
+      if (seen_.size() == 64) seen_set_.insert(seen_.begin(), seen_.end());
+    } else if (!seen_set_.insert(key).second) {
+      return;
+    }
+    if (e.kind == ElemKind::end) {
+      if (parent == kRoot || parent == kBottom) {
+        out.push_back(parent);
+        return;
+      }
+      pos = node_pos_[parent];
+      parent = node_parent_[parent];
+      continue;
+    }
+    // A call: continue at pos + 1 afterwards, unless that is the end of this alternative (then
+    // the callee returns straight to our caller: no frame, so repetition keeps a flat stack).
+    const uint32_t ret = g_->elems[pos + 1].kind == ElemKind::end ? parent : node(pos + 1, parent);
+    const auto& alts = g_->rule_alts[e.value];
+    for (size_t a = 0; a + 1 < alts.size(); ++a) expand(alts[a], ret, out);
+    pos = alts.back();
+    parent = ret;
   }
-  // Several paths can reach the same (position, parent): expand it once per step.
-  const uint64_t key = (uint64_t(pos) << 32) | parent;
-  if (std::find(seen_.begin(), seen_.end(), key) != seen_.end()) return;
-  seen_.push_back(key);
-  if (e.kind == ElemKind::end) {
-    if (parent == kRoot || parent == kBottom) out.push_back(parent);
-    else expand(node_pos_[parent], node_parent_[parent], out);
-    return;
-  }
-  // A call: continue at pos + 1 afterwards, unless that is the end of this alternative (then
-  // the callee returns straight to our caller: no frame, so repetition keeps a flat stack).
-  const uint32_t ret = g_->elems[pos + 1].kind == ElemKind::end ? parent : node(pos + 1, parent);
-  for (uint32_t alt : g_->rule_alts[e.value]) expand(alt, ret, out);
 }
 
 StateId Automaton::intern(std::vector<uint32_t>& nodes) {
@@ -126,6 +141,7 @@ StateId Automaton::advance(StateId s, uint8_t byte) {
   // Not seen yet: step every stack of the set over the byte.
   scratch_.clear();
   seen_.clear();
+  seen_set_.clear();
   for (uint32_t k = set_off_[s]; k < set_off_[s + 1]; ++k) {
     const uint32_t n = set_data_[k];
     if (n == kRoot) continue;

@@ -21,6 +21,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "grammar/grammar.h"
@@ -92,6 +93,7 @@ class Automaton {
   size_t tcount_ = 0;
   StateId initial_ = kDead;
   std::vector<uint64_t> seen_;  // expand(): (pos, parent) pairs done in this step
+  std::unordered_set<uint64_t> seen_set_;  // ... once there are many
   std::vector<uint32_t> scratch_;
 };
 

@@ -3,7 +3,6 @@
 // flat element layout the matcher walks.
 #include <algorithm>
 #include <array>
-#include <functional>
 #include <map>
 #include <unordered_map>
 
@@ -16,6 +15,8 @@ namespace {
 constexpr uint32_t kInf = UINT32_MAX / 4;
 constexpr int kMaxNesting = 200;
 constexpr long kMaxRepeat = 100000;
+constexpr size_t kMaxRules = 500000;
+constexpr uint32_t kMaxLeftDepth = 5000;
 
 struct Item {
   bool is_set = true;
@@ -403,10 +404,14 @@ class Parser {
 Result<std::shared_ptr<const Grammar>> Parser::compile(uint32_t root) {
   const size_t n = rules_.size();
   // Nullable rules, then left recursion: a rule reachable from itself without consuming a byte.
+  if (n > kMaxRules) return make_error(ErrorKind::invalid_request, "grammar: more than " + std::to_string(kMaxRules) + " rules (after expanding repetitions)");
+  // Fixed points below sweep forwards and backwards in turn, so a chain of rules converges in
+  // two sweeps whichever order it was written in.
   std::vector<char> nullable(n, 0);
-  for (bool changed = true; changed;) {
+  for (bool changed = true, forward = true; changed; forward = !forward) {
     changed = false;
-    for (size_t r = 0; r < n; ++r) {
+    for (size_t k = 0; k < n; ++k) {
+      const size_t r = forward ? k : n - 1 - k;
       if (nullable[r]) continue;
       for (const Seq& s : rules_[r].alts) {
         bool all = std::all_of(s.begin(), s.end(), [&](const Item& i) { return !i.is_set && nullable[i.rule]; });
@@ -425,32 +430,42 @@ Result<std::shared_ptr<const Grammar>> Parser::compile(uint32_t root) {
         left[r].push_back(i.rule);
         if (!nullable[i.rule]) break;
       }
+  // Depth-first without native recursion: a cycle is left recursion; the longest chain of
+  // calls made before any byte is bounded (the matcher expands those chains).
   std::vector<char> color(n, 0);  // 0 new, 1 on the path, 2 done
-  std::string cycle;
-  std::function<bool(uint32_t)> dfs = [&](uint32_t r) {
-    color[r] = 1;
-    for (uint32_t c : left[r]) {
-      if (color[c] == 1) {
-        cycle = rules_[c].name;
-        return true;
+  std::vector<uint32_t> depth(n, 0);
+  for (size_t r0 = 0; r0 < n; ++r0) {
+    if (color[r0]) continue;
+    std::vector<std::pair<uint32_t, size_t>> path{{static_cast<uint32_t>(r0), 0}};
+    color[r0] = 1;
+    while (!path.empty()) {
+      auto& [r, next] = path.back();
+      if (next < left[r].size()) {
+        const uint32_t c = left[r][next++];
+        if (color[c] == 1) return make_error(ErrorKind::invalid_request, "grammar: rule '" + rules_[c].name + "' is left-recursive");
+        if (color[c] == 0) {
+          color[c] = 1;
+          path.emplace_back(c, 0);
+        }
+        continue;
       }
-      if (color[c] == 0 && dfs(c)) return true;
+      for (uint32_t c : left[r]) depth[r] = std::max(depth[r], depth[c] + 1);
+      if (depth[r] > kMaxLeftDepth)
+        return make_error(ErrorKind::invalid_request, "grammar: rule '" + rules_[r].name + "' nests calls too deeply before its first character");
+      color[r] = 2;
+      path.pop_back();
     }
-    color[r] = 2;
-    return false;
-  };
-  for (size_t r = 0; r < n; ++r)
-    if (color[r] == 0 && dfs(static_cast<uint32_t>(r)))
-      return make_error(ErrorKind::invalid_request, "grammar: rule '" + cycle + "' is left-recursive");
+  }
 
   // Fewest bytes each rule needs.
   std::vector<uint32_t> min_len(n, kInf);
-  for (bool changed = true; changed;) {
+  for (bool changed = true, forward = true; changed; forward = !forward) {
     changed = false;
-    for (size_t r = 0; r < n; ++r)
-      for (const Seq& s : rules_[r].alts) {
+    for (size_t k = 0; k < n; ++k)
+      for (const Seq& s : rules_[forward ? k : n - 1 - k].alts) {
+        const size_t r = forward ? k : n - 1 - k;
         uint64_t sum = 0;
-        for (const Item& i : s) sum += i.is_set ? 1 : min_len[i.rule];
+        for (const Item& i : s) sum = std::min<uint64_t>(kInf, sum + (i.is_set ? 1 : min_len[i.rule]));
         if (sum < min_len[r]) min_len[r] = static_cast<uint32_t>(sum), changed = true;
       }
   }
@@ -482,7 +497,8 @@ Result<std::shared_ptr<const Grammar>> Parser::compile(uint32_t root) {
   for (size_t p = g->elems.size(); p-- > 0;) {
     const Element& e = g->elems[p];
     if (e.kind == ElemKind::end) continue;
-    g->min_len_from[p] = (e.kind == ElemKind::bytes ? 1 : min_len[e.value]) + g->min_len_from[p + 1];
+    g->min_len_from[p] = static_cast<uint32_t>(
+        std::min<uint64_t>(kInf, uint64_t(e.kind == ElemKind::bytes ? 1 : min_len[e.value]) + g->min_len_from[p + 1]));
   }
   return std::shared_ptr<const Grammar>(std::move(g));
 }

@@ -149,6 +149,41 @@ TEST(Gbnf, Errors) {
   EXPECT_EQ(err(std::string(300, '(')).find("ok"), std::string::npos);  // nesting bounded, no crash
 }
 
+TEST(Gbnf, HostileGrammarsAreBoundedNotHangs) {
+  // A long chain of rules written top-down (each refers to the next one defined below it).
+  std::string chain = "root ::= r0\n";
+  for (int i = 0; i < 20000; ++i) chain += "r" + std::to_string(i) + " ::= \"x\" r" + std::to_string(i + 1) + " | \"y\"\n";
+  chain += "r20000 ::= \"z\"\n";
+  auto g = parse_gbnf(chain);
+  ASSERT_TRUE(g.ok()) << g.error().message;
+  EXPECT_TRUE(matches(*g, "xxy"));
+  // A long chain of calls before the first character: bounded, and deep stacks of frames that
+  // end together do not recurse.
+  std::string left = "root ::= l0\n";
+  for (int i = 0; i < 3000; ++i) left += "l" + std::to_string(i) + " ::= l" + std::to_string(i + 1) + " \"x\"?\n";
+  left += "l3000 ::= \"s\"\n";
+  auto lg = parse_gbnf(left);
+  ASSERT_TRUE(lg.ok()) << lg.error().message;
+  EXPECT_TRUE(matches(*lg, "sxxx"));
+  std::string too_deep = "root ::= l0\n";
+  for (int i = 0; i < 6000; ++i) too_deep += "l" + std::to_string(i) + " ::= l" + std::to_string(i + 1) + " \"x\"\n";
+  too_deep += "l6000 ::= \"s\"\n";
+  EXPECT_NE(parse_gbnf(too_deep).error().message.find("too deeply"), std::string::npos);
+  auto nest = parse_gbnf(R"(root ::= "a" root "b"? | "c")");
+  ASSERT_TRUE(nest.ok());
+  Automaton a(*nest);
+  StateId st = a.initial();
+  for (int i = 0; i < 200000; ++i) st = a.advance(st, 'a');
+  st = a.advance(st, 'c');
+  EXPECT_TRUE(a.accepting(st));  // 200000 frames, each may end at once
+  // Repetition counts beyond the limit, and huge nested ones, are errors.
+  EXPECT_FALSE(parse_gbnf("root ::= \"a\"{1000000}").ok());
+  // Optional repetitions of something optional chain 60000 calls before a character: refused.
+  EXPECT_NE(parse_gbnf("root ::= (\"a\"{0,60000}){0,60000}").error().message.find("too deeply"), std::string::npos);
+  EXPECT_TRUE(parse_gbnf("root ::= (\"a\"{1,600}){0,600}").ok());
+  EXPECT_FALSE(parse_gbnf("root ::= [^\\x00-\\x{10FFFF}]").ok());
+}
+
 TEST(Utf8Sequences, CoverExactlyTheRange) {
   // Every code point in and around a few ranges: encoded, it matches a sequence iff inside.
   for (auto [lo, hi] : std::vector<std::pair<uint32_t, uint32_t>>{{0x80, 0x10FFFF}, {0x3B1, 0x3C9}, {0x7F0, 0x1000}, {0xFFF0, 0x10010}}) {
