@@ -123,6 +123,23 @@ StateId Automaton::singleton(uint32_t n) {
   return s;
 }
 
+StateId Automaton::return_state(uint32_t n) {
+  const uint32_t gp = node_parent_[node_parent_[n]];
+  auto it = return_states_.find(gp);
+  if (it != return_states_.end()) return it->second;
+  std::vector<uint32_t> out;
+  if (gp == kRoot || gp == kBottom) {
+    out.push_back(gp);
+  } else {
+    seen_.clear();
+    seen_set_.clear();
+    expand(node_pos_[gp], node_parent_[gp], out);
+  }
+  const StateId s = intern(out);
+  return_states_.emplace(gp, s);
+  return s;
+}
+
 StateId Automaton::local_state(uint32_t pos, uint32_t parent_pos, bool rooted) {
   if (rooted) return singleton(node(pos, kRoot));
   if (parent_pos == kNoPos) return singleton(node(pos, kBottom));
@@ -131,12 +148,21 @@ StateId Automaton::local_state(uint32_t pos, uint32_t parent_pos, bool rooted) {
 
 StateId Automaton::advance(StateId s, uint8_t byte) {
   if (s == kDead) return kDead;
+  // The first kDenseRows states to be left get a full row of 256 transitions (the hot ones:
+  // inside strings, numbers...); the rest go through the hash table.
+  uint32_t row = s < dense_of_.size() ? dense_of_[s] : 0;
+  if (row) {
+    const StateId v = dense_[(row - 1) * 256 + byte];
+    if (v != kUnknown) return v;
+  }
   const uint64_t key = ((uint64_t(s) << 8) | byte) + 1;
   size_t mask = tkeys_.size() - 1;
-  size_t h = (key * 0x9E3779B97F4A7C15ull) >> 20;
-  for (size_t i = h & mask;; i = (i + 1) & mask) {
-    if (tkeys_[i] == key) return tvals_[i];
-    if (tkeys_[i] == 0) break;
+  if (!row) {
+    size_t h = (key * 0x9E3779B97F4A7C15ull) >> 20;
+    for (size_t i = h & mask;; i = (i + 1) & mask) {
+      if (tkeys_[i] == key) return tvals_[i];
+      if (tkeys_[i] == 0) break;
+    }
   }
   // Not seen yet: step every stack of the set over the byte.
   scratch_.clear();
@@ -156,6 +182,26 @@ StateId Automaton::advance(StateId s, uint8_t byte) {
   next.swap(scratch_);
   const StateId out = intern(next);
   next.swap(scratch_);
+  if (!row && dense_.size() < kDenseRows * 256) {
+    if (dense_of_.size() <= s) dense_of_.resize(flags_.size(), 0);
+    // A state that has a row keeps all its transitions there; move the ones hashed so far.
+    row = dense_of_[s] = static_cast<uint32_t>(dense_.size() / 256 + 1);
+    dense_.resize(dense_.size() + 256, kUnknown);
+    for (int b = 0; b < 256; ++b) {
+      const uint64_t k = ((uint64_t(s) << 8) | b) + 1;
+      for (size_t i = ((k * 0x9E3779B97F4A7C15ull) >> 20) & mask;; i = (i + 1) & mask) {
+        if (tkeys_[i] == k) {
+          dense_[(row - 1) * 256 + b] = tvals_[i];
+          break;
+        }
+        if (tkeys_[i] == 0) break;
+      }
+    }
+  }
+  if (row) {
+    dense_[(row - 1) * 256 + byte] = out;
+    return out;
+  }
   if ((tcount_ + 1) * 2 > tkeys_.size()) {  // grow and rehash
     std::vector<uint64_t> keys(tkeys_.size() * 2, 0);
     std::vector<StateId> vals(keys.size(), 0);

@@ -42,6 +42,9 @@ class Automaton {
   static constexpr uint32_t kNoPos = UINT32_MAX;
   StateId local_state(uint32_t pos, uint32_t parent_pos, bool rooted);
   StateId singleton(uint32_t node);   // {node}
+  // Where a real stack goes when the frame below its top (`node`'s parent) ends: the state of
+  // returning into the grandparent frame ({kRoot} when there is none).
+  StateId return_state(uint32_t node);
 
   StateId advance(StateId s, uint8_t byte);
   StateId advance(StateId s, std::string_view bytes);  // stops early at kDead
@@ -85,9 +88,14 @@ class Automaton {
   std::vector<uint32_t> dist_;
   std::unordered_map<std::string, StateId> set_ids_;
   std::vector<StateId> singleton_;  // per node, 0 when not made yet
+  std::unordered_map<uint32_t, StateId> return_states_;  // by grandparent node
   std::vector<ByteSet> viable_;      // per state
   std::vector<uint8_t> viable_done_;
   // Memoized transitions, open addressing: key (state << 8 | byte) + 1, 0 = empty.
+  static constexpr uint32_t kDenseRows = 4096;
+  static constexpr StateId kUnknown = UINT32_MAX;
+  std::vector<uint32_t> dense_of_;  // per state: row + 1, 0 = none
+  std::vector<StateId> dense_;      // rows of 256
   std::vector<uint64_t> tkeys_;
   std::vector<StateId> tvals_;
   size_t tcount_ = 0;

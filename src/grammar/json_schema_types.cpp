@@ -180,12 +180,12 @@ Result<std::string> SchemaConverter::string_rule(const json& s, const std::strin
     else if (f == "date-time") body = date + " \"T\" " + time;
     else if (f == "uuid") body = hex + "{8} \"-\" " + hex + "{4} \"-\" " + hex + "{4} \"-\" " + hex + "{4} \"-\" " + hex + "{12}";
     else if (f == "email")
-      body = "[a-zA-Z0-9_+-]+ ( \".\" [a-zA-Z0-9_+-]+ )* \"@\" ( [a-zA-Z0-9] ( [a-zA-Z0-9-]{0,61} [a-zA-Z0-9] )? \".\" )+ [a-zA-Z] [a-zA-Z0-9]{1,20}";
+      body = "[a-zA-Z0-9_+-]+ ( \".\" [a-zA-Z0-9_+-]+ )* \"@\" ( [a-zA-Z0-9] ( [a-zA-Z0-9-]* [a-zA-Z0-9] )? \".\" )+ [a-zA-Z] [a-zA-Z0-9]+";
     else if (f == "ipv4") {
       const std::string octet = "( \"25\" [0-5] | \"2\" [0-4] [0-9] | \"1\" [0-9] [0-9] | [1-9]? [0-9] )";
       body = octet + " \".\" " + octet + " \".\" " + octet + " \".\" " + octet;
     } else if (f == "uri")
-      body = "\"http\" \"s\"? \"://\" [a-z0-9] [a-z0-9-]{0,30} ( \".\" [a-z0-9] [a-z0-9-]{0,30} )* ( \"/\" [a-zA-Z0-9._~-]* )*";
+      body = "\"http\" \"s\"? \"://\" [a-z0-9] [a-z0-9-]* ( \".\" [a-z0-9] [a-z0-9-]* )* ( \"/\" [a-zA-Z0-9._~-]* )*";
     else return bad(where, "the string format '" + f + "' is not supported for constrained output");
     return b_.add(prefix_ + "format-" + f, "\"\\\"\" " + body + " \"\\\"\"");
   }

@@ -1,6 +1,7 @@
 #include "grammar/token_masks.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 
 namespace pensieve::grammar {
@@ -60,9 +61,7 @@ TokenVocab::TokenVocab(std::vector<std::string> token_bytes, std::vector<token_i
 }
 
 TokenGrammar::TokenGrammar(std::shared_ptr<const Grammar> g, std::shared_ptr<const TokenVocab> vocab)
-    : g_(std::move(g)), vocab_(std::move(vocab)), a_(g_) {
-  walk_.assign(vocab_->max_len + 1, kDead);
-}
+    : g_(std::move(g)), vocab_(std::move(vocab)), a_(g_) {}
 
 StateId TokenGrammar::initial() { return a_.initial(); }
 
@@ -76,34 +75,40 @@ const TokenGrammar::PositionTable& TokenGrammar::table(uint32_t node) {
   if (slot) return *slot;
   slot = std::make_unique<PositionTable>();
   PositionTable& t = *slot;
+  const auto t0 = std::chrono::steady_clock::now();
   const TokenVocab& v = *vocab_;
-  // Depth-first over the trie in byte order (so the uncertain ones come out sorted), one
-  // transition per node; a dead prefix drops its whole subtree, and one that is only past the
-  // frames makes its whole subtree uncertain without walking it.
-  std::vector<std::pair<uint32_t, StateId>> stack;
+  // Depth-first over the trie, one transition per node; a dead prefix drops its whole subtree,
+  // and one that is only past the frames makes its whole subtree uncertain without walking it.
+  // Along the current path, the depths where a path left the frames exactly (kBottom).
+  struct Entry {
+    uint32_t node;
+    StateId parent_state;
+    uint16_t depth;    // of the node's byte, 1-based
+    uint32_t n_cross;  // crossings on the path above the node
+  };
+  std::vector<Entry> stack;
+  std::vector<uint16_t> path_cross;
   const StateId start = a_.local_state(pos, parent_pos, rooted);
-  if (v.trie[0].first_child) stack.emplace_back(v.trie[0].first_child, start);
-  const std::string* prev_uncertain = nullptr;
+  if (v.trie[0].first_child) stack.push_back({v.trie[0].first_child, start, 1, 0});
   auto add_uncertain = [&](uint32_t lo, uint32_t hi) {
     for (uint32_t k = lo; k < hi; ++k) {
-      const token_id id = v.sorted[k];
-      const std::string& b = v.bytes[id];
-      t.uncertain_lcp.push_back(prev_uncertain ? static_cast<uint16_t>(std::min<size_t>(65535, common_prefix(*prev_uncertain, b))) : 0);
-      t.uncertain.push_back(id);
-      prev_uncertain = &b;
+      t.uncertain.push_back(v.sorted[k]);
+      t.crossings.insert(t.crossings.end(), path_cross.begin(), path_cross.end());
+      t.cross_begin.push_back(static_cast<uint32_t>(t.crossings.size()));
     }
   };
   while (!stack.empty()) {
-    const auto [node, parent_state] = stack.back();
+    const Entry e = stack.back();
     stack.pop_back();
-    const TokenVocab::TrieNode* np = &v.trie[node];
+    path_cross.resize(e.n_cross);
+    const TokenVocab::TrieNode* np = &v.trie[e.node];
     // Siblings whose byte cannot follow are skipped without a transition.
-    const ByteSet& viable = a_.viable_bytes(parent_state);
+    const ByteSet& viable = a_.viable_bytes(e.parent_state);
     while (!viable.has(np->byte) && np->next_sibling) np = &v.trie[np->next_sibling];
     const TokenVocab::TrieNode& n = *np;
     if (!viable.has(n.byte)) continue;
-    if (n.next_sibling) stack.emplace_back(n.next_sibling, parent_state);
-    const StateId s = a_.advance(parent_state, n.byte);
+    if (n.next_sibling) stack.push_back({n.next_sibling, e.parent_state, e.depth, e.n_cross});
+    const StateId s = a_.advance(e.parent_state, n.byte);
     if (s == kDead) continue;
     if (a_.only_beyond(s)) {
       add_uncertain(n.sub_lo, n.sub_hi);
@@ -116,7 +121,9 @@ const TokenGrammar::PositionTable& TokenGrammar::table(uint32_t node) {
         add_uncertain(n.sub_lo, n.own_hi);
       }
     }
-    if (n.first_child) stack.emplace_back(n.first_child, s);
+    if (a_.has_bottom(s)) path_cross.push_back(e.depth);
+    if (n.first_child && e.depth < 65535)
+      stack.push_back({n.first_child, s, static_cast<uint16_t>(e.depth + 1), static_cast<uint32_t>(path_cross.size())});
   }
   if (t.accepted.size() > static_cast<size_t>(v.n_vocab) / 32) {  // dense is smaller and faster to merge
     t.accepted_bits.assign(v.n_words, 0);
@@ -125,6 +132,7 @@ const TokenGrammar::PositionTable& TokenGrammar::table(uint32_t node) {
     t.accepted.shrink_to_fit();
   }
   ++stats_.tables;
+  stats_.table_ms += std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   return t;
 }
 
@@ -144,20 +152,22 @@ void TokenGrammar::compute_mask(StateId s, uint64_t* mask) {
     } else {
       for (token_id id : t.accepted) set_bit(mask, id);
     }
-    // The uncertain ones against this whole stack, sharing prefixes between neighbours.
-    walk_[0] = a_.singleton(n);
-    size_t valid = 0;
+    // The uncertain ones: the bytes after a crossing, from where the real stack goes there.
+    if (t.uncertain.empty()) continue;
+    const StateId after = a_.return_state(n);
+    std::unordered_map<std::string_view, bool> suffix_ok;
     for (size_t i = 0; i < t.uncertain.size(); ++i) {
       const token_id id = t.uncertain[i];
-      const std::string& b = v.bytes[id];
-      size_t d = std::min<size_t>(t.uncertain_lcp[i], valid);
-      StateId st = walk_[d];
-      while (d < b.size() && st != kDead) {
-        st = a_.advance(st, static_cast<uint8_t>(b[d]));
-        walk_[++d] = st;
+      const std::string_view b = v.bytes[id];
+      for (uint32_t c = t.cross_begin[i]; c < t.cross_begin[i + 1]; ++c) {
+        const std::string_view rest = b.substr(t.crossings[c]);
+        auto [it, fresh] = suffix_ok.emplace(rest, false);
+        if (fresh) it->second = a_.advance(after, rest) != kDead;
+        if (it->second) {
+          set_bit(mask, id);
+          break;
+        }
       }
-      valid = d;
-      if (d == b.size() && st != kDead) set_bit(mask, id);
     }
   }
 }
@@ -176,7 +186,9 @@ void TokenGrammar::fill_mask(StateId s, uint64_t* mask) {
   const size_t max_entries = std::max<size_t>(16, (32u << 20) / (words * sizeof(uint64_t)));
   if (mask_cache_.size() >= max_entries) mask_cache_.clear();
   std::vector<uint64_t> m(words);
+  const auto t0 = std::chrono::steady_clock::now();
   compute_mask(s, m.data());
+  stats_.miss_ms += std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   std::memcpy(mask, m.data(), words * sizeof(uint64_t));
   mask_cache_.emplace(s, std::move(m));
 }

@@ -7,8 +7,9 @@
 // nothing below:
 //   accepted  - some path consumes the whole token within those frames: valid in any context;
 //   rejected  - every path dies within them;
-//   uncertain - a path goes on past them: only these are checked against the real stack at
-//               run time (in sorted order again, prefixes shared).
+//   uncertain - a path goes on past them: only these are checked at run time, and only the
+//               bytes after the point where they leave the frames, from the real stack's
+//               state there (identical suffixes such as `",` are checked once).
 // A state's mask is the union over its stacks, cached per state: JSON output revisits the
 // same few states (inside a string, after a comma...) over and over, so most steps are a
 // cache hit plus a copy. Position tables are built lazily, on first use, and kept.
@@ -73,6 +74,7 @@ class TokenGrammar {
 
   struct Stats {
     size_t tables = 0, states = 0, cached_masks = 0, mask_hits = 0, mask_misses = 0;
+    double table_ms = 0, miss_ms = 0;  // building position tables; computing missed masks (tables included)
   };
   Stats stats();
 
@@ -80,8 +82,11 @@ class TokenGrammar {
   struct PositionTable {
     std::vector<token_id> accepted;     // sparse form
     std::vector<uint64_t> accepted_bits;  // dense form (when many are accepted)
-    std::vector<token_id> uncertain;    // in sorted-bytes order
-    std::vector<uint16_t> uncertain_lcp;
+    // The uncertain ones, and for each the offsets where a path left the two frames (exactly
+    // there, nothing consumed yet): crossings[cross_begin[i], cross_begin[i + 1]).
+    std::vector<token_id> uncertain;
+    std::vector<uint32_t> cross_begin{0};
+    std::vector<uint16_t> crossings;
   };
   const PositionTable& table(uint32_t node);  // for the top node of a real stack
   void compute_mask(StateId s, uint64_t* mask);
@@ -92,7 +97,6 @@ class TokenGrammar {
   Automaton a_;
   std::unordered_map<uint64_t, std::unique_ptr<PositionTable>> tables_;  // (pos, parent pos)
   std::unordered_map<StateId, std::vector<uint64_t>> mask_cache_;
-  std::vector<StateId> walk_;  // states along the current token's bytes
   std::unordered_map<std::string, std::vector<token_id>> trigger_tokens_;
   Stats stats_;
 };
