@@ -155,12 +155,14 @@ void TokenGrammar::compute_mask(StateId s, uint64_t* mask) {
     // The uncertain ones: the bytes after a crossing, from where the real stack goes there.
     if (t.uncertain.empty()) continue;
     const StateId after = a_.return_state(n);
+    const ByteSet first = a_.viable_bytes(after);  // most suffixes die on their first byte
     std::unordered_map<std::string_view, bool> suffix_ok;
     for (size_t i = 0; i < t.uncertain.size(); ++i) {
       const token_id id = t.uncertain[i];
       const std::string_view b = v.bytes[id];
       for (uint32_t c = t.cross_begin[i]; c < t.cross_begin[i + 1]; ++c) {
         const std::string_view rest = b.substr(t.crossings[c]);
+        if (!first.has(static_cast<uint8_t>(rest[0]))) continue;
         auto [it, fresh] = suffix_ok.emplace(rest, false);
         if (fresh) it->second = a_.advance(after, rest) != kDead;
         if (it->second) {
