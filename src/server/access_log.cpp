@@ -95,6 +95,7 @@ std::string request_id_for(const http::Request& req) {
 }
 
 void stamp_request_id(http::Response& res, const std::string& id) {
+  std::erase_if(res.headers, [](const auto& h) { return http::iequals(h.first, "request-id") || http::iequals(h.first, "x-request-id"); });
   res.stats->request_id = id;
   res.set_header("request-id", id);
   res.set_header("x-request-id", id);
