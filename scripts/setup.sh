@@ -19,6 +19,7 @@ PACKAGES=(
   iproute2 util-linux procps curl   # unshare -n / ip for the Claude Code e2e test
   lcov                              # scripts/coverage.sh (gcov comes with g++)
   chromium                          # the web page's test (tests/clients/test/web.test.mjs, headless)
+  systemd                           # systemd-analyze verify for packaging/pensieve.service
 )
 missing=()
 for p in "${PACKAGES[@]}"; do
