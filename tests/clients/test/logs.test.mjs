@@ -88,7 +88,7 @@ test('logs: JSON lines with time, client, request id (the SDKs read it back), mo
 });
 
 test('logs: text lines start with an ISO timestamp, the client and the request id; the summary names threads, ISA and key', opts, async () => {
-  const server = await startServer(['-t', '1', '--alias', 'tiny']);
+  const server = await startServer(['-t', '1', '--alias', 'tiny', '--cors-origin', 'http://ui.test']);
   try {
     await waitForLog(server, /pensieve: model tiny .* loaded in \d+ ms; serving http:\/\/127\.0\.0\.1:\d+, 1 threads, ISA \S+, API key off, log text/);
     const r = await fetch(`${server.url}/v1/chat/completions`, {
@@ -98,6 +98,10 @@ test('logs: text lines start with an ISO timestamp, the client and the request i
     });
     assert.equal(r.status, 200);
     assert.equal(r.headers.get('request-id'), 'abc-123');
+    // A browser page on an allowed origin may read the id too.
+    const cors = await fetch(`${server.url}/health`, { headers: { Origin: 'http://ui.test' } });
+    assert.match(cors.headers.get('access-control-expose-headers'), /\brequest-id\b/);
+    assert.match(cors.headers.get('request-id'), /^req_/);
     await waitForLog(server, /abc-123/);
     const line = server.log().split('\n').find((l) => l.includes(' abc-123 '));
     assert.match(line, /^pensieve: \d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z 127\.0\.0\.1:\d+ abc-123 POST \/v1\/chat\/completions 200 model=tiny in=\d+ out=2 cached=\d+ ttft=[\d.]+ms [\d.]+ tok\/s \d+ms$/);
