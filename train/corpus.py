@@ -34,6 +34,9 @@ CONTEXTS = [(("bash", "linux"), 62), (("zsh", "linux"), 6), (("zsh", "macos"), 1
             (("fish", "linux"), 6), (("fish", "macos"), 3), (("sh", "linux"), 6)]
 
 
+ABSENT = {"dl": Val("", "."), "o": Val("", ""), "u": Val("", ""), "em": Val("", "")}
+
+
 def pick_ctx(rng):
     total = sum(w for _, w in CONTEXTS)
     r = rng.random() * total
@@ -46,10 +49,13 @@ def pick_ctx(rng):
 
 def make_example(task, rng, ctx):
     vals = {k: sampler(rng) for k, sampler in task["slots"].items()}
+    tpl = expand_groups(rng.choice(task["reqs"]), rng)
+    for k in vals:  # optional slots the chosen wording leaves out take their neutral value
+        if "{" + k + "}" not in tpl and k in ABSENT:
+            vals[k] = ABSENT[k]
     cmd = task["cmd"](Slots(vals), ctx)
     if cmd is None:
         return None
-    tpl = expand_groups(rng.choice(task["reqs"]), rng)
     req = render_request(tpl, vals, rng, task.get("style", {}))
     if not req:
         return None
