@@ -69,16 +69,16 @@ def build_data(n, seed, tok_path, workers, chunk=20000):
 
 
 def to_tensors(pairs, max_len, pad_id):
+    import numpy as np
     keep = [(p, a) for p, a in pairs if len(p) + len(a) <= max_len + 1]
-    X = torch.full((len(keep), max_len), pad_id, dtype=torch.long)
-    Y = torch.full((len(keep), max_len), -100, dtype=torch.long)
+    X = np.full((len(keep), max_len), pad_id, dtype=np.int64)
+    Y = np.full((len(keep), max_len), -100, dtype=np.int64)
     for i, (p, a) in enumerate(keep):
         seq = p + a
-        X[i, :len(seq) - 1] = torch.tensor(seq[:-1])
-        tgt = torch.tensor(seq[1:])
-        tgt[:len(p) - 1] = -100  # loss only on the answer (and its <|end|>)
-        Y[i, :len(seq) - 1] = tgt
-    return X, Y, len(pairs) - len(keep)
+        n = len(seq) - 1
+        X[i, :n] = seq[:-1]
+        Y[i, len(p) - 1:n] = a  # loss only on the answer (and its <|end|>)
+    return torch.from_numpy(X), torch.from_numpy(Y), len(pairs) - len(keep)
 
 
 @torch.no_grad()
