@@ -118,22 +118,51 @@ def pick(rng, pool):
 
 
 def filename(rng, ext=None, spaces=0.12):
+    special_ok = ext is None
     if ext is None:
-        ext = rng.choice(EXTS)
-    if rng.random() < spaces:
-        stem = rng.choice(SPACED_STEMS)
-    else:
+        ext = rand_ext(rng)
+    r = rng.random()
+    if special_ok and r < 0.04:
+        return rng.choice(SPECIAL_FILES)
+    if r < spaces:
+        stem = rng.choice(SPACED_STEMS) if rng.random() < 0.5 else rand_word(rng) + " " + rand_word(rng)
+    elif r < 0.5:
         stem = rng.choice(STEMS)
-        r = rng.random()
-        if r < 0.15:
+        r2 = rng.random()
+        if r2 < 0.15:
             stem += rng.choice(["_", "-", ""]) + str(rng.choice([1, 2, 3, 2023, 2024, 10, 42, 7, 99]))
-        elif r < 0.25:
+        elif r2 < 0.25:
             stem = rng.choice(STEMS) + rng.choice(["_", "-"]) + stem
+    else:
+        stem = rand_stem(rng)
+        if " " in stem and rng.random() > spaces * 3:
+            stem = stem.replace(" ", "_")
     if "." in stem:
         return stem
     return f"{stem}.{ext}" if ext else stem
 
 
+HOME_PHRASES = [("my home directory", "~"), ("my home folder", "~"), ("my home dir", "~"), ("my home", "~"),
+                ("the home directory", "~"), ("home", "~"), ("~", "~"), ("$HOME", "~"), ("the whole system", "/"),
+                ("the entire filesystem", "/"), ("the root directory", "/"), ("everywhere", "/")]
+
+
+def rand_dir(rng):
+    w = rand_word(rng).lower() if rng.random() < 0.8 else rand_word(rng)
+    r = rng.random()
+    if r < 0.35:
+        return w
+    if r < 0.5:
+        return w + "/" + rand_word(rng).lower()
+    if r < 0.65:
+        return "~/" + w
+    if r < 0.75:
+        return rng.choice(["/var/", "/opt/", "/srv/", "/data/", "/mnt/", "/tmp/", "/usr/local/"]) + w
+    if r < 0.85:
+        return "/home/" + user(rng) + "/" + w
+    if r < 0.92:
+        return "./" + w
+    return rand_word(rng) + " " + rand_word(rng)
 def file_val(rng, ext=None, spaces=0.12):
     """A file name as the request writes it (sometimes quoted) -> the bare name."""
     f = filename(rng, ext, spaces)
@@ -156,7 +185,16 @@ def path_val(rng, ext=None):
 
 
 def dir_val(rng, simple=False):
-    d = rng.choice(SIMPLE_DIRS if simple else DIRS)
+    r = rng.random()
+    if r < 0.45:
+        d = rng.choice(SIMPLE_DIRS if simple else DIRS)
+    elif r < 0.9 or simple:
+        d = rand_dir(rng)
+        if simple:
+            d = d.replace(" ", "_")
+    else:
+        req, d = rng.choice(HOME_PHRASES)
+        return Val(req, d)
     if " " in d and rng.random() < 0.5:
         return Val('"' + d + '"', d)
     return Val(d, d)
@@ -164,6 +202,8 @@ def dir_val(rng, simple=False):
 
 def num_val(rng, choices=(3, 5, 10, 10, 10, 15, 20, 25, 50, 100, 1, 2, 30, 7, 12, 40, 200, 8)):
     n = rng.choice(choices)
+    if rng.random() < 0.25 and max(choices) > 4:
+        n = rng.randrange(1, max(choices) + 1)
     if n in NUM_WORDS and rng.random() < 0.25 and n != 100:
         return Val(NUM_WORDS[n], str(n), n=n)
     return Val(str(n), str(n), n=n)
@@ -178,13 +218,13 @@ SIZE_UNITS = [  # request spellings -> find -size suffix
 
 def size_val(rng):
     unit, spellings, nums = rng.choice(SIZE_UNITS)
-    n = rng.choice(nums)
+    n = rng.choice(nums) if rng.random() < 0.6 else rng.randrange(1, 1000 if unit != "G" else 64)
     sp = rng.choice(spellings)
     return Val(f"{n}{sp}", f"{n}{unit}", n=n, unit=unit)
 
 
 def days_val(rng):
-    n = rng.choice([1, 2, 3, 7, 7, 10, 14, 30, 30, 60, 90, 365, 5, 180])
+    n = rng.choice([1, 2, 3, 7, 7, 10, 14, 30, 30, 60, 90, 365, 5, 180]) if rng.random() < 0.7 else rng.randrange(1, 400)
     if n == 7 and rng.random() < 0.4:
         return Val(rng.choice(["week", "7 days"]), "7", n=7, unit_text="week")
     if n == 30 and rng.random() < 0.3:
@@ -195,14 +235,189 @@ def days_val(rng):
 
 
 def mins_val(rng):
-    n = rng.choice([5, 10, 15, 30, 60, 90, 120, 2, 45, 20])
+    n = rng.choice([5, 10, 15, 30, 60, 90, 120, 2, 45, 20]) if rng.random() < 0.7 else rng.randrange(1, 300)
     word = rng.choice(["minutes", "mins", "min", "minutes"])
     return Val(f"{n} {word}", str(n), n=n)
 
 
 def proc_val(rng):
-    return rng.choice(PROCS)
+    return proc(rng)
 
 
 def pid_val(rng):
     return str(rng.choice([rng.randrange(100, 999), rng.randrange(1000, 99999)]))
+
+
+# ---------------------------------------------------------------- random values
+# Curated pools alone teach the model to recall names; random ones teach it to copy what the
+# request says. Every copied slot draws from both.
+COMMON_WORDS = """apple river stone cloud tiger piano garden rocket silver window paper summer winter autumn
+spring forest ocean desert island bridge castle planet signal matrix vector kernel socket buffer
+packet router widget gadget sensor camera laser motor engine wheel anchor beacon canvas marble
+copper violet orange purple yellow green black white coffee butter honey sugar pepper lemon mango
+cherry grape melon peach falcon eagle raven otter badger beaver panda koala lion zebra whale shark
+dragon phoenix wizard knight archer hunter pilot sailor doctor farmer baker tailor writer painter
+alpha beta gamma delta omega sigma lambda theta kappa zeta atlas titan orion vega nova luna sol
+mercury venus mars jupiter saturn neptune pluto comet meteor galaxy nebula quasar pulsar photon
+proton neutron quark atom cell gene brain heart lung blood bone muscle nerve skin tooth spine
+invoice receipt ledger budget salary payroll tax refund quote order ticket issue bug patch build
+release deploy rollout canary shadow mirror backup restore archive snapshot volume cluster node pod
+shard replica leader follower queue topic stream batch job task worker runner agent client server
+proxy gateway tunnel bridge switch hub portal dashboard panel widget report chart graph table grid
+notes memo letter diary journal essay novel poem song album track video movie clip photo image
+sketch draft outline summary abstract chapter section page index glossary appendix preface intro
+customers products orders users accounts sessions events metrics traces alerts incidents records
+""".split()
+CONS = "bcdfghjklmnprstvwz"
+VOWELS = "aeiou"
+
+
+def syllable_word(rng, n=None):
+    n = n or rng.choice([2, 2, 3, 3, 4])
+    return "".join(rng.choice(CONS) + rng.choice(VOWELS) + (rng.choice(CONS) if rng.random() < 0.3 else "") for _ in range(n))
+
+
+def rand_word(rng):
+    r = rng.random()
+    if r < 0.5:
+        return rng.choice(COMMON_WORDS)
+    if r < 0.8:
+        return syllable_word(rng)
+    return rng.choice(STEMS)
+
+
+def rand_stem(rng):
+    r = rng.random()
+    w = rand_word(rng)
+    if r < 0.35:
+        return w
+    if r < 0.55:
+        return w + rng.choice(["_", "-", ""]) + rand_word(rng)
+    if r < 0.7:
+        return w + rng.choice(["_", "-", "", ""]) + str(rng.choice([rng.randrange(10), rng.randrange(100), rng.randrange(1990, 2031)]))
+    if r < 0.8:
+        return w.capitalize() + rand_word(rng).capitalize()
+    if r < 0.87:
+        return w.upper()
+    if r < 0.94:
+        return f"{rng.randrange(2015, 2031)}-{rng.randrange(1, 13):02d}-{rng.randrange(1, 29):02d}" + rng.choice(["", "_" + w])
+    return w + " " + rand_word(rng)
+
+
+SPECIAL_FILES = [".DS_Store", "Thumbs.db", ".env", "Dockerfile", "Makefile", ".gitignore", "README", "LICENSE",
+                 "id_rsa.pub", "package.json", "core", "nohup.out", "desktop.ini", ".htaccess", "CMakeLists.txt",
+                 "go.sum", "yarn.lock", "Gemfile", "Procfile", ".bashrc", ".zshrc", "authorized_keys", "known_hosts",
+                 "crontab", "hosts", "fstab", "nginx.conf", "settings.py", "index.html", "main.go", "app.py"]
+
+
+def rand_ext(rng):
+    r = rng.random()
+    if r < 0.85:
+        return rng.choice(EXTS)
+    return rng.choice([syllable_word(rng, 1)[:3], rng.choice(CONS) + rng.choice(CONS), "v2", "old", "orig", "bak2", "tar.gz", "gz", "bz2", "7z", "xz"])
+
+
+def user(rng):
+    return rng.choice(USERS) if rng.random() < 0.5 else (rand_word(rng) if rng.random() < 0.5 else syllable_word(rng, 2))[:12].lower()
+
+
+def group(rng):
+    return rng.choice(GROUPS) if rng.random() < 0.6 else rand_word(rng).lower()
+
+
+def host(rng):
+    r = rng.random()
+    if r < 0.35:
+        return rng.choice(HOSTS)
+    if r < 0.55:
+        return f"{rng.choice([10, 192, 172])}.{rng.randrange(256)}.{rng.randrange(256)}.{rng.randrange(1, 255)}"
+    w = rand_word(rng).lower()
+    if r < 0.7:
+        return w + rng.choice(["", "1", "2", "-01", "-prod", "-dev"])
+    return w + rng.choice([".com", ".io", ".local", ".internal", ".net", ".org", ".dev", ".example.com", ".lan"])
+
+
+def port(rng):
+    return rng.choice(PORTS) if rng.random() < 0.6 else str(rng.randrange(1024, 65536))
+
+
+def branch(rng):
+    r = rng.random()
+    if r < 0.45:
+        return rng.choice(BRANCHES)
+    w = rand_word(rng).lower()
+    if r < 0.7:
+        return rng.choice(["feature/", "fix/", "bugfix/", "hotfix/", "feat/", "chore/", "release/", ""]) + w + rng.choice(["", "-" + rand_word(rng).lower()])
+    return w + rng.choice(["", "-" + str(rng.randrange(1, 999)), "-v" + str(rng.randrange(1, 9))])
+
+
+def container(rng):
+    return rng.choice(CONTAINERS) if rng.random() < 0.5 else rand_word(rng).lower() + rng.choice(["", "-1", "_db", "-api", "-web", "2"])
+
+
+def image(rng):
+    if rng.random() < 0.5:
+        return rng.choice(IMAGES)
+    return rand_word(rng).lower() + rng.choice(["", ":latest", f":{rng.randrange(1, 20)}", f":{rng.randrange(1, 5)}.{rng.randrange(10)}", "-app"])
+
+
+def service(rng):
+    return rng.choice(SERVICES) if rng.random() < 0.55 else rand_word(rng).lower() + rng.choice(["", "d", "-worker", "-server", ".service"])
+
+
+def proc(rng):
+    return rng.choice(PROCS) if rng.random() < 0.5 else rand_word(rng).lower()[:14]
+
+
+def pattern_word(rng):
+    r = rng.random()
+    if r < 0.45:
+        return rng.choice(PATTERNS)
+    if r < 0.8:
+        return rand_word(rng)
+    if r < 0.9:
+        return rand_word(rng) + " " + rand_word(rng)
+    return rand_word(rng).upper() + rng.choice(["", "_" + rand_word(rng).upper()])
+
+
+def old_new(rng):
+    if rng.random() < 0.4:
+        return rng.choice(WORDS_OLD_NEW)
+    a, b = rand_word(rng), rand_word(rng)
+    return (a, b) if a != b else (a, b + "2")
+
+
+def new_dir(rng):
+    r = rng.random()
+    if r < 0.4:
+        return rng.choice(NEW_DIRS)
+    if r < 0.75:
+        return rand_word(rng).lower()
+    if r < 0.9:
+        return rand_word(rng).lower() + "/" + rand_word(rng).lower()
+    return rand_word(rng) + " " + rand_word(rng)
+
+
+def archive_name(rng):
+    return rng.choice(ARCHIVE_NAMES) if rng.random() < 0.4 else rand_stem(rng).replace(" ", "_")
+
+
+def env_var(rng):
+    return rng.choice(ENV_VARS) if rng.random() < 0.6 else "_".join(rand_word(rng).upper() for _ in range(rng.choice([1, 2, 2, 3])))
+
+
+def url(rng):
+    if rng.random() < 0.4:
+        return rng.choice(URLS)
+    scheme = rng.choice(["https://", "https://", "http://"])
+    h = host(rng)
+    path = "/".join(rand_word(rng).lower() for _ in range(rng.choice([0, 1, 1, 2])))
+    tail = rng.choice(["", "", "." + rng.choice(["json", "tar.gz", "zip", "txt", "html", "sh", "csv", "pdf", "iso", "png"])])
+    return scheme + h + ("/" + path + tail if path else "")
+
+
+def dl_url(rng):
+    if rng.random() < 0.4:
+        return rng.choice([u for u in URLS if "." in u.rsplit("/", 1)[-1] and not u.endswith(".com")])
+    return (rng.choice(["https://", "http://"]) + host(rng) + "/" + rand_word(rng).lower() + "/" + rand_stem(rng).replace(" ", "-")
+            + "." + rng.choice(["tar.gz", "zip", "json", "csv", "pdf", "iso", "deb", "txt", "png", "mp4", "sh"]))

@@ -15,7 +15,7 @@ def T(name, reqs, cmd, weight=1.0, **slots):
     TASKS.append(dict(name=name, reqs=reqs, cmd=cmd, slots=slots, weight=weight))
 
 
-BR = lambda r: r.choice(P.BRANCHES)
+BR = lambda r: P.branch(r)
 REM = lambda r: r.choice(P.REMOTES)
 MSG = lambda r: (lambda m: Val(r.choice([f'"{m}"', f"'{m}'", m]), m))(r.choice(P.COMMIT_MSGS))
 CODE = lambda r: P.file_val(r, r.choice(P.CODE_EXTS + ["md", "json", "yaml"]), spaces=0.02)
@@ -104,7 +104,7 @@ T("git_rm_cached", ["[stop tracking|untrack] {f}[ but keep it on disk| without d
 T("git_rm", ["[delete|remove] {f} [from the repo|and stage the removal|with git]", "git rm {f}"], lambda s, c: f"git rm {q(s.f)}", f=CODE, weight=0.5)
 T("git_mv", ["rename {f} to {g} in git", "git mv {f} {g}", "move {f} to {g} [keeping|preserving] git history"], lambda s, c: f"git mv {q(s.f)} {q(s.g)}", f=CODE, g=CODE, weight=0.6)
 T("git_clean", ["[delete|remove] [all |]untracked files[ and directories|]", "git clean", "clean the working tree of untracked files"], lambda s, c: "git clean -fd")
-T("git_grep", ["[search|grep] [the repo|the repository|tracked files|the code] for {p}", "git grep {p}"], lambda s, c: f"git grep {sq(s.p)}", p=lambda r: r.choice(P.PATTERNS))
+T("git_grep", ["[search|grep] [the repo|the repository|tracked files|the code] for {p}", "git grep {p}"], lambda s, c: f"git grep {sq(s.p)}", p=lambda r: P.pattern_word(r))
 T("git_shortlog", ["[who|which people] contributed [the most |]to [this|the] repo", "[count|number of] commits per author", "list contributors[ by number of commits|]"],
   lambda s, c: "git shortlog -sn")
 T("git_count", ["how many commits [are there|does this repo have|on this branch]", "count [the |]commits"], lambda s, c: "git rev-list --count HEAD", weight=0.6)
@@ -117,8 +117,8 @@ T("git_abort_merge", ["abort the merge", "cancel [this|the] merge"], lambda s, c
 T("git_conflicts", ["[list|show] [the |]files with [merge |]conflicts", "which files have conflicts"], lambda s, c: "git diff --name-only --diff-filter=U", weight=0.4)
 
 # ---------------------------------------------------------------- docker
-CT = lambda r: r.choice(P.CONTAINERS)
-IMG = lambda r: r.choice(P.IMAGES)
+CT = lambda r: P.container(r)
+IMG = lambda r: P.image(r)
 T("docker_ps", ["[list|show] [the |]running containers", "what containers are running", "docker ps", "which docker containers are up"], lambda s, c: "docker ps")
 T("docker_ps_a", ["[list|show] all containers[ including stopped ones| even stopped|]", "docker ps -a", "show stopped containers too"], lambda s, c: "docker ps -a")
 T("docker_images", ["[list|show] [all |the |my |]docker images", "what images do i have", "docker images"], lambda s, c: "docker images")
@@ -127,7 +127,7 @@ T("docker_run", ["run [a |an |the |]{i} container", "start a container from {i}"
 T("docker_run_d", ["run {i} in the background [as|named|called] {n}", "start a detached {i} container named {n}"], lambda s, c: f"docker run -d --name {s.n} {s.i}", i=IMG, n=CT)
 T("docker_run_p", ["run {i} [and map|mapping|exposing|publishing] port {p}[ to the host|]", "start {i} [on|with] port {p} [published|exposed|open]",
                    "run a {i} container [listening |]on port {p}"],
-  lambda s, c: f"docker run -d -p {s.p}:{s.p} {s.i}", i=IMG, p=lambda r: r.choice(P.PORTS[3:]))
+  lambda s, c: f"docker run -d -p {s.p}:{s.p} {s.i}", i=IMG, p=lambda r: P.port(r) if r.random() < 0.5 else r.choice(P.PORTS[3:]))
 T("docker_run_p2", ["run {i} mapping host port {h} to container port {p}", "run {i} with port {h} forwarded to {p} inside"],
   lambda s, c: f"docker run -d -p {s.h}:{s.p} {s.i}", i=IMG, h=lambda r: r.choice(["8080", "8000", "3000", "9000", "5433", "8081"]), p=lambda r: r.choice(["80", "5432", "3000", "8000", "6379", "443"]))
 T("docker_run_it", ["[start|run|open] an interactive [shell in a new |bash in a |]{i} container", "run {i} interactively with a shell", "get a shell in a fresh {i} container"],
@@ -168,8 +168,8 @@ T("compose_build", ["rebuild and start the compose services", "docker compose up
 T("compose_ps", ["[list|show] compose [services|containers]", "docker compose ps"], lambda s, c: "docker compose ps", weight=0.4)
 
 # ---------------------------------------------------------------- curl / wget
-URL = lambda r: r.choice(P.URLS)
-DLURL = lambda r: r.choice([u for u in P.URLS if "." in u.rsplit("/", 1)[-1] and not u.endswith(".com")])
+URL = lambda r: P.url(r)
+DLURL = lambda r: P.dl_url(r)
 T("curl_get", ["[fetch|get|request|curl] {u}", "[make|send] a GET request to {u}", "print the [contents|content|body] of {u}", "curl {u}"], lambda s, c: f"curl {s.u}", u=URL)
 T("curl_O", ["download {u}", "[download|save|grab] {u} [to the current directory|here|with its original name]", "fetch {u} and save it", "curl -O {u}"],
   lambda s, c: f"curl -O {s.u}", u=DLURL)
@@ -196,8 +196,8 @@ T("wget_mirror", ["download [the whole|an entire] website {u}", "mirror {u}"], l
 T("curl_sh", ["[download and run|run] the install script [from|at] {u}"], lambda s, c: f"curl -fsSL {s.u} | sh", u=lambda r: r.choice(["https://example.org/install.sh", "https://get.example.com/install.sh"]), weight=0.3)
 
 # ---------------------------------------------------------------- ssh / scp / rsync
-U = lambda r: r.choice(P.USERS)
-H = lambda r: r.choice(P.HOSTS)
+U = lambda r: P.user(r)
+H = lambda r: P.host(r)
 RPATH = lambda r: r.choice(["/tmp/", "~/", "/var/www/html/", "/home/deploy/", "/opt/app/", "~/backups/", "/srv/data/", "/data/"])
 T("ssh", ["[ssh|connect|log in|login] [in|]to {h} as {u}", "ssh into {h} [as user|with user|as] {u}", "ssh {u}@{h}", "open a [remote |]shell on {h} as {u}", "connect to {u}@{h}"],
   lambda s, c: f"ssh {uh(s)}", u=U, h=H)
@@ -220,7 +220,7 @@ T("scp_dir", ["[copy|upload] the [folder|directory] {d} to {h}[ as {u}|] [in|int
 T("scp_p", ["copy {f} to {u}@{h}:{p} [using|on|over] port {port}"], lambda s, c: f"scp -P {s.port} {q(s.f)} {uh(s)}:{s.p}", f=FILE, u=U, h=H, p=RPATH, port=lambda r: r.choice(["2222", "2200", "22022"]), weight=0.5)
 T("rsync", ["[sync|rsync|mirror|copy] {a} to {b}[ with rsync| preserving everything|]", "rsync [the |]{a} [folder |directory |]to {b}", "[back up|backup] {a} to {b} with rsync",
             "[synchronize|sync] [the |]directory {a} with {b}"],
-  lambda s, c: f"rsync -av {q(s.a)}/ {q(s.b)}/", a=DIR, b=lambda r: r.choice(P.NEW_DIRS + ["/mnt/backup", "/media/usb/backup", "~/backup"]))
+  lambda s, c: f"rsync -av {q(s.a)}/ {q(s.b)}/", a=DIR, b=lambda r: P.new_dir(r) if r.random() < 0.7 else r.choice(["/mnt/backup", "/media/usb/backup", "~/backup"]))
 T("rsync_delete", ["[sync|mirror] {a} to {b} [and delete|deleting] [files that no longer exist|extra files in the destination]", "make {b} an exact mirror of {a}"],
   lambda s, c: f"rsync -av --delete {q(s.a)}/ {q(s.b)}/", a=DIR, b=lambda r: r.choice(["/mnt/backup", "backup", "/media/usb/backup", "~/mirror"]))
 T("rsync_remote", ["[sync|rsync|upload|copy] {a} to {h}[ as {u}|] [in|at|into] {p}[ with rsync|]", "rsync {a} to {u}@{h}:{p}", "[back up|deploy] {a} to {u}@{h}:{p}"],

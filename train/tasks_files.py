@@ -6,14 +6,14 @@ from gen_core import Val, q
 FILE = lambda r: P.file_val(r)
 PATH = lambda r: P.path_val(r)
 DIR = lambda r: P.dir_val(r)
-NEWDIR = lambda r: r.choice(P.NEW_DIRS)
+NEWDIR = lambda r: P.new_dir(r)
 SIZE = P.size_val
 DAYS = P.days_val
 MINS = P.mins_val
 NUM = lambda r: P.num_val(r)
 DEPTH = lambda r: P.num_val(r, (1, 1, 2, 2, 3, 4))
-USER = lambda r: r.choice(P.USERS)
-GROUP = lambda r: r.choice(P.GROUPS)
+USER = lambda r: P.user(r)
+GROUP = lambda r: P.group(r)
 MODE = lambda r: r.choice(P.MODES)
 
 LANG_EXTS = [  # request words -> extension
@@ -93,7 +93,7 @@ T("find_iname", [FIND + " [files|the file] named {f} ignoring case{dl}",
                  FIND + " {f} [regardless of|ignoring] [upper/lower case|case|capitalization]{dl}"],
   lambda s, c: f"find {s.dl} -iname {q(s.f)}", f=FILE, dl=dloc)
 T("find_name_contains", [FIND + " " + FILES + " [whose name contains|with|named like|with names containing|that have] {w} [in the name|in their name|]{dl}"],
-  lambda s, c: f"find {s.dl} -type f -name '*{s.w}*'", w=lambda r: r.choice(P.STEMS), dl=dloc)
+  lambda s, c: f"find {s.dl} -type f -name '*{s.w}*'", w=lambda r: P.rand_word(r), dl=dloc)
 T("find_big", [FIND + " " + ALL + FILES + " [bigger|larger|greater] than {sz}{dl}", FIND + " " + FILES + " over {sz}{dl}",
                FIND + " " + FILES + " [that are |]more than {sz}[ in size|]{dl}", "which files are [bigger|larger] than {sz}{dl}",
                "[big|large|huge] files [over|above|>] {sz}{dl}", FIND + " " + FILES + " exceeding {sz}{dl}",
@@ -199,7 +199,7 @@ T("gzip_ext", ["[gzip|compress] " + ALL + "{e} files{dl}", "gzip every {e} file{
 
 
 def P_pattern(r):
-    p = r.choice(P.PATTERNS)
+    p = P.pattern_word(r)
     if r.random() < 0.3:
         return Val(f"'{p}'", p)
     if r.random() < 0.2:
@@ -210,3 +210,15 @@ def P_pattern(r):
 def P_sq(p):
     from gen_core import sq
     return sq(p)
+
+SPECIAL = lambda r: r.choice([".DS_Store", "Thumbs.db", "desktop.ini", "nohup.out", "core", ".env", "Dockerfile", "Makefile",
+                              "package-lock.json", "yarn.lock", ".gitignore", "README.md", "__init__.py", "*.orig", "*~", "*.swp"])
+T("del_named", ["[delete|remove|get rid of|clean up] [all |every |the |]{n} files{dl}", "recursively [delete|remove] [all |every |]{n}{dl}",
+                "[delete|remove] every file named {n}{dl}"],
+  lambda s, c: f"find {s.dl} -type f -name {sq_name(s.n)} -delete", n=SPECIAL, dl=dloc)
+T("find_named", [FIND + " [all |every |the |]{n} files{dl}", FIND + " every file named {n}{dl}", "where are [all |]the {n} files{dl}"],
+  lambda s, c: f"find {s.dl} -type f -name {sq_name(s.n)}", n=SPECIAL, dl=dloc)
+
+
+def sq_name(n):
+    return f"'{n}'" if any(ch in n for ch in "*?~") or n.startswith(".") else q(n)

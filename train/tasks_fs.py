@@ -19,9 +19,9 @@ def odir(r):
     return Val(r.choice([" in ", " of ", " in ", " inside "]) + v.req, " " + q(v.cmd))
 
 
-NEWDIR = lambda r: r.choice(P.NEW_DIRS + P.SIMPLE_DIRS[:20] + ["my folder", "New Project"])
+NEWDIR = lambda r: P.new_dir(r) if r.random() < 0.8 else r.choice(P.SIMPLE_DIRS[:20] + ["my folder", "New Project"])
 FILE2 = lambda r: P.file_val(r)
-ARCH = lambda r: r.choice(P.ARCHIVE_NAMES)
+ARCH = lambda r: P.archive_name(r)
 
 # ---------------------------------------------------------------- ls
 T("ls_all", ["list [all |]files[ including hidden ones| with hidden files|, hidden too]{o}", "show hidden files{o}",
@@ -133,7 +133,7 @@ T("mkdir", ["[create|make] [a |the |]directory {d}", "mkdir {d}", "new folder [c
   lambda s, c: f"mkdir -p {q(s.d)}" if "/" in s.d else f"mkdir {q(s.d)}", d=NEWDIR)
 T("mkdir_p", ["[create|make] [the |]nested [directories|folders] {d}", "[create|make] {d} [including|and any missing] parent [directories|folders]",
               "mkdir -p {d}"],
-  lambda s, c: f"mkdir -p {q(s.d)}", d=lambda r: r.choice([x for x in P.NEW_DIRS if "/" in x] + ["a/b/c", "src/main/java", "x/y/z"]))
+  lambda s, c: f"mkdir -p {q(s.d)}", d=lambda r: r.choice([x for x in P.NEW_DIRS if "/" in x] + ["a/b/c", "src/main/java", "x/y/z"]) if r.random() < 0.4 else "/".join(P.rand_word(r).lower() for _ in range(r.choice([2, 2, 3, 4]))))
 T("mkdir_cd", ["[create|make] [a |the |]{d} [directory|folder] and [go into|cd into|enter|switch to] it", "mkdir {d} and cd into it"],
   lambda s, c: f"mkdir -p {q(s.d)}{c.and_()}cd {q(s.d)}", d=NEWDIR)
 T("mkdir_many", ["[create|make] [folders|directories] {a}, {b} and {c}", "make three dirs: {a} {b} {c}"],
@@ -199,7 +199,7 @@ T("md5", ["[compute|calculate|get] [the |]md5 [checksum|hash|sum] of {f}", "md5 
   lambda s, c: f"md5 {q(s.f)}" if c.mac else f"md5sum {q(s.f)}", f=FILE)
 
 # ---------------------------------------------------------------- archives
-TGZ = lambda r: Val(*(lambda a: (a, a))(r.choice(P.ARCHIVE_NAMES).replace(" ", "_") + ".tar.gz"))
+TGZ = lambda r: Val(*(lambda a: (a, a))(P.archive_name(r).replace(" ", "_") + ".tar.gz"))
 T("tar_create", ["[create|make] a [tar.gz|tarball|gzipped tar|compressed tar] [archive |file |]of {d}[ called {a}| named {a}|]",
                  "[compress|archive|pack] [the |]{d} [folder|directory|dir] into {a}", "tar[ and gzip|] {d} [into|as] {a}",
                  "[backup|back up] {d} [to|into] {a}"],
@@ -214,12 +214,12 @@ T("tar_extract_to", ["[extract|unpack|untar] {a} [into|to|in] {d}", "extract {a}
 T("tar_list", ["[list|show|view] [the |]contents of {a}[ without extracting|]", "what['s| is] in {a}", "list files in the tarball {a}"],
   lambda s, c: f"tar -tzf {q(s.a)}", a=TGZ)
 T("tar_plain", ["[create|make] a [plain |uncompressed |]tar [archive |file |]of {d} [called|named] {a}"],
-  lambda s, c: f"tar -cf {q(s.a)} {q(s.d)}", d=DIR, a=lambda r: r.choice(P.ARCHIVE_NAMES).replace(" ", "_") + ".tar")
-T("tar_x_plain", ["[extract|unpack|untar] {a}"], lambda s, c: f"tar -xf {q(s.a)}", a=lambda r: r.choice(P.ARCHIVE_NAMES).replace(" ", "_") + r.choice([".tar", ".tar.xz", ".tar.bz2", ".tgz"]))
+  lambda s, c: f"tar -cf {q(s.a)} {q(s.d)}", d=DIR, a=lambda r: P.archive_name(r).replace(" ", "_") + ".tar")
+T("tar_x_plain", ["[extract|unpack|untar] {a}"], lambda s, c: f"tar -xf {q(s.a)}", a=lambda r: P.archive_name(r).replace(" ", "_") + r.choice([".tar", ".tar.xz", ".tar.bz2", ".tgz"]))
 T("tar_bz2", ["[create|make] a [tar.bz2|bzip2 compressed tar|bzipped tarball] of {d} [called|named] {a}"],
-  lambda s, c: f"tar -cjf {q(s.a)} {q(s.d)}", d=DIR, a=lambda r: r.choice(P.ARCHIVE_NAMES).replace(" ", "_") + ".tar.bz2", weight=0.4)
+  lambda s, c: f"tar -cjf {q(s.a)} {q(s.d)}", d=DIR, a=lambda r: P.archive_name(r).replace(" ", "_") + ".tar.bz2", weight=0.4)
 T("tar_xz", ["[create|make] a [tar.xz|xz compressed tarball] of {d} [called|named] {a}"],
-  lambda s, c: f"tar -cJf {q(s.a)} {q(s.d)}", d=DIR, a=lambda r: r.choice(P.ARCHIVE_NAMES).replace(" ", "_") + ".tar.xz", weight=0.4)
+  lambda s, c: f"tar -cJf {q(s.a)} {q(s.d)}", d=DIR, a=lambda r: P.archive_name(r).replace(" ", "_") + ".tar.xz", weight=0.4)
 T("tar_exclude", ["[create|make] a tar.gz of {d} [called|named] {a} excluding {x}", "archive {d} into {a} but skip {x}"],
   lambda s, c: f"tar -czf {q(s.a)} --exclude={q(s.x)} {q(s.d)}", d=DIR, a=TGZ, x=lambda r: r.choice(["node_modules", "*.log", ".git", "*.tmp", "build", "__pycache__"]), weight=0.5)
 T("gzip", ["[gzip|compress] {f}", "compress {f} with gzip", "gzip the file {f}"], lambda s, c: f"gzip {q(s.f)}", f=FILE)
@@ -229,11 +229,11 @@ T("gunzip", ["[decompress|unzip|gunzip|uncompress|extract] {f}.gz", "ungzip {f}.
 T("zcat", ["[show|view|print|read] [the contents of |]{f}.gz without [decompressing|extracting|unzipping] [it|]"],
   lambda s, c: f"zcat {q(s.f + '.gz')}", f=lambda r: P.file_val(r, r.choice(["log", "txt", "csv"])))
 T("zgrep", ["[search|grep] for {p} in {f}.gz", "find {p} in the compressed [file|log] {f}.gz"],
-  lambda s, c: f"zgrep {sqp(s.p)} {q(s.f + '.gz')}", f=lambda r: P.file_val(r, "log"), p=lambda r: r.choice(P.PATTERNS))
+  lambda s, c: f"zgrep {sqp(s.p)} {q(s.f + '.gz')}", f=lambda r: P.file_val(r, "log"), p=lambda r: P.pattern_word(r))
 T("zip_dir", ["zip [up |]{d} [into|as] {a}", "[create|make] a zip [file|archive] of {d}[ called {a}| named {a}|]", "compress {d} [to|into|as] {a}"],
-  lambda s, c: f"zip -r {q(s.a)} {q(s.d)}", d=DIR, a=lambda r: r.choice(P.ARCHIVE_NAMES).replace(" ", "_") + ".zip")
+  lambda s, c: f"zip -r {q(s.a)} {q(s.d)}", d=DIR, a=lambda r: P.archive_name(r).replace(" ", "_") + ".zip")
 T("zip_files", ["zip {f} and {g} into {a}", "[create|make] {a} containing {f} and {g}"],
-  lambda s, c: f"zip {q(s.a)} {q(s.f)} {q(s.g)}", f=FILE, g=FILE2, a=lambda r: r.choice(P.ARCHIVE_NAMES).replace(" ", "_") + ".zip")
+  lambda s, c: f"zip {q(s.a)} {q(s.f)} {q(s.g)}", f=FILE, g=FILE2, a=lambda r: P.archive_name(r).replace(" ", "_") + ".zip")
 ZIP = lambda r: Val(*(lambda a: (a, a))(r.choice(P.ARCHIVE_NAMES + ["Archive", "download", "photos 2023"]) + ".zip"))
 T("unzip", ["[unzip|extract|unpack|decompress|open] {a}", "extract [the zip file |the zip |]{a}", "unzip the archive {a}"],
   lambda s, c: f"unzip {q(s.a)}", a=ZIP)

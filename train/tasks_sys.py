@@ -14,10 +14,10 @@ def T(name, reqs, cmd, weight=1.0, **slots):
 
 PROC = P.proc_val
 PID = P.pid_val
-PORT = lambda r: r.choice(P.PORTS)
-SVC = lambda r: r.choice(P.SERVICES)
-USER = lambda r: r.choice(P.USERS)
-HOST = lambda r: r.choice(P.HOSTS)
+PORT = lambda r: P.port(r)
+SVC = lambda r: P.service(r)
+USER = lambda r: P.user(r)
+HOST = lambda r: P.host(r)
 TOPN = lambda r: P.num_val(r, (5, 10, 10, 3, 20))
 LINUX_ONLY = lambda f: (lambda s, c: None if c.mac else f(s, c))
 
@@ -120,7 +120,7 @@ T("cal", ["show [a |the |this month's |]calendar", "calendar for this month"], l
 T("uptime", ["how long has [the system|this machine|the server|my computer] been [up|running]", "[show|check] uptime", "system load average"], lambda s, c: "uptime")
 
 # ---------------------------------------------------------------- environment
-ENVV = lambda r: r.choice(P.ENV_VARS)
+ENVV = lambda r: P.env_var(r)
 T("env_all", ["[show|list|print] all environment variables", "[what|which] environment variables are set", "print env"], lambda s, c: "env")
 T("env_one", ["[show|print|what is|echo|display] [the value of |my |the |]{v}[ variable| env var| environment variable|]", "what's in {v}", "echo ${v}"],
   lambda s, c: f"echo ${s.v}", v=ENVV)
@@ -206,7 +206,7 @@ T("npm_add", ["[npm |]install {p}[ with npm| as a dependency|]", "add {p} to the
 T("useradd", ["[create|add] a [new |]user [called|named] {u}", "add user {u}[ with a home directory|]"],
   LINUX_ONLY(lambda s, c: f"sudo useradd -m {s.u}"), u=USER, weight=0.6)
 T("usermod_group", ["add [user |]{u} to [the |]{g} group", "put {u} in [the |]group {g}", "give {u} {g} group membership"],
-  LINUX_ONLY(lambda s, c: f"sudo usermod -aG {s.g} {s.u}"), u=USER, g=lambda r: r.choice(P.GROUPS))
+  LINUX_ONLY(lambda s, c: f"sudo usermod -aG {s.g} {s.u}"), u=USER, g=lambda r: P.group(r))
 T("passwd", ["change my password", "[reset|change|set] [the |]password [of|for] [user |]{u}"],
   lambda s, c: f"sudo passwd {s.u}" if s.u else "passwd", u=lambda r: r.choice(["", ""] + P.USERS[:8]), weight=0.5)
 T("crontab_l", ["[list|show] my cron jobs", "what cron jobs [do i have|are scheduled]", "show [my |the |]crontab"], lambda s, c: "crontab -l")

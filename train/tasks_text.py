@@ -12,7 +12,7 @@ def T(name, reqs, cmd, weight=1.0, **slots):
 
 
 def pat(r):
-    p = r.choice(P.PATTERNS)
+    p = P.pattern_word(r)
     x = r.random()
     if x < 0.3 or " " in p and x < 0.6:
         return Val(f"'{p}'", p)
@@ -22,7 +22,7 @@ def pat(r):
 
 
 def word(r):
-    p = r.choice([w for w in P.PATTERNS if " " not in w and w.isalnum()])
+    p = r.choice([w for w in P.PATTERNS if " " not in w and w.isalnum()]) if r.random() < 0.5 else P.rand_word(r)
     return Val(p, p)
 
 
@@ -34,7 +34,7 @@ _LAST = {}
 
 def OLDNEW(r):
     """The old word; NEW (sampled right after it) is its replacement."""
-    p = r.choice(P.WORDS_OLD_NEW)
+    p = P.old_new(r)
     _LAST["new"] = p[1]
     if r.random() < 0.2:
         return Val(f"'{p[0]}'", p[0], new=p[1])
@@ -321,7 +321,7 @@ T("jq_select", ["[show|get|filter] [the |][items|objects|entries] in {f} where {
   lambda s, c: f"jq '.[] | select(.{s.k} == \"{s.v}\")' {q(s.f)}", k=lambda r: r.choice(["status", "type", "name", "role", "state"]), v=lambda r: r.choice(["active", "admin", "done", "open", "error", "alice"]), f=JSON, weight=0.6)
 T("jq_compact", ["[minify|compact] {f}", "print {f} on one line"], lambda s, c: f"jq -c . {q(s.f)}", f=JSON, weight=0.4)
 T("jq_curl", ["[fetch|get|download] {u} and pretty[-| ]print the json", "pretty print the json [response |]from {u}"],
-  lambda s, c: f"curl -s {q(s.u)} | jq .", u=lambda r: r.choice([u for u in P.URLS if "json" in u or "api" in u or "get" in u or "health" in u]))
+  lambda s, c: f"curl -s {q(s.u)} | jq .", u=lambda r: r.choice([u for u in P.URLS if "json" in u or "api" in u or "get" in u or "health" in u]) if r.random() < 0.5 else P.url(r))
 T("xargs_rm", ["delete [all |]the files listed in {f}", "remove every file named in {f}"], lambda s, c: f"xargs rm < {q(s.f)}", f=TXT, weight=0.5)
 T("xargs_grep", ["[search|grep] for {p} in the files listed in {f}"], lambda s, c: f"xargs grep {sq(s.p)} < {q(s.f)}", p=pat, f=TXT, weight=0.3)
 T("xargs_print0", ["[delete|remove] {e} files{dl}, handling names with spaces, using xargs", "find {e} files{dl} and delete them with xargs"],
