@@ -59,8 +59,9 @@ T("tree", ["show [the |]directory tree{o}", "show the folder structure{o}", "tre
   lambda s, c: f"tree{s.o}", o=odir, weight=0.5)
 T("tree_depth", ["show [the |]directory tree{o} [down to|up to|limited to] {n} levels", "tree{o} with depth {n}"],
   lambda s, c: f"tree -L {s.n}{s.o}", o=odir, n=DEPTH, weight=0.5)
-T("pwd", ["[what|which] directory am i in", "print [the |]current [working |]directory", "where am i", "show current path", "pwd"],
-  lambda s, c: "pwd", weight=0.5)
+T("pwd", ["[what|which] directory am i in", "print [the |]current [working |]directory", "where am i", "show [the |my |]current path", "pwd",
+            "what's my current [directory|folder|path|working directory]", "[show|tell me] [the |]current directory", "[full |]path of [this|the current] folder"],
+  lambda s, c: "pwd")
 T("cd_home", ["go [to|back to] [my |the |]home directory", "cd home"], lambda s, c: "cd ~", weight=0.3)
 T("cd_dir", ["[go to|change to|cd into|enter|switch to|open] [the |]{d}[ directory| folder|]", "change directory to {d}"],
   lambda s, c: f"cd {q(s.d)}", d=DIR, weight=0.5)

@@ -61,6 +61,7 @@ T("grep_file", [SEARCH + " {p} " + IN + " {f}", "[which|what] lines [in|of] {f} 
                 "does {f} contain {p}", "[print|show] [all |]lines [in|of] {f} [that contain|containing|matching|with] {p}"],
   lambda s, c: f"grep {sq(s.p)} {q(s.f)}", p=pat, f=TXT)
 T("grep_i", [SEARCH + " {p} " + IN + " {f} [ignoring case|case-insensitively|case insensitive|regardless of case]",
+             SEARCH + " the word {p} in {f} [ignoring case|case-insensitively]", "[in|inside] {f}, " + SEARCH + " {p} [ignoring case|in any case]",
              "case[-| ]insensitive [search|grep] for {p} in {f}"],
   lambda s, c: f"grep -i {sq(s.p)} {q(s.f)}", p=pat, f=TXT)
 T("grep_r", [SEARCH + " {p} [in all files |in every file |recursively |across all files |]{dl}", "recursively " + SEARCH + " {p}{dl}",
@@ -71,7 +72,7 @@ T("grep_rn", [SEARCH + " {p} recursively{dl} with line numbers", "[show|find] ev
 T("grep_ri", ["[recursively |]" + SEARCH + " {p}{dl} [ignoring case|case-insensitively]"],
   lambda s, c: f"grep -ri {sq(s.p)} {s.dl}", p=pat, dl=dloc)
 T("grep_l", ["[list|show|which are] [the |only the |]files [that contain|containing|mentioning|with] {p}{dl}", "only [print|show] [the |]file names [that|which] [contain|match] {p}{dl}",
-             "which files [mention|contain|have] {p}{dl}"],
+             "which files [mention|contain|have] {p}{dl}", "which files{dl} [mention|contain|reference|use] {p}", "[list|show] files{dl} [that mention|containing|with] {p}"],
   lambda s, c: f"grep -rl {sq(s.p)} {s.dl}", p=pat, dl=dloc)
 T("grep_L", ["[list|show] files [that do not|that don't|which don't|not] contain[ing|] {p}{dl}", "which files are missing {p}{dl}"],
   lambda s, c: f"grep -rL {sq(s.p)} {s.dl}", p=pat, dl=dloc, weight=0.5)
