@@ -8,6 +8,8 @@ namespace pensieve::grammar {
 
 namespace {
 
+constexpr size_t kMaxTables = 20000;
+
 void set_bit(uint64_t* m, token_id t) { m[t >> 6] |= uint64_t(1) << (t & 63); }
 
 size_t common_prefix(const std::string& a, const std::string& b) {
@@ -184,9 +186,11 @@ void TokenGrammar::fill_mask(StateId s, uint64_t* mask) {
     return;
   }
   ++stats_.mask_misses;
-  // Bounded memory: about 32 MiB of cached masks per grammar, then start over.
-  const size_t max_entries = std::max<size_t>(16, (32u << 20) / (words * sizeof(uint64_t)));
+  // Bounded memory: about 8 MiB of cached masks and a bounded number of position tables per
+  // grammar, then start over (nothing outside this call holds on to either).
+  const size_t max_entries = std::max<size_t>(16, (8u << 20) / (words * sizeof(uint64_t)));
   if (mask_cache_.size() >= max_entries) mask_cache_.clear();
+  if (tables_.size() >= kMaxTables) tables_.clear();
   std::vector<uint64_t> m(words);
   const auto t0 = std::chrono::steady_clock::now();
   compute_mask(s, m.data());
