@@ -29,7 +29,8 @@ const std::set<std::string>& supported() {
   static const std::set<std::string> k = {"type", "properties", "required", "additionalProperties", "enum", "const",
                                           "items", "prefixItems", "minItems", "maxItems", "anyOf", "oneOf", "allOf",
                                           "$ref", "format", "pattern", "minLength", "maxLength", "minimum", "maximum",
-                                          "exclusiveMinimum", "exclusiveMaximum", "nullable", "propertyNames"};
+                                          "exclusiveMinimum", "exclusiveMaximum", "nullable", "propertyNames",
+                                          "uniqueItems", "minProperties", "maxProperties"};
   return k;
 }
 
@@ -175,7 +176,8 @@ std::string GbnfBuilder::primitive(const std::string& which) {
     std::string body = add("jbody", "[^\"\\\\\\x00-\\x1F] jbody | \"\\\\\" " + esc() + " jbody | \"\\\"\"");
     return add("jstring", "\"\\\"\" " + body);
   }
-  if (which == "int") return add("jint", "\"0\" | [1-9] [0-9]{0,15}");
+  // At most 15 digits: a safe integer in JavaScript (and for format int64).
+  if (which == "int") return add("jint", "\"0\" | [1-9] [0-9]{0,14}");
   if (which == "integer") return add("jinteger", "\"-\"? " + primitive("int"));
   if (which == "number")
     return add("jnumber", "\"-\"? " + primitive("int") + " (\".\" [0-9]{1,15})? ([eE] [-+]? [0-9]{1,2})?");

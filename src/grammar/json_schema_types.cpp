@@ -10,7 +10,7 @@ using nlohmann::json;
 
 namespace {
 
-constexpr int64_t kMaxAbs = 9999999999999999;
+constexpr int64_t kMaxAbs = 999999999999999;  // 15 digits: safe integers in JavaScript
 constexpr int64_t kMaxLength = 10000;  // minLength / maxLength / minItems / maxItems beyond this: an error
 
 Error bad(const std::string& where, const std::string& msg) {
@@ -49,6 +49,13 @@ Result<std::string> SchemaConverter::object_rule(const json& s, const std::strin
   const json extra = s.contains("additionalProperties") ? s["additionalProperties"] : json(true);
   if (!extra.is_boolean() && !extra.is_object()) return bad(where, "additionalProperties must be a boolean or a schema");
 
+  // minProperties / maxProperties only where they already hold: at most the declared ones are
+  // written, at least the required ones.
+  auto min_props = count_of(s, "minProperties", where, 0);
+  if (!min_props.ok()) return min_props.error();
+  auto max_props = count_of(s, "maxProperties", where, -1);
+  if (!max_props.ok()) return max_props.error();
+
   // Declared properties in order, then required ones that are not declared (any value).
   std::vector<std::pair<std::string, json>> list;
   for (const auto& [k, v] : props.items()) list.emplace_back(k, v);
@@ -57,6 +64,10 @@ Result<std::string> SchemaConverter::object_rule(const json& s, const std::strin
       if (extra.is_boolean() && !extra.get<bool>()) return bad(where, "'" + r + "' is required but additionalProperties is false");
       list.emplace_back(r, extra.is_object() ? extra : json(true));
     }
+
+  const bool is_map = list.empty() && !(extra.is_boolean() && !extra.get<bool>());
+  if (*min_props > static_cast<int64_t>(required.size()) || (*max_props >= 0 && (is_map || *max_props < static_cast<int64_t>(list.size()))))
+    return bad(where, "minProperties / maxProperties beyond the required / declared properties are not supported for constrained output");
 
   if (list.empty()) {
     if (extra.is_boolean() && !extra.get<bool>()) return b_.add(prefix_ + "empty-object", "\"{}\"");
@@ -109,6 +120,9 @@ Result<std::string> SchemaConverter::array_rule(const json& s, const std::string
   if (!min.ok()) return min.error();
   auto max = count_of(s, "maxItems", where, -1);
   if (!max.ok()) return max.error();
+  // uniqueItems: false constrains nothing, and neither does true with at most one item.
+  if (s.contains("uniqueItems") && !(s["uniqueItems"].is_boolean() && (!s["uniqueItems"].get<bool>() || (*max >= 0 && *max <= 1))))
+    return bad(where, "the keyword 'uniqueItems' is not supported for constrained output (only false, or with maxItems <= 1)");
   if (*max >= 0 && *max < *min) return bad(where, "maxItems is below minItems");
   // Tuples: prefixItems (2020-12) or items as an array (draft 7); then items / additionalItems.
   std::vector<json> prefix;
@@ -176,8 +190,8 @@ Result<std::string> SchemaConverter::string_rule(const json& s, const std::strin
     const std::string hex = "[0-9a-f]";
     std::string body;
     if (f == "date") body = date;
-    else if (f == "time") body = time;
-    else if (f == "date-time") body = date + " \"T\" " + time;
+    else if (f == "time" || f == "iso-time") body = time;
+    else if (f == "date-time" || f == "iso-date-time") body = date + " \"T\" " + time;
     else if (f == "uuid") body = hex + "{8} \"-\" " + hex + "{4} \"-\" " + hex + "{4} \"-\" " + hex + "{4} \"-\" " + hex + "{12}";
     else if (f == "email")
       body = "[a-zA-Z0-9_+-]+ ( \".\" [a-zA-Z0-9_+-]+ )* \"@\" ( [a-zA-Z0-9] ( [a-zA-Z0-9-]* [a-zA-Z0-9] )? \".\" )+ [a-zA-Z] [a-zA-Z0-9]+";
@@ -186,7 +200,31 @@ Result<std::string> SchemaConverter::string_rule(const json& s, const std::strin
       body = octet + " \".\" " + octet + " \".\" " + octet + " \".\" " + octet;
     } else if (f == "uri")
       body = "\"http\" \"s\"? \"://\" [a-z0-9] [a-z0-9-]* ( \".\" [a-z0-9] [a-z0-9-]* )* ( \"/\" [a-zA-Z0-9._~-]* )*";
-    else return bad(where, "the string format '" + f + "' is not supported for constrained output");
+    else if (f == "hostname") {
+      // Labels of at most 12 characters, at most 4 of them: well inside the 63 / 253 limits.
+      const std::string label = "[a-z0-9] ( [a-z0-9-]{0,10} [a-z0-9] )?";
+      body = label + " ( \".\" " + label + " ){0,3}";
+    } else if (f == "ipv6") {
+      body = "[0-9a-f]{1,4} ( \":\" [0-9a-f]{1,4} ){7}";
+    } else if (f == "url") {
+      body = "\"http\" \"s\"? \"://\" [a-z0-9]+ ( \".\" [a-z0-9]+ )* \".\" [a-z]{2,6} ( \"/\" [a-zA-Z0-9._~-]* )*";
+    } else if (f == "uri-reference" || f == "iri-reference") {
+      body = "[a-zA-Z0-9._~-]+ ( \"/\" [a-zA-Z0-9._~-]+ )*";
+    } else if (f == "iri") {
+      body = "\"http\" \"s\"? \"://\" [a-z0-9] [a-z0-9-]* ( \".\" [a-z0-9] [a-z0-9-]* )* ( \"/\" [a-zA-Z0-9._~-]* )*";
+    } else if (f == "duration") {
+      body = "\"P\" ( [0-9]{1,3} \"D\" | [0-9]{1,3} \"W\" | \"T\" [0-9]{1,3} [HMS] )";
+    } else if (f == "json-pointer") {
+      body = "( \"/\" [a-zA-Z0-9_]* )*";
+    } else if (f == "relative-json-pointer") {
+      body = "( \"0\" | [1-9] [0-9]{0,3} ) ( \"/\" [a-zA-Z0-9_]* )*";
+    } else if (f == "byte") {
+      body = "( [A-Za-z0-9+/]{4} )*";
+    } else if (f == "uri-template" || f == "regex") {
+      body = "[a-zA-Z0-9_]*";
+    } else if (f == "password" || f == "binary" || f == "int32" || f == "int64" || f == "float" || f == "double") {
+      return b_.primitive("string");  // no constraint on a string (the numeric ones apply to numbers)
+    } else return bad(where, "the string format '" + f + "' is not supported for constrained output");
     return b_.add(prefix_ + "format-" + f, "\"\\\"\" " + body + " \"\\\"\"");
   }
   if (s.contains("pattern")) {
@@ -223,6 +261,13 @@ Result<std::string> SchemaConverter::number_rule(const json& s, const std::strin
     if (key == "maximum" && d < hi) hi = d;
     if (key == "exclusiveMinimum" && d >= lo) lo = d, lo_excl = true;
     if (key == "exclusiveMaximum" && d <= hi) hi = d, hi_excl = true;
+  }
+  // format int32 / int64 bound the value (ajv checks them); float / double do not.
+  if (s.contains("format") && s["format"].is_string()) {
+    const std::string f = s["format"];
+    if (f == "int32") lo = std::max(lo, -2147483648.0), hi = std::min(hi, 2147483647.0);
+    else if (f != "int64" && f != "float" && f != "double")
+      return bad(where, "the number format '" + f + "' is not supported for constrained output");
   }
   if (std::isinf(lo) && std::isinf(hi)) return b_.primitive(integer ? "integer" : "number");
   auto clamp = [](double d) { return std::max<double>(-kMaxAbs, std::min<double>(kMaxAbs, d)); };

@@ -189,6 +189,18 @@ TEST(JsonSchema, StringFormats) {
   EXPECT_TRUE(email(R"("a.b+c@example.co")"));
   EXPECT_FALSE(email(R"("a@b")"));
   EXPECT_FALSE(email(R"("@example.com")"));
+  Checker host(json::parse(R"({"type":"string","format":"hostname"})"));
+  EXPECT_TRUE(host(R"("a-b.example.io")"));
+  EXPECT_FALSE(host(R"("a-.b")"));
+  Checker v6(json::parse(R"({"type":"string","format":"ipv6"})"));
+  EXPECT_TRUE(v6(R"("fe80:0:0:0:202:b3ff:fe1e:8329")"));
+  Checker dur(json::parse(R"({"type":"string","format":"duration"})"));
+  EXPECT_TRUE(dur(R"("P3D")"));
+  EXPECT_TRUE(dur(R"("PT12H")"));
+  EXPECT_FALSE(dur(R"("P")"));
+  Checker i32(json::parse(R"({"type":"integer","format":"int32"})"));
+  EXPECT_TRUE(i32("2147483647"));
+  EXPECT_FALSE(i32("2147483648"));
   Checker ip(json::parse(R"({"type":"string","format":"ipv4"})"));
   EXPECT_TRUE(ip(R"("192.168.0.255")"));
   EXPECT_FALSE(ip(R"("256.1.1.1")"));
@@ -258,11 +270,18 @@ TEST(JsonSchema, Nullable) {
 }
 
 TEST(JsonSchema, UnsupportedKeywordsAreErrors) {
-  for (auto kw : {"uniqueItems", "patternProperties", "not", "if", "multipleOf", "minProperties", "contains"}) {
+  for (auto kw : {"uniqueItems", "patternProperties", "not", "if", "multipleOf", "contains", "dependentRequired"}) {
     json s = {{"type", "array"}, {kw, true}};
     EXPECT_NE(error_of(s).find(std::string("'") + kw + "' is not supported"), std::string::npos) << kw;
   }
-  EXPECT_NE(error_of(json::parse(R"({"type":"object","properties":{"a":{"type":"string","format":"hostname"}}})")).find("properties.a"), std::string::npos);
+  // Accepted where they constrain nothing; an error where they would.
+  EXPECT_EQ(error_of(json::parse(R"({"type":"array","uniqueItems":false})")), "ok");
+  EXPECT_EQ(error_of(json::parse(R"({"type":"array","uniqueItems":true,"maxItems":1})")), "ok");
+  EXPECT_EQ(error_of(json::parse(R"({"type":"object","properties":{"a":{},"b":{}},"required":["a"],"minProperties":1,"maxProperties":2})")), "ok");
+  EXPECT_NE(error_of(json::parse(R"({"type":"object","properties":{"a":{}},"minProperties":1})")).find("minProperties"), std::string::npos);
+  EXPECT_NE(error_of(json::parse(R"({"type":"object","maxProperties":3})")).find("maxProperties"), std::string::npos);
+  EXPECT_NE(error_of(json::parse(R"({"type":"integer","format":"uint8"})")).find("uint8"), std::string::npos);
+  EXPECT_NE(error_of(json::parse(R"({"type":"object","properties":{"a":{"type":"string","format":"idn-hostname"}}})")).find("properties.a"), std::string::npos);
   EXPECT_NE(error_of(json::parse(R"({"$ref":"#/$defs/missing"})")).find("does not resolve"), std::string::npos);
   EXPECT_NE(error_of(json::parse(R"({"$ref":"http://example.com/s.json"})")).find("only references inside"), std::string::npos);
   EXPECT_NE(error_of(json::parse(R"({"type":"integer","minimum":5,"maximum":4})")).find("between the bounds"), std::string::npos);

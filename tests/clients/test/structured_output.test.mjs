@@ -67,6 +67,10 @@ const HAND = [
   { type: 'integer', minimum: -1000000, maximum: -999 },
   { type: 'object', properties: { deep: { type: 'object', properties: { deeper: { type: 'object', properties: { deepest: { type: 'array', items: { type: 'string', maxLength: 5 }, maxItems: 2 } }, required: ['deepest'] } }, required: ['deeper'] } }, required: ['deep'] },
   { description: 'any JSON object', type: 'object' },
+  { type: 'object', properties: { h: { type: 'string', format: 'hostname' }, v6: { type: 'string', format: 'ipv6' }, d: { type: 'string', format: 'duration' },
+    u: { type: 'string', format: 'url' }, p: { type: 'string', format: 'json-pointer' }, b: { type: 'string', format: 'byte' } }, required: ['h', 'v6', 'd', 'u', 'p', 'b'] },
+  { type: 'object', properties: { n32: { type: 'integer', format: 'int32' }, n64: { type: 'integer', format: 'int64' }, f: { type: 'number', format: 'double' },
+    list: { type: 'array', items: { type: 'integer' }, uniqueItems: false } }, required: ['n32', 'n64', 'f', 'list'], minProperties: 2, maxProperties: 4 },
 ];
 
 // ...and random ones (a seeded generator), 60 in all.
@@ -240,6 +244,6 @@ test('a GBNF grammar on chat completions, legacy completions and jobs', opts, as
 test('unsupported schema keywords are a 400 naming them', opts, async () => {
   await assert.rejects(openai.chat.completions.create({ model: 'tiny', max_tokens: 5, messages: [{ role: 'user', content: 'x' }], response_format: { type: 'json_schema', json_schema: { name: 'n', schema: { type: 'object', properties: { a: { type: 'array', uniqueItems: true } } } } } }),
     (e) => e.status === 400 && /uniqueItems/.test(e.error.message) && /properties\.a/.test(e.error.message));
-  await assert.rejects(anthropic.messages.create({ model: 'tiny', max_tokens: 5, messages: [{ role: 'user', content: 'x' }], output_config: { format: { type: 'json_schema', schema: { type: 'string', format: 'hostname' } } } }),
-    (e) => e.status === 400 && /hostname/.test(e.error.error.message));
+  await assert.rejects(anthropic.messages.create({ model: 'tiny', max_tokens: 5, messages: [{ role: 'user', content: 'x' }], output_config: { format: { type: 'json_schema', schema: { type: 'string', format: 'idn-hostname' } } } }),
+    (e) => e.status === 400 && /idn-hostname/.test(e.error.error.message));
 });
