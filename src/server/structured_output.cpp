@@ -81,10 +81,11 @@ Result<std::string> tool_calls_gbnf(ToolCallSyntax syntax, const ChatRequest& r,
     } else {
       args_rule = b.primitive("object");
     }
+    // {"name": "X", "arguments": {...}} with the model's choice of a space after ':' and ','.
     const std::string quoted = json(name).dump(-1, ' ', false, json::error_handler_t::replace);
-    const std::string head = syntax == ToolCallSyntax::hermes ? "{\"name\": " + quoted + ", \"arguments\": "
-                                                               : "{\"name\": " + quoted + ", \"parameters\": ";
-    calls += (calls.empty() ? "" : " | ") + grammar::gbnf_literal(head) + " " + args_rule + " \"}\"";
+    const std::string key = syntax == ToolCallSyntax::hermes ? "\"arguments\":" : "\"parameters\":";
+    calls += (calls.empty() ? "" : " | ") + std::string("\"{\\\"name\\\":\" \" \"? ") + grammar::gbnf_literal(quoted + ",") +
+             " \" \"? " + grammar::gbnf_literal(key) + " \" \"? " + args_rule + " \"}\"";
   }
   if (calls.empty()) return bad("tool_choice: no tool named '" + r.tool_choice_name + "' in tools");
   std::string root = syntax == ToolCallSyntax::hermes ? "root ::= \"<tool_call>\" \"\\n\"? ( " + calls + " ) \"\\n\"? \"</tool_call>\"\n"

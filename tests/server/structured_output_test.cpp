@@ -55,6 +55,7 @@ TEST(StructuredOutput, ForcedHermesCallsParseAsCallsToDeclaredTools) {
   const std::string call = "<tool_call>\n{\"name\": \"get_weather\", \"arguments\": {\"city\":\"Paris\"}}\n</tool_call>";
   EXPECT_TRUE(accepts(r.options.grammar, call));
   EXPECT_TRUE(accepts(r.options.grammar, "<tool_call>{\"name\": \"noop\", \"arguments\": {}}</tool_call>"));
+  EXPECT_TRUE(accepts(r.options.grammar, "<tool_call>{\"name\":\"noop\",\"arguments\":{}}</tool_call>"));
   EXPECT_FALSE(accepts(r.options.grammar, "<tool_call>\n{\"name\": \"other\", \"arguments\": {}}\n</tool_call>"));
   EXPECT_FALSE(accepts(r.options.grammar, "<tool_call>\n{\"name\": \"get_weather\", \"arguments\": {}}\n</tool_call>"));  // city required
   EXPECT_FALSE(accepts(r.options.grammar, "Sure! " + call));
