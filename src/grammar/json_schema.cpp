@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <functional>
+#include <optional>
 #include <set>
 
 namespace pensieve::grammar {
@@ -114,6 +115,89 @@ std::string literal_alternatives(std::vector<std::string> texts) {
   return emit(0, texts.size(), 0);
 }
 
+std::string type_of(const json& v) {
+  if (v.is_null()) return "null";
+  if (v.is_boolean()) return "boolean";
+  if (v.is_object()) return "object";
+  if (v.is_array()) return "array";
+  if (v.is_string()) return "string";
+  return type_matches(v, "integer") ? "integer" : "number";
+}
+
+// The JSON types a schema's documents can have; empty: could be anything.
+std::set<std::string> possible_types(const json& s) {
+  std::set<std::string> out;
+  if (!s.is_object()) return out;
+  if (s.contains("const")) return {type_of(s["const"])};
+  if (s.contains("enum") && s["enum"].is_array()) {
+    for (const auto& v : s["enum"]) out.insert(type_of(v));
+    return out;
+  }
+  if (s.contains("type")) {
+    if (s["type"].is_string()) out.insert(s["type"].get<std::string>());
+    else if (s["type"].is_array())
+      for (const auto& t : s["type"])
+        if (t.is_string()) out.insert(t.get<std::string>());
+    if (s.value("nullable", false)) out.insert("null");
+    return out;
+  }
+  if (s.contains("properties") || s.contains("required") || s.contains("additionalProperties")) return {"object"};
+  if (s.contains("items") || s.contains("prefixItems")) return {"array"};
+  return out;
+}
+
+bool types_overlap(const std::set<std::string>& a, const std::set<std::string>& b) {
+  if (a.empty() || b.empty()) return true;
+  for (const auto& x : a)
+    for (const auto& y : b)
+      if (x == y || (x == "integer" && y == "number") || (x == "number" && y == "integer")) return true;
+  return false;
+}
+
+// The values a schema allows when it lists them (const / enum); nullopt otherwise.
+std::optional<std::vector<json>> listed_values(const json& s) {
+  if (!s.is_object()) return std::nullopt;
+  if (s.contains("const")) return std::vector<json>{s["const"]};
+  if (s.contains("enum") && s["enum"].is_array()) return std::vector<json>(s["enum"].begin(), s["enum"].end());
+  return std::nullopt;
+}
+
+bool disjoint_values(const json& a, const json& b) {
+  auto va = listed_values(a), vb = listed_values(b);
+  if (!va || !vb) return false;
+  for (const auto& x : *va)
+    for (const auto& y : *vb)
+      if (x == y) return false;
+  return true;
+}
+
+// Whether no document written for branch `i` (declared properties only) can match branch `j`.
+bool excludes(const json& i, const json& j) {
+  if (!i.is_object() || !j.is_object()) return false;
+  if (!types_overlap(possible_types(i), possible_types(j))) return true;
+  if (disjoint_values(i, j)) return true;
+  const json pi = i.value("properties", json::object()), pj = j.value("properties", json::object());
+  const bool i_closed_keys = pi.is_object() && !pi.empty();  // only these keys are ever written
+  if (i_closed_keys && j.contains("required") && j["required"].is_array()) {
+    std::set<std::string> written;
+    for (const auto& [k, v] : pi.items()) written.insert(k);
+    if (i.contains("required") && i["required"].is_array())
+      for (const auto& r : i["required"])
+        if (r.is_string()) written.insert(r.get<std::string>());
+    for (const auto& r : j["required"]) {
+      if (!r.is_string()) continue;
+      if (!written.count(r.get<std::string>())) return true;  // j needs a key i never writes
+      // Required by both, with values that cannot be equal (a discriminator).
+      const bool i_requires = i.contains("required") && i["required"].is_array() &&
+                              std::find(i["required"].begin(), i["required"].end(), r) != i["required"].end();
+      if (i_requires && pi.contains(r.get<std::string>()) && pj.is_object() && pj.contains(r.get<std::string>()) &&
+          disjoint_values(pi[r.get<std::string>()], pj[r.get<std::string>()]))
+        return true;
+    }
+  }
+  return false;
+}
+
 }  // namespace
 
 std::string integer_range_gbnf(int64_t lo, int64_t hi) {
@@ -216,6 +300,17 @@ Result<std::string> SchemaConverter::convert(const json& schema, const std::stri
   return convert_inner(schema, where, 0);
 }
 
+json SchemaConverter::resolve(const json& s) const {
+  if (!s.is_object() || !s.contains("$ref") || !s["$ref"].is_string()) return s;
+  const std::string ref = s["$ref"];
+  if (ref.empty() || ref[0] != '#') return s;
+  try {
+    return ref.size() > 1 ? doc_.at(json::json_pointer(ref.substr(1))) : doc_;
+  } catch (const std::exception&) {
+    return s;
+  }
+}
+
 Result<std::string> SchemaConverter::ref_rule(const std::string& ref, const std::string& where, int depth) {
   if (auto it = refs_.find(ref); it != refs_.end()) return it->second;
   if (ref.empty() || ref[0] != '#') return bad(where, "$ref '" + ref + "': only references inside the schema (#...) are supported");
@@ -304,7 +399,7 @@ Result<std::string> SchemaConverter::convert_inner(const json& s, const std::str
     siblings.erase(key);
     for (const auto& a : annotations()) siblings.erase(a);
     siblings.erase("nullable");
-    std::string body;
+    std::vector<json> branches;
     for (size_t i = 0; i < alts.size(); ++i) {
       json branch = alts[i];
       if (!siblings.empty()) {  // the branch must satisfy its siblings too: merge them in
@@ -323,9 +418,24 @@ Result<std::string> SchemaConverter::convert_inner(const json& s, const std::str
         }
         branch = std::move(m);
       }
-      auto r = convert_inner(branch, where + "." + key + "[" + std::to_string(i) + "]", depth + 1);
+      branches.push_back(std::move(branch));
+    }
+    // oneOf: a document must match exactly one branch. Only the branches whose output provably
+    // fails every other branch are written (all of them when none can be shown to: best effort).
+    std::vector<size_t> keep;
+    for (size_t i = 0; i < branches.size(); ++i) {
+      bool exclusive = true;
+      for (size_t j = 0; j < branches.size() && exclusive && std::string(key) == "oneOf"; ++j)
+        exclusive = i == j || excludes(resolve(branches[i]), resolve(branches[j]));
+      if (exclusive) keep.push_back(i);
+    }
+    if (keep.empty())
+      for (size_t i = 0; i < branches.size(); ++i) keep.push_back(i);
+    std::string body;
+    for (size_t i : keep) {
+      auto r = convert_inner(branches[i], where + "." + key + "[" + std::to_string(i) + "]", depth + 1);
       if (!r.ok()) return r.error();
-      body += (i ? " | " : "") + *r;
+      body += (body.empty() ? "" : " | ") + *r;
     }
     return with_null(b_.add(prefix_ + key, body));
   }

@@ -1,7 +1,7 @@
 // JSON Schema -> GBNF (then grammar.h): the JSON texts a schema allows, written compactly (no
 // whitespace between tokens). Supported: type (one or a list), properties / required /
 // additionalProperties, enum, const, items / prefixItems / minItems / maxItems, nested
-// objects, anyOf / oneOf / single-branch allOf, $ref to #, #/$defs/..., #/definitions/...
+// objects, anyOf / oneOf (only branches provably exclusive of the others, where some are) / allOf, $ref to #, #/$defs/..., #/definitions/...
 // (recursive too), nullable, string formats (date, time, date-time, uuid, email, ipv4, uri),
 // pattern (a regex subset: see regex_to_gbnf), minLength / maxLength, and minimum / maximum /
 // exclusiveMinimum / exclusiveMaximum on integers and numbers. Annotations (description,
@@ -59,6 +59,7 @@ class SchemaConverter {
   Result<std::string> string_rule(const nlohmann::json& s, const std::string& where);
   Result<std::string> number_rule(const nlohmann::json& s, const std::string& where, bool integer);
   Result<std::string> ref_rule(const std::string& ref, const std::string& where, int depth);
+  nlohmann::json resolve(const nlohmann::json& s) const;  // one $ref level, for oneOf's checks
 
   GbnfBuilder& b_;
   const nlohmann::json& doc_;

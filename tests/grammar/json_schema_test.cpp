@@ -142,6 +142,21 @@ TEST(JsonSchema, AnyOfOneOfAllOf) {
   Checker o(json::parse(R"({"oneOf":[{"const":"a"},{"const":"b"}]})"));
   EXPECT_TRUE(o("\"b\""));
   EXPECT_FALSE(o("\"c\""));
+  // oneOf: a document may match only one branch. Overlapping branches are left out where the
+  // others are provably exclusive: here {"b":..} would also match the open first branch.
+  Checker overlap(json::parse(R"({"oneOf":[{"type":"object","properties":{"a":{"type":"integer"}}},
+      {"type":"object","properties":{"b":{"type":"integer"}},"required":["b"]},{"type":"string"}]})"));
+  EXPECT_TRUE(overlap("\"s\""));
+  EXPECT_TRUE(overlap(R"({"a":1})"));   // the second branch requires "b": exclusive
+  EXPECT_TRUE(overlap("{}"));
+  EXPECT_FALSE(overlap(R"({"b":1})"));  // would match the first branch as well (open object)
+  Checker numbers(json::parse(R"({"oneOf":[{"type":"integer"},{"type":"number"},{"type":"boolean"}]})"));
+  EXPECT_TRUE(numbers("true"));
+  EXPECT_FALSE(numbers("1"));  // an integer would match two branches
+  Checker tagged(json::parse(R"({"oneOf":[{"type":"object","properties":{"k":{"const":"a"},"x":{"type":"integer"}},"required":["k"]},
+      {"type":"object","properties":{"k":{"const":"b"}},"required":["k"]}]})"));
+  EXPECT_TRUE(tagged(R"({"k":"a","x":1})"));
+  EXPECT_TRUE(tagged(R"({"k":"b"})"));
   Checker sib(json::parse(R"({"type":"object","properties":{"a":{"type":"integer"},"b":{"type":"integer"}},
                               "anyOf":[{"required":["a"]},{"required":["b"]}]})"));
   EXPECT_TRUE(sib(R"({"a":1})"));

@@ -67,6 +67,7 @@ const HAND = [
   { type: 'integer', minimum: -1000000, maximum: -999 },
   { type: 'object', properties: { deep: { type: 'object', properties: { deeper: { type: 'object', properties: { deepest: { type: 'array', items: { type: 'string', maxLength: 5 }, maxItems: 2 } }, required: ['deepest'] } }, required: ['deeper'] } }, required: ['deep'] },
   { description: 'any JSON object', type: 'object' },
+  { oneOf: [{ type: 'object', properties: { a: { type: 'integer' } } }, { type: 'object', properties: { b: { type: 'string' } }, required: ['b'] }, { type: 'integer' }, { type: 'number' }] },
   { type: 'object', properties: { h: { type: 'string', format: 'hostname' }, v6: { type: 'string', format: 'ipv6' }, d: { type: 'string', format: 'duration' },
     u: { type: 'string', format: 'url' }, p: { type: 'string', format: 'json-pointer' }, b: { type: 'string', format: 'byte' } }, required: ['h', 'v6', 'd', 'u', 'p', 'b'] },
   { type: 'object', properties: { n32: { type: 'integer', format: 'int32' }, n64: { type: 'integer', format: 'int64' }, f: { type: 'number', format: 'double' },
