@@ -342,17 +342,17 @@ Result<std::string> SchemaConverter::convert_inner(const json& s, const std::str
     if (!supported().count(k) && !annotations().count(k))
       return bad(where, "the keyword '" + k + "' is not supported for constrained output");
 
-  if (s.contains("$ref")) {
-    for (const auto& [k, v] : s.items())
-      if (k != "$ref" && !annotations().count(k)) return bad(where, "'" + k + "' next to $ref is not supported");
-    if (!s["$ref"].is_string()) return bad(where, "$ref must be a string");
-    return ref_rule(s["$ref"].get<std::string>(), where, depth);
-  }
-  const bool nullable = s.value("nullable", false);
+  const bool nullable = s.contains("nullable") && s["nullable"].is_boolean() && s["nullable"].get<bool>();
   auto with_null = [&](Result<std::string> r) -> Result<std::string> {
     if (!r.ok() || !nullable) return r;
     return b_.add(prefix_ + "nullable", *r + " | \"null\"");
   };
+  if (s.contains("$ref")) {
+    for (const auto& [k, v] : s.items())
+      if (k != "$ref" && k != "nullable" && !annotations().count(k)) return bad(where, "'" + k + "' next to $ref is not supported");
+    if (!s["$ref"].is_string()) return bad(where, "$ref must be a string");
+    return with_null(ref_rule(s["$ref"].get<std::string>(), where, depth));
+  }
 
   if (s.contains("allOf")) {
     const json& all = s["allOf"];

@@ -282,6 +282,10 @@ TEST(JsonSchema, Nullable) {
   Checker c(json::parse(R"({"type":"integer","nullable":true})"));
   EXPECT_TRUE(c("null"));
   EXPECT_TRUE(c("3"));
+  Checker r(json::parse(R"({"$defs":{"p":{"type":"boolean"}},"type":"object","properties":{"x":{"$ref":"#/$defs/p","nullable":true}},"required":["x"]})"));
+  EXPECT_TRUE(r(R"({"x":null})"));
+  EXPECT_TRUE(r(R"({"x":true})"));
+  EXPECT_FALSE(r(R"({"x":1})"));
 }
 
 TEST(JsonSchema, UnsupportedKeywordsAreErrors) {
