@@ -1,6 +1,7 @@
 // The per-type parts of the schema conversion: objects, arrays, strings (formats, patterns,
 // lengths) and numbers (ranges).
 #include <cmath>
+#include <map>
 
 #include "grammar/json_schema.h"
 
@@ -181,8 +182,22 @@ Result<std::string> SchemaConverter::string_rule(const json& s, const std::strin
   const bool has_len = s.contains("minLength") || s.contains("maxLength");
   if (s.contains("format")) {
     if (!s["format"].is_string()) return bad(where, "format must be a string");
-    if (has_len || s.contains("pattern")) return bad(where, "format together with pattern/minLength/maxLength is not supported");
     const std::string f = s["format"];
+    if (s.contains("pattern")) return bad(where, "format together with pattern is not supported");
+    if (has_len) {
+      // Formats whose strings have bounded lengths may carry length limits that they meet anyway.
+      static const std::map<std::string, std::pair<int64_t, int64_t>> kLengths = {
+          {"date", {10, 10}}, {"time", {9, 21}}, {"iso-time", {9, 21}}, {"date-time", {20, 32}},
+          {"iso-date-time", {20, 32}}, {"uuid", {36, 36}}, {"ipv4", {7, 15}}, {"ipv6", {15, 39}},
+          {"duration", {3, 6}}, {"hostname", {1, 51}}};
+      auto min = count_of(s, "minLength", where, 0);
+      if (!min.ok()) return min.error();
+      auto max = count_of(s, "maxLength", where, -1);
+      if (!max.ok()) return max.error();
+      auto it = kLengths.find(f);
+      if (it == kLengths.end() || *min > it->second.first || (*max >= 0 && *max < it->second.second))
+        return bad(where, "format '" + f + "' together with minLength/maxLength it does not always meet is not supported");
+    }
     const std::string d2 = "[0-9]{2}";
     // Days that exist in every year: 29 and 30 except in February, 31 in the long months.
     const std::string date = "[0-9]{4} \"-\" ( \"02-\" ( \"0\" [1-9] | \"1\" [0-9] | \"2\" [0-8] ) | ( \"0\" [13-9] | \"1\" [0-2] ) \"-\" ( \"0\" [1-9] | [12] [0-9] | \"30\" ) | ( \"0\" [13578] | \"1\" [02] ) \"-31\" )";

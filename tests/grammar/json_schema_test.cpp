@@ -216,6 +216,10 @@ TEST(JsonSchema, StringFormats) {
   Checker i32(json::parse(R"({"type":"integer","format":"int32"})"));
   EXPECT_TRUE(i32("2147483647"));
   EXPECT_FALSE(i32("2147483648"));
+  Checker bounded(json::parse(R"({"type":"string","format":"uuid","minLength":36,"maxLength":64})"));
+  EXPECT_TRUE(bounded(R"("123e4567-e89b-12d3-a456-426614174000")"));
+  EXPECT_NE(error_of(json::parse(R"({"type":"string","format":"email","maxLength":40})")).find("minLength/maxLength"), std::string::npos);
+  EXPECT_NE(error_of(json::parse(R"({"type":"string","format":"date","maxLength":8})")).find("minLength/maxLength"), std::string::npos);
   Checker ip(json::parse(R"({"type":"string","format":"ipv4"})"));
   EXPECT_TRUE(ip(R"("192.168.0.255")"));
   EXPECT_FALSE(ip(R"("256.1.1.1")"));
