@@ -1,4 +1,4 @@
-// A context-free grammar compiled for byte-level matching (DESIGN.md "Structured output").
+// A context-free grammar compiled for byte-level matching (constrained decoding; README "Structured output").
 //
 // GBNF text (llama.cpp's grammar syntax) is parsed into rules whose alternatives are flat
 // sequences of elements: a set of bytes, a reference to another rule, and an end marker after
