@@ -264,7 +264,10 @@ Status download(const PullSource& src, const fs::path& path, const PullOptions& 
     curl_easy_setopt(c.h, CURLOPT_XFERINFODATA, &t);
     curl_easy_setopt(c.h, CURLOPT_LOW_SPEED_LIMIT, 1L);
     curl_easy_setopt(c.h, CURLOPT_LOW_SPEED_TIME, static_cast<long>(o.stall_timeout_s));
-    if (have > 0) curl_easy_setopt(c.h, CURLOPT_RESUME_FROM_LARGE, static_cast<curl_off_t>(have));
+    // A plain Range header, not CURLOPT_RESUME_FROM: a server that ignores it and sends the whole
+    // file (200) is then rewritten from the start (write_body) instead of failing the download.
+    const std::string range = std::to_string(have) + "-";
+    if (have > 0) curl_easy_setopt(c.h, CURLOPT_RANGE, range.c_str());
     const CURLcode rc = curl_easy_perform(c.h);
     const long code = c.status();
     const bool flushed = std::fflush(out) == 0 && ::fsync(fileno(out)) == 0;

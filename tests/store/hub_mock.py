@@ -10,7 +10,7 @@ CONFIG: {"repos": {"OWNER/REPO": [{"path": "m-Q4_K_M.gguf", "local": "/abs/file"
          "token": "hf_x"}                         # when set, /api needs "Bearer hf_x"
 Routes (as the hub): GET /api/models/OWNER/REPO/tree/REV?recursive=true -> file list with
 lfs.oid (sha256) and size; GET /OWNER/REPO/resolve/REV/PATH -> 302 to /cdn/OWNER/REPO/PATH
-(the hub's redirect to its CDN), which serves the bytes with Range support.
+on the host name localhost (the hub's redirect to its CDN), which serves the bytes with Range support.
 GET /_log -> every request seen so far (method, path, range, authorization).
 """
 import hashlib
@@ -83,8 +83,10 @@ class Hub(BaseHTTPRequestHandler):
             path = "/".join(parts[4:])
             if not find(repo, path):
                 return self.send_json(404, {"error": "Entry not found"})
+            # To another host name, as the hub sends downloads to its CDN: the client must not
+            # carry the hub token there.
             self.send_response(302)
-            self.send_header("Location", "/cdn/" + repo + "/" + path)
+            self.send_header("Location", "http://localhost:%d/cdn/%s/%s" % (self.server.server_address[1], repo, path))
             self.send_header("Content-Length", "0")
             self.end_headers()
             return
@@ -130,5 +132,6 @@ class Hub(BaseHTTPRequestHandler):
 
 
 server = ThreadingHTTPServer(("127.0.0.1", 0), Hub)
+server.handle_error = lambda request, address: None  # dropped connections are on purpose
 print(server.server_address[1], flush=True)
 server.serve_forever()
