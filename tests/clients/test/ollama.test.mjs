@@ -90,7 +90,7 @@ test('chat: streamed pieces join to the non-streamed reply, which matches the Op
   assert.equal(oa.usage.prompt_tokens, whole.prompt_eval_count);
 });
 
-test('generate: streaming and not agree; stop strings and seeds are honoured', opts, async () => {
+test('generate: streaming and not agree; a seed repeats a sampled reply; num_ctx is checked', opts, async () => {
   const whole = await ollama.generate({ model: 'tiny', prompt: 'Tell me a story', options: greedy });
   let streamed = '';
   for await (const part of await ollama.generate({ model: 'tiny', prompt: 'Tell me a story', options: greedy, stream: true }))
