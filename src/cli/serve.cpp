@@ -47,6 +47,9 @@ void add_options(CLI::App& app, ServeArgs& a) {
   app.option_defaults()->always_capture_default();  // --help shows every default
   app.add_option("-m,--model", a.model_path, "GGUF model file or store name (none: serve the whole store by name)")
       ->transform(model_path_or_name());
+  app.add_option("--ollama-port", a.config.ollama_port,
+                 "also listen on this port, where Ollama clients look (11434); every API answers on both")
+      ->check(CLI::Range(1, 65535));
   app.add_option("--models", a.config.models_dir, "the model store (default: $PENSIEVE_MODELS or ~/.local/share/pensieve/models)");
   app.add_option("--keep-alive", a.keep_alive, "without -m: idle time before a model is unloaded (5m, 30s, 0, -1: never)");
   app.add_option("--max-loaded", a.max_loaded, "without -m: models loaded at once at most (0: as many as memory holds)")
@@ -237,6 +240,9 @@ int run_serve(int argc, char** argv) {
     return 1;
   }
   std::printf("pensieve: listening on http://%s:%d\n", a.config.host.c_str(), port.value());
+  if (a.config.ollama_port >= 0)
+    std::printf("pensieve: also listening on http://%s:%d (for Ollama clients)\n", a.config.host.c_str(),
+                a.config.ollama_port);
   std::fflush(stdout);
   if (!server::is_loopback_name(a.config.host) && a.config.api_key.empty())
     std::fprintf(stderr, "pensieve: warning: listening on %s without --api-key\n", a.config.host.c_str());

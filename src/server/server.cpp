@@ -137,6 +137,7 @@ Server::Server(ServerConfig config) : state_(std::make_unique<State>(std::move(c
   http::LoopConfig lc;
   lc.host = s.config.host;
   lc.port = s.config.port;
+  lc.second_port = s.config.ollama_port;
   lc.io_threads = s.config.io_threads;
   lc.handler_threads = s.config.http_threads;
   lc.max_body_bytes = s.config.max_body_bytes;

@@ -15,6 +15,7 @@ namespace pensieve::server {
 struct ServerConfig {
   std::string host = "127.0.0.1";
   int port = 8080;  // 0: any free port
+  int ollama_port = -1;  // >= 0: also answer there (Ollama clients look at 11434)
   std::string api_key;  // empty: no authentication
   std::vector<std::string> cors_origins;  // empty: no CORS headers at all
   // Host names (besides loopback ones) a loopback-bound server answers to; "*" turns the check

@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
+import { createServer } from 'node:net';
 import { Ollama } from 'ollama';
 import { BIN, MODEL, READY, startServer } from './helpers.mjs';
 
@@ -17,6 +18,11 @@ let server;
 let ollama;
 let hub;
 let store;
+let ollamaPort;
+
+const freePort = () => new Promise((resolve) => {
+  const s = createServer().listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => resolve(port)); });
+});
 
 // The hub stand-in of the store tests (tests/store/hub_mock.py), for /api/pull.
 async function startHub(config) {
@@ -36,7 +42,8 @@ before(async () => {
     assert.equal(r.status, 0, r.stderr);
   }
   hub = await startHub({ repos: { 'owner/Tiny-GGUF': [{ path: 'tiny-Q8_0.gguf', local: MODEL }] } });
-  server = await startServer(['--keep-alive', '10m'], { PENSIEVE_MODELS: env.PENSIEVE_MODELS, HF_ENDPOINT: hub.url, no_proxy: '127.0.0.1,localhost' }, { model: null });
+  ollamaPort = await freePort();
+  server = await startServer(['--keep-alive', '10m', '--ollama-port', String(ollamaPort)], { PENSIEVE_MODELS: env.PENSIEVE_MODELS, HF_ENDPOINT: hub.url, no_proxy: '127.0.0.1,localhost' }, { model: null });
   ollama = new Ollama({ host: server.url });
 });
 after(async () => {
@@ -62,6 +69,14 @@ test('list, show, version: the store as Ollama describes models', opts, async ()
   assert.equal(show.model_info['general.architecture'], 'qwen2');
   const { version } = await ollama.version();
   assert.match(version, /^\d+\.\d+\.\d+/);
+});
+
+test('--ollama-port: the same server answers where Ollama clients look', opts, async () => {
+  const other = new Ollama({ host: `http://127.0.0.1:${ollamaPort}` });
+  assert.deepEqual((await other.list()).models.map((m) => m.name).sort(), ['ending:v1', 'tiny:latest']);
+  const a = await other.generate({ model: 'tiny', prompt: 'Hi', options: greedy });
+  const b = await ollama.generate({ model: 'tiny', prompt: 'Hi', options: greedy });
+  assert.equal(a.response, b.response);
 });
 
 test('chat: streamed pieces join to the non-streamed reply, which matches the OpenAI route', opts, async () => {
