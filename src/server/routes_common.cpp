@@ -125,8 +125,14 @@ void record_generation(ServerState& s, const engine::Generation& g, RequestStats
 
 Result<std::shared_ptr<GenerationFeed>> start_feed(const ModelLease& model, std::vector<token_id> prompt,
                                                    engine::GenerateOptions options) {
+  auto feed = start_feed(*model.queue, std::move(prompt), std::move(options));
+  if (feed) (*feed)->hold = model.hold;
+  return feed;
+}
+
+Result<std::shared_ptr<GenerationFeed>> start_feed(RequestQueue& queue, std::vector<token_id> prompt,
+                                                   engine::GenerateOptions options) {
   auto feed = std::make_shared<GenerationFeed>();
-  feed->hold = model.hold;
   QueuedGeneration job;
   job.prompt = std::move(prompt);
   job.options = std::move(options);
@@ -147,7 +153,7 @@ Result<std::shared_ptr<GenerationFeed>> start_feed(const ModelLease& model, std:
     }
     feed->notifier->notify();
   };
-  PS_TRY(model.queue->submit(std::move(job)));
+  PS_TRY(queue.submit(std::move(job)));
   return feed;
 }
 

@@ -83,6 +83,9 @@ struct GenerationFeed {
   std::shared_ptr<void> hold;  // keeps the model loaded until the response is done
 };
 // Submits a generation to the queue; fails with `overloaded` when the queue is full.
+Result<std::shared_ptr<GenerationFeed>> start_feed(RequestQueue& queue, std::vector<token_id> prompt,
+                                                   engine::GenerateOptions options);
+// The same, keeping the model's lease until the response is done.
 Result<std::shared_ptr<GenerationFeed>> start_feed(const ModelLease& model, std::vector<token_id> prompt,
                                                    engine::GenerateOptions options);
 
