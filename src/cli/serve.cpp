@@ -136,6 +136,11 @@ void load_model(ServeArgs& a, server::Server& srv) {
     return;
   }
   std::string id = a.aliases.empty() ? std::filesystem::path(a.model_path).stem().string() : a.aliases[0];
+  if (a.aliases.empty()) {  // -m NAME: serve under the store name, not the blob's file name
+    store::Store st(store::Store::default_root());
+    for (const store::Manifest& m : st.list())
+      if (st.blob_path(m) == std::filesystem::path(a.model_path)) id = m.name;
+  }
   std::vector<std::string> extra(a.aliases.size() > 1 ? a.aliases.begin() + 1 : a.aliases.end(), a.aliases.end());
   std::string warning;
   auto model = server::bind_backend(backend, id, extra, &warning);

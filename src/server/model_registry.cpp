@@ -11,6 +11,7 @@ using std::chrono::milliseconds;
 struct ModelRegistry::Entry {
   store::Manifest manifest;
   bool loading = true;
+  bool unloading = false;  // its memory is being freed: it stays listed until that is done
   LoadedModel loaded;
   std::unique_ptr<RequestQueue> queue;
   int users = 0;
@@ -46,6 +47,7 @@ void ModelRegistry::shutdown(bool cancel_running) {
     lock.unlock();
     e->queue->shutdown(cancel_running);
     if (e->loaded.unload) e->loaded.unload();
+    e.reset();  // whatever it held goes before the lock is taken again
     lock.lock();
   }
 }
@@ -60,7 +62,7 @@ Result<ModelLease> ModelRegistry::acquire(const std::string& name, std::optional
     auto it = entries_.find(key);
     if (it == entries_.end()) break;
     std::shared_ptr<Entry> e = it->second;
-    if (e->loading) {  // another request is loading it: wait for that load
+    if (e->loading || e->unloading) {  // being loaded (or freed) by another thread: wait for that
       cv_.wait(lock);
       continue;
     }
@@ -144,32 +146,40 @@ Status ModelRegistry::release_now(const std::string& name) {
 
 void ModelRegistry::unload_locked(std::unique_lock<std::mutex>& lock, const std::string& name, const char* why) {
   auto it = entries_.find(name);
-  if (it == entries_.end() || it->second->loading || it->second->users > 0) return;
+  if (it == entries_.end() || it->second->loading || it->second->unloading || it->second->users > 0) return;
   std::shared_ptr<Entry> e = it->second;
-  entries_.erase(it);
-  ++unloads_;
+  e->unloading = true;
   lock.unlock();
   e->queue->shutdown(/*cancel_running=*/false);
   if (e->loaded.unload) e->loaded.unload();
   std::fprintf(stderr, "pensieve: unloaded model %s (%s)\n", name.c_str(), why);
+  e.reset();
   lock.lock();
+  entries_.erase(name);  // listed until its memory is back
+  ++unloads_;
   cv_.notify_all();
 }
 
 bool ModelRegistry::make_room_locked(std::unique_lock<std::mutex>& lock, int64_t need, const std::string& loading) {
   for (;;) {
     int n_loaded = 0;
+    bool any_unloading = false;
     std::string lru;
     Clock::time_point oldest = Clock::time_point::max();
     for (auto& [name, e] : entries_) {
       if (name == loading) continue;
       ++n_loaded;
-      if (!e->loading && e->users == 0 && e->last_used < oldest) oldest = e->last_used, lru = name;
+      any_unloading = any_unloading || e->unloading;
+      if (!e->loading && !e->unloading && e->users == 0 && e->last_used < oldest) oldest = e->last_used, lru = name;
     }
     const bool over_count = options_.max_loaded > 0 && n_loaded >= options_.max_loaded;
     const int64_t free = source_.free_memory ? source_.free_memory() : -1;
     const bool short_of_memory = free >= 0 && free < need;
     if (!over_count && !short_of_memory) return true;
+    if (lru.empty() && any_unloading) {  // memory on its way back (the reaper): wait for it
+      cv_.wait(lock);
+      continue;
+    }
     if (lru.empty()) return false;  // everything loaded is busy: try anyway
     unload_locked(lock, lru, over_count ? "least recently used; --max-loaded reached" : "least recently used; memory needed");
   }
@@ -181,7 +191,7 @@ void ModelRegistry::reaper_loop() {
     auto next = Clock::now() + std::chrono::seconds(1);
     std::string due;
     for (auto& [name, e] : entries_) {
-      if (e->loading || e->users > 0) continue;
+      if (e->loading || e->unloading || e->users > 0) continue;
       if (e->unload_when_idle || e->keep_alive.count() == 0) {
         due = name;
         break;
@@ -209,7 +219,7 @@ std::vector<ModelState> ModelRegistry::loaded() const {
   for (auto& [name, e] : entries_) {
     ModelState s;
     s.manifest = e->manifest;
-    s.state = e->loading ? "loading" : "loaded";
+    s.state = e->loading ? "loading" : e->unloading ? "unloading" : "loaded";
     s.users = e->users;
     if (!e->loading && e->users == 0 && e->keep_alive.count() >= 0)
       s.expires_in_ms = std::max<int64_t>(
@@ -234,7 +244,7 @@ void ModelRegistry::for_each_queue(const std::function<void(const ServerModel&, 
   {
     std::lock_guard<std::mutex> lock(mu_);
     for (auto& [name, e] : entries_)
-      if (!e->loading) live.push_back(e);
+      if (!e->loading && !e->unloading) live.push_back(e);
   }
   for (auto& e : live) fn(*e->loaded.model, *e->queue);
 }

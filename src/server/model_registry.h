@@ -58,7 +58,7 @@ struct RegistryOptions {
 
 struct ModelState {
   store::Manifest manifest;
-  std::string state;  // loading | loaded
+  std::string state;  // loading | loaded | unloading
   int users = 0;
   int64_t expires_in_ms = -1;  // -1: never (or in use)
   std::string device;

@@ -161,7 +161,7 @@ void register_ollama_model_routes(ServerState& s) {
     };
     if (s.registry) {
       for (const ModelState& l : s.registry->loaded())
-        if (l.state == "loaded") models.push_back(entry(l.manifest, l.device, l.expires_in_ms, l.n_ctx));
+        if (l.state != "loading") models.push_back(entry(l.manifest, l.device, l.expires_in_ms, l.n_ctx));
     } else if (auto m = s.model()) {
       models.push_back(entry(pinned_manifest(*m), m->device, -1, m->info.n_ctx));
     }
