@@ -1,6 +1,8 @@
 #include "store/pull.h"
 
 #include <curl/curl.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -346,6 +348,23 @@ Result<Manifest> pull_model(const Store& store, std::string_view spec, std::stri
   Sha256 key;
   key.update(src->url.data(), src->url.size());
   const fs::path partial = store.partial_dir() / ((src->sha256.empty() ? key.hex() : src->sha256) + ".partial");
+  // One pull of a file at a time (a second process or request would write the same partial file).
+  const fs::path lock_path = partial.string() + ".lock";
+  const int lock_fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (lock_fd < 0) return make_error(ErrorKind::internal, "cannot create " + lock_path.string());
+  if (::flock(lock_fd, LOCK_EX | LOCK_NB) != 0) {
+    ::close(lock_fd);
+    return make_error(ErrorKind::overloaded, "another pull of " + src->source + " is running");
+  }
+  struct Unlock {
+    int fd;
+    fs::path path;
+    ~Unlock() {
+      std::error_code ec;
+      fs::remove(path, ec);
+      ::close(fd);
+    }
+  } unlock{lock_fd, lock_path};
   PS_TRY(download(*src, partial, o, token));
   if (o.on_progress) o.on_progress(PullProgress{"verifying sha256 digest", src->size, src->size});
   const int64_t size = static_cast<int64_t>(fs::file_size(partial, ec));

@@ -4,6 +4,8 @@
 
 #include <filesystem>
 #include <fstream>
+#include <future>
+#include <thread>
 
 #include "hub_mock.h"
 #include "store/pull.h"
@@ -153,6 +155,32 @@ TEST_F(Pull, ClearErrorsForMissingReposQuantsAndTokens) {
   ::unsetenv("HF_TOKEN");
   EXPECT_FALSE(pull_model(s, "nonsense", "", options(hub)).ok());
   EXPECT_FALSE(pull_model(s, "hf:justone", "", options(hub)).ok());
+}
+
+TEST_F(Pull, OnePullOfAFileAtATime) {
+  HubMock hub(repo_config(), dir);
+  Store s(dir / "models");
+  std::promise<void> downloading, tried;
+  std::shared_future<void> tried_f = tried.get_future().share();
+  bool first = true;
+  PullOptions o = options(hub);
+  o.on_progress = [&](const PullProgress& p) {
+    if (p.status != "downloading" || !first) return;
+    first = false;
+    downloading.set_value();
+    tried_f.wait();  // hold the first pull mid-file while a second one starts
+  };
+  Result<Manifest> result = make_error(ErrorKind::internal, "not run");
+  std::thread t([&] { result = pull_model(s, "hf:owner/Stories-GGUF:Q8_0", "", o); });
+  downloading.get_future().wait();
+  auto second = pull_model(s, "hf:owner/Stories-GGUF:Q8_0", "other", options(hub));
+  tried.set_value();
+  t.join();
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.error().kind, ErrorKind::overloaded);
+  ASSERT_TRUE(result.ok()) << result.error().message;
+  EXPECT_EQ(result->sha256, *sha256_file(other));
+  EXPECT_EQ(s.list().size(), 1u);
 }
 
 TEST_F(Pull, PlainUrl) {
