@@ -238,6 +238,9 @@ int run_serve(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
 
+  // Store mode: a request whose model is loading waits on its handler thread, so there are
+  // more of them than with one pinned model (other requests keep being served meanwhile).
+  if (store_mode) a.config.http_threads = std::max(a.config.http_threads, 16);
   server::Server srv(a.config);
   auto port = srv.bind();
   if (!port.ok()) {
