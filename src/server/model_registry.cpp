@@ -12,6 +12,7 @@ struct ModelRegistry::Entry {
   store::Manifest manifest;
   bool loading = true;
   bool unloading = false;  // its memory is being freed: it stays listed until that is done
+  std::optional<Error> failed;  // the load failed: what the requests that waited for it get
   LoadedModel loaded;
   std::unique_ptr<RequestQueue> queue;
   int users = 0;
@@ -64,6 +65,7 @@ Result<ModelLease> ModelRegistry::acquire(const std::string& name, std::optional
     std::shared_ptr<Entry> e = it->second;
     if (e->loading || e->unloading) {  // being loaded (or freed) by another thread: wait for that
       cv_.wait(lock);
+      if (e->failed) return *e->failed;  // the load this request waited for failed
       continue;
     }
     e->unload_when_idle = false;
@@ -90,14 +92,15 @@ Result<ModelLease> ModelRegistry::acquire(const std::string& name, std::optional
   }
   lock.lock();
   if (!loaded) {
+    e->failed = make_error(loaded.error().kind == ErrorKind::invalid_request ? ErrorKind::invalid_request
+                                                                             : ErrorKind::model_load_failed,
+                           "model '" + key + "' failed to load: " + loaded.error().message);
     entries_.erase(key);
     errors_[key] = loaded.error().message;
     ++failures_;
     cv_.notify_all();
     std::fprintf(stderr, "pensieve: cannot load model %s: %s\n", key.c_str(), loaded.error().message.c_str());
-    return make_error(loaded.error().kind == ErrorKind::invalid_request ? ErrorKind::invalid_request
-                                                                        : ErrorKind::model_load_failed,
-                      "model '" + key + "' failed to load: " + loaded.error().message);
+    return *e->failed;
   }
   errors_.erase(key);
   e->loaded = std::move(*loaded);
