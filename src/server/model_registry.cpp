@@ -1,7 +1,10 @@
 #include "server/model_registry.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
+
+#include "server/access_log.h"
 
 namespace pensieve::server {
 
@@ -79,8 +82,8 @@ Result<ModelLease> ModelRegistry::acquire(const std::string& name, std::optional
   const int64_t need = manifest->size + manifest->size / 10 + (64LL << 20);
   make_room_locked(lock, need, key);
   lock.unlock();
-  std::fprintf(stderr, "pensieve: loading model %s (%s, %.1f MB)\n", key.c_str(), manifest->file.c_str(),
-               manifest->size / 1048576.0);
+  log_event("info", "loading model " + key + " (" + manifest->file + ", " + std::to_string(manifest->size >> 20) + " MiB)",
+            {{"event", "model_loading"}, {"model", key}});
   const auto t0 = Clock::now();
   auto loaded = source_.load(*manifest);
   if (!loaded && loaded.error().kind == ErrorKind::resource_exhausted) {
@@ -99,7 +102,8 @@ Result<ModelLease> ModelRegistry::acquire(const std::string& name, std::optional
     errors_[key] = loaded.error().message;
     ++failures_;
     cv_.notify_all();
-    std::fprintf(stderr, "pensieve: cannot load model %s: %s\n", key.c_str(), loaded.error().message.c_str());
+    log_event("error", "cannot load model " + key + ": " + loaded.error().message,
+              {{"event", "model_load_failed"}, {"model", key}});
     return *e->failed;
   }
   errors_.erase(key);
@@ -108,8 +112,9 @@ Result<ModelLease> ModelRegistry::acquire(const std::string& name, std::optional
                                             std::max(options_.workers, e->loaded.model->n_parallel), options_.max_queue);
   e->loading = false;
   ++loads_;
-  std::fprintf(stderr, "pensieve: loaded model %s on %s in %.0f ms\n", key.c_str(), e->loaded.model->device.c_str(),
-               std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
+  const double ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+  log_event("info", "loaded model " + key + " on " + e->loaded.model->device + " in " + std::to_string(std::lround(ms)) + " ms",
+            {{"event", "model_loaded"}, {"model", key}, {"load_ms", ms}});
   cv_.notify_all();
   return lease_locked(key, *e, keep_alive);
 }
@@ -155,7 +160,7 @@ void ModelRegistry::unload_locked(std::unique_lock<std::mutex>& lock, const std:
   lock.unlock();
   e->queue->shutdown(/*cancel_running=*/false);
   if (e->loaded.unload) e->loaded.unload();
-  std::fprintf(stderr, "pensieve: unloaded model %s (%s)\n", name.c_str(), why);
+  log_event("info", "unloaded model " + name + " (" + why + ")", {{"event", "model_unloaded"}, {"model", name}});
   e.reset();
   lock.lock();
   entries_.erase(name);  // listed until its memory is back

@@ -14,7 +14,7 @@ constexpr int kRows = 64;      // output rows per block: one 16-row fragment per
 constexpr int kK = 128;        // columns per shared-memory tile (4 dequant chunks of 32)
 constexpr int kPad = 8;        // halves of padding per smem row (keeps wmma pointers 32-byte aligned)
 constexpr int kThreads = 128;
-constexpr int kTargetBlocks = 528;  // ~4 resident blocks per SM of an H100/H200
+constexpr int kTargetBlocks = 1056;  // ~8 blocks per SM of an H100/H200: many tiles in flight
 
 // Asks L2 to fetch [p, p + bytes) ahead of the loads (a hint: never faults, never waits). The
 // whole k range of a block's rows is requested when the block starts, so HBM streams the weights
@@ -75,9 +75,23 @@ __global__ void __launch_bounds__(kThreads) mma_kernel(const uint8_t* __restrict
   for (int j = 0; j < NP / 16; ++j) wmma::fill_fragment(acc[j], 0.0f);
 
   for (int64_t k0 = k_begin; k0 < k_end; k0 += kK) {
-    // The weight tile: kRows rows x 4 chunks of 32, dequantized once.
-    for (int i = threadIdx.x; i < kRows * (kK / 32); i += kThreads) {
-      const int rr = i / (kK / 32), cc = i % (kK / 32);
+    // Every global load of the tile is issued before any result is used (the activation tile into
+    // registers, then each thread's weight chunks): one memory round trip per tile, not four.
+    constexpr int kXPer = NP * (kK / 8) / kThreads;  // 16-byte activation pieces per thread
+    uint4 xv[kXPer];
+#pragma unroll
+    for (int j = 0; j < kXPer; ++j) {
+      const int i = threadIdx.x + j * kThreads, t = i / (kK / 8), c8 = (i % (kK / 8)) * 8;
+      xv[j] = t < n_tokens ? __ldg(reinterpret_cast<const uint4*>(x + int64_t(t) * n_cols + k0 + c8))
+                           : make_uint4(0, 0, 0, 0);
+    }
+    // The weight tile: kRows rows x 4 chunks of 32, dequantized once. The loop is unrolled, so the
+    // compiler issues the later chunks' loads (read-only global) ahead of the earlier chunks' math
+    // and shared-memory stores.
+    constexpr int kWPer = kRows * (kK / 32) / kThreads;  // chunks per thread
+#pragma unroll
+    for (int j = 0; j < kWPer; ++j) {
+      const int i = threadIdx.x + j * kThreads, rr = i / (kK / 32), cc = i % (kK / 32);
       float v[32];
       if (r0 + rr < n_rows) {
         Dq<T>::chunk(w + (r0 + rr) * row_bytes, k0 / 32 + cc, v);
@@ -89,12 +103,10 @@ __global__ void __launch_bounds__(kThreads) mma_kernel(const uint8_t* __restrict
 #pragma unroll
       for (int e = 0; e < 16; ++e) dst[e] = __floats2half2_rn(v[2 * e], v[2 * e + 1]);
     }
-    // The activation tile: NP tokens x kK columns (zeros past n_tokens).
-    for (int i = threadIdx.x; i < NP * (kK / 8); i += kThreads) {
-      const int t = i / (kK / 8), c8 = (i % (kK / 8)) * 8;
-      uint4 v = make_uint4(0, 0, 0, 0);
-      if (t < n_tokens) v = __ldg(reinterpret_cast<const uint4*>(x + int64_t(t) * n_cols + k0 + c8));
-      *reinterpret_cast<uint4*>(&xs[t][c8]) = v;
+#pragma unroll
+    for (int j = 0; j < kXPer; ++j) {
+      const int i = threadIdx.x + j * kThreads, t = i / (kK / 8), c8 = (i % (kK / 8)) * 8;
+      *reinterpret_cast<uint4*>(&xs[t][c8]) = xv[j];
     }
     __syncthreads();
 #pragma unroll
@@ -133,7 +145,7 @@ __global__ void reduce_kernel(const float* __restrict__ partial, int splits, int
   y[i] = v + (bias ? bias[i % n_rows] : 0.0f);
 }
 
-// Splits of k so that a launch has about 4 blocks per SM of an H100/H200, whatever the tokens.
+// Splits of k so that a launch has about 8 blocks per SM of an H100/H200, whatever the tokens.
 struct Plan {
   int splits, tiles_per_split;
 };
