@@ -13,8 +13,9 @@ namespace pensieve::engine {
 // device: "auto" | "cpu" | "cuda" | "cuda:N". auto picks CUDA when a GPU is present and
 // `bytes_needed` (weights + KV cache) fits in its free memory, else the CPU. `why` receives a
 // line for the log saying what was picked and why. "cuda" without a GPU: platform_unsupported.
+// batch_invariant: the GPU's batch-invariant kernel choice (cuda_ops.h); the CPU is invariant as is.
 Result<std::unique_ptr<backend::Ops>> create_ops(const std::string& device, int threads, int64_t bytes_needed,
-                                                 std::string* why);
+                                                 std::string* why, bool batch_invariant = false);
 
 // Measured free memory, for deciding whether another model fits: the first GPU's free memory
 // (-1 without a usable GPU) and the host's MemAvailable (/proc/meminfo).
