@@ -13,6 +13,7 @@ PACKAGES=(
   libboost1.74-dev nlohmann-json3-dev libcli11-dev libfmt-dev libpcre2-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libssl-dev zlib1g-dev
+  libcurl4-openssl-dev              # pensieve pull (resumable HTTPS downloads)
   clang libclang-rt-14-dev          # libFuzzer + sanitizers for the fuzz targets
   python3 python3-numpy             # ../shared/tools/gen_model.py (test models)
   nodejs npm                        # client e2e tests with the official SDKs

@@ -9,9 +9,19 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/inference.h"
+#include "store/store.h"
 
 namespace pensieve::cli {
 
+// -m takes a GGUF path or a model name from the store (`pensieve list`): names become paths.
+inline CLI::Validator model_path_or_name() {
+  return CLI::Validator(
+      [](std::string& arg) {
+        arg = store::resolve_model_arg(arg);
+        return std::string();
+      },
+      "PATH|NAME");
+}
 // -m/--model, --threads, --ctx, --kv-type, --device, --ubatch.
 void add_load_options(CLI::App& app, engine::LoadOptions& lo);
 // --temp, --top-k, --top-p, --min-p, penalties, --seed.

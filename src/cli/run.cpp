@@ -50,7 +50,7 @@ Result<std::vector<engine::token_id>> render_chat(const engine::InferenceBackend
 void add_load_options(CLI::App& app, engine::LoadOptions& lo) {
   lo.n_parallel = 1;  // one user at the terminal: a KV pool of one context
   app.option_defaults()->always_capture_default();  // --help shows every default
-  app.add_option("-m,--model", lo.model_path, "GGUF model file")->required();
+  app.add_option("-m,--model", lo.model_path, "GGUF model file or store name")->required()->transform(model_path_or_name());
   app.add_option("-t,--threads", lo.threads, "CPU threads (0: physical cores)")->check(CLI::NonNegativeNumber);
   app.add_option("-c,--ctx,--ctx-size", lo.n_ctx,
                  "context size in tokens, at most the model's training context (0: the model's, capped by memory)")

@@ -15,9 +15,12 @@
 #include "cli/command.h"
 #include "cli/compat.h"
 #include "cli/engine_args.h"
+#include "engine/device.h"
 #include "engine/inference.h"
 #include "server/access_log.h"
 #include "server/model_binding.h"
+#include "server/ollama.h"
+#include "store/store.h"
 #include "server/request_checks.h"
 #include "server/server.h"
 #include "util/thread_pool.h"
@@ -42,11 +45,21 @@ struct ServeArgs {
   int max_header_kb = 64;
   std::string log_format = "text";
   std::string url;  // where it listens, once bound
+  std::string keep_alive = "5m";  // store mode: idle time before a model is unloaded
+  int max_loaded = 0;
 };
 
 void add_options(CLI::App& app, ServeArgs& a) {
   app.option_defaults()->always_capture_default();  // --help shows every default
-  app.add_option("-m,--model", a.model_path, "GGUF model file")->required();
+  app.add_option("-m,--model", a.model_path, "GGUF model file or store name (none: serve the whole store by name)")
+      ->transform(model_path_or_name());
+  app.add_option("--ollama-port", a.config.ollama_port,
+                 "also listen on this port, where Ollama clients look (11434); every API answers on both")
+      ->check(CLI::Range(1, 65535));
+  app.add_option("--models", a.config.models_dir, "the model store (default: $PENSIEVE_MODELS or ~/.local/share/pensieve/models)");
+  app.add_option("--keep-alive", a.keep_alive, "without -m: idle time before a model is unloaded (5m, 30s, 0, -1: never)");
+  app.add_option("--max-loaded", a.max_loaded, "without -m: models loaded at once at most (0: as many as memory holds)")
+      ->check(CLI::NonNegativeNumber);
   app.add_option("--host", a.config.host, "address to listen on (default: loopback only)");
   app.add_option("--port", a.config.port, "port; 0 picks a free one and prints it")->check(CLI::Range(0, 65535));
   app.add_option("--api-key", a.config.api_key, "require this key (x-api-key or Bearer); env PENSIEVE_API_KEY");
@@ -165,6 +178,11 @@ void load_model(ServeArgs& a, server::Server& srv) {
     return;
   }
   std::string id = a.aliases.empty() ? std::filesystem::path(a.model_path).stem().string() : a.aliases[0];
+  if (a.aliases.empty()) {  // -m NAME: serve under the store name, not the blob's file name
+    store::Store st(store::Store::default_root());
+    for (const store::Manifest& m : st.list())
+      if (st.blob_path(m) == std::filesystem::path(a.model_path)) id = m.name;
+  }
   std::vector<std::string> extra(a.aliases.size() > 1 ? a.aliases.begin() + 1 : a.aliases.end(), a.aliases.end());
   std::string warning;
   auto model = server::bind_backend(backend, id, extra, &warning);
@@ -178,6 +196,41 @@ void load_model(ServeArgs& a, server::Server& srv) {
   double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   log_startup_summary(a, **model, backend->stats(), ms);
   srv.set_model(model.value());
+}
+
+// Store mode: models come from the store by name and load with the command line's settings.
+server::ModelSource store_source(const ServeArgs& a) {
+  store::Store st(a.config.models_dir.empty() ? store::Store::default_root() : std::filesystem::path(a.config.models_dir));
+  server::ModelSource src;
+  src.find = [st](const std::string& name) { return st.find(name); };
+  src.list = [st] { return st.list(); };
+  src.load = [st, a](const store::Manifest& m) -> Result<server::LoadedModel> {
+    auto backend = std::make_shared<engine::InferenceBackend>();
+    engine::LoadOptions lo;
+    lo.model_path = st.blob_path(m).string();
+    lo.device = a.device;
+    lo.threads = a.threads;
+    lo.n_ctx = a.n_ctx > 0 && m.context > 0 ? std::min<int64_t>(a.n_ctx, m.context) : a.n_ctx;
+    lo.n_ubatch = a.n_batch > 0 ? std::min(a.n_batch, a.n_ubatch) : a.n_ubatch;
+    lo.n_parallel = a.n_parallel;
+    lo.kv_budget_mb = a.kv_budget_mb;
+    lo.quiet = true;
+    PS_TRY(backend->load(lo));
+    std::string warning;
+    auto model = server::bind_backend(backend, m.name, {}, &warning);
+    if (!model) return model.error();
+    if (!warning.empty()) server::log_event("warning", "warning: " + m.name + ": " + warning);
+    return server::LoadedModel{*model, [backend] { backend->unload(); }};
+  };
+  const bool gpu = a.device != "cpu";
+  src.free_memory = [gpu]() -> int64_t {
+    if (gpu) {
+      const int64_t dev = engine::device_free_memory_bytes();
+      if (dev >= 0) return dev;
+    }
+    return engine::host_available_bytes();
+  };
+  return src;
 }
 
 }  // namespace
@@ -199,11 +252,22 @@ int run_serve(int argc, char** argv) {
   a.config.max_body_bytes = static_cast<size_t>(a.max_body_mb * 1024 * 1024);
   a.config.max_header_bytes = static_cast<size_t>(a.max_header_kb) * 1024;
   a.config.max_connections = std::max(16, std::min(a.config.max_connections, raise_fd_limit() - 64));
-  if (!std::filesystem::exists(a.model_path)) {
-    server::log_event("error", "model file not found: " + a.model_path);
-    return 1;
+  const bool store_mode = a.model_path.empty();
+  std::optional<std::chrono::milliseconds> keep_alive;
+  if (store_mode) {
+    auto ka = server::parse_keep_alive(a.keep_alive);
+    if (!ka) {
+      server::log_event("error", "--keep-alive: " + ka.error().message);
+      return 2;
+    }
+    keep_alive = *ka;
+  } else {
+    if (!std::filesystem::exists(a.model_path)) {
+      server::log_event("error", "model file not found: " + a.model_path);
+      return 1;
+    }
+    if (int rc = check_ctx(a.model_path, a.n_ctx); rc != 0) return rc;
   }
-  if (int rc = check_ctx(a.model_path, a.n_ctx); rc != 0) return rc;
 
   // Signals are taken synchronously by this thread (sigtimedwait); every other thread blocks them.
   sigset_t signals;
@@ -213,6 +277,9 @@ int run_serve(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
 
+  // Store mode: a request whose model is loading waits on its handler thread, so there are
+  // more of them than with one pinned model (other requests keep being served meanwhile).
+  if (store_mode) a.config.http_threads = std::max(a.config.http_threads, 16);
   server::Server srv(a.config);
   auto port = srv.bind();
   if (!port.ok()) {
@@ -223,12 +290,27 @@ int run_serve(int argc, char** argv) {
   const bool v6 = a.config.host.find(':') != std::string::npos;
   a.url = "http://" + (v6 ? "[" + a.config.host + "]" : a.config.host) + ":" + std::to_string(port.value());
   server::log_event("info", "listening on " + a.url, {{"event", "listening"}, {"url", a.url}});
+  if (a.config.ollama_port >= 0)
+    server::log_event("info", "also listening on port " + std::to_string(a.config.ollama_port) + " (for Ollama clients)",
+                      {{"event", "listening"}, {"port", a.config.ollama_port}});
   if (!server::is_loopback_name(a.config.host) && a.config.api_key.empty())
     server::log_event("warning", "warning: listening on " + a.config.host + " without --api-key");
 
+  if (store_mode) {
+    server::RegistryOptions ro;
+    ro.keep_alive = keep_alive.value_or(std::chrono::minutes(5));
+    ro.max_loaded = a.max_loaded;
+    ro.workers = a.config.workers;
+    ro.max_queue = a.config.max_queue;
+    srv.serve_store(ro, store_source(a));
+    store::Store st(a.config.models_dir.empty() ? store::Store::default_root() : std::filesystem::path(a.config.models_dir));
+    server::log_event("info", "serving the model store " + st.root().string() + " (" + std::to_string(st.list().size()) +
+                                  " models; a request's `model` picks one)",
+                      {{"event", "store"}, {"models_dir", st.root().string()}});
+  }
   std::thread http([&srv] { srv.run(); });
-  std::thread loader([&a, &srv] {
-    load_model(a, srv);
+  std::thread loader([&a, &srv, store_mode] {
+    if (!store_mode) load_model(a, srv);
     g_load_done = true;
   });
   int exit_code = 0;

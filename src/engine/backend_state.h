@@ -10,6 +10,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <deque>
+#include <future>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -96,6 +97,12 @@ struct LiveStats {
   void reset();
 };
 
+// Embedding work for the engine thread (embedding.cpp).
+struct EmbedJob {
+  const std::vector<std::vector<token_id>>* inputs = nullptr;
+  std::promise<Result<std::vector<std::vector<float>>>> done;
+};
+
 struct InferenceBackend::Impl {
   std::mutex mutex;  // load / unload against submissions
   LoadOptions options;
@@ -117,6 +124,7 @@ struct InferenceBackend::Impl {
   std::mutex inbox_mu;
   std::condition_variable inbox_cv;
   std::vector<PendingRequest> inbox;
+  std::vector<EmbedJob*> embed_inbox;
   bool stopping = false;
   std::unique_ptr<Scheduler> scheduler;
   std::vector<std::unique_ptr<Sequence>> sequences;
@@ -157,6 +165,7 @@ struct InferenceBackend::Impl {
   void mask_bad_triggers(Sequence& s, std::span<float> row_logits);
   void finish(Sequence& s, std::optional<Error> error = std::nullopt);
   void publish_stats();
+  Result<std::vector<std::vector<float>>> run_embeddings(const std::vector<std::vector<token_id>>& inputs);
 };
 
 }  // namespace pensieve::engine

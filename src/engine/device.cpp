@@ -1,9 +1,13 @@
 #include "engine/device.h"
 
 #include <cstdio>
+#include <fstream>
 
 #include "backend/cpu/cpu_ops.h"
 #include "backend/cuda/create.h"
+#if defined(PENSIEVE_HAVE_CUDA)
+#include "backend/cuda/context.h"
+#endif
 
 namespace pensieve::engine {
 
@@ -38,6 +42,23 @@ Result<std::unique_ptr<backend::Ops>> create_ops(const std::string& device, int 
   if (why) *why = "device cpu (this build has no CUDA backend)";
   return cpu::make_cpu_ops(threads);
 #endif
+}
+
+int64_t device_free_memory_bytes() {
+#if defined(PENSIEVE_HAVE_CUDA)
+  auto info = cuda::device_info(0);
+  if (info.ok()) return info->free_bytes;
+#endif
+  return -1;
+}
+
+int64_t host_available_bytes() {
+  std::ifstream in("/proc/meminfo");
+  std::string key, unit;
+  int64_t kb = 0;
+  while (in >> key >> kb >> unit)
+    if (key == "MemAvailable:") return kb * 1024;
+  return -1;
 }
 
 }  // namespace pensieve::engine

@@ -17,4 +17,9 @@ namespace pensieve::engine {
 Result<std::unique_ptr<backend::Ops>> create_ops(const std::string& device, int threads, int64_t bytes_needed,
                                                  std::string* why, bool batch_invariant = false);
 
+// Measured free memory, for deciding whether another model fits: the first GPU's free memory
+// (-1 without a usable GPU) and the host's MemAvailable (/proc/meminfo).
+int64_t device_free_memory_bytes();
+int64_t host_available_bytes();
+
 }  // namespace pensieve::engine

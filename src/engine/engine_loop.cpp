@@ -231,13 +231,18 @@ void InferenceBackend::Impl::publish_stats() {
 
 void InferenceBackend::Impl::engine_loop() {
   std::vector<PendingRequest> arrived;
+  std::vector<EmbedJob*> embeds;
   for (;;) {
     {
       std::unique_lock<std::mutex> lock(inbox_mu);
-      inbox_cv.wait(lock, [&] { return stopping || !inbox.empty() || !sequences.empty(); });
+      inbox_cv.wait(lock, [&] { return stopping || !inbox.empty() || !embed_inbox.empty() || !sequences.empty(); });
       if (stopping) break;
       arrived.swap(inbox);
+      embeds.swap(embed_inbox);
     }
+    for (EmbedJob* job : embeds) job->done.set_value(run_embeddings(*job->inputs));
+    embeds.clear();
+    if (arrived.empty() && sequences.empty()) continue;
     for (PendingRequest& r : arrived) admit(std::move(r));
     arrived.clear();
     const bool ran = step_once();
@@ -251,6 +256,8 @@ void InferenceBackend::Impl::engine_loop() {
   // Unloading: every request still here ends as cancelled.
   {
     std::lock_guard<std::mutex> lock(inbox_mu);
+    for (EmbedJob* job : embed_inbox) job->done.set_value(make_error(ErrorKind::cancelled, "the model was unloaded"));
+    embed_inbox.clear();
     for (PendingRequest& r : inbox) admit(std::move(r));
     inbox.clear();
   }

@@ -30,16 +30,6 @@ std::string_view finish_reason_name(FinishReason r) {
 
 namespace {
 
-// llama.cpp's general.file_type names (enum llama_ftype), for variant().
-std::string file_type_name(int64_t ft) {
-  static const std::map<int64_t, std::string> names = {
-      {0, "F32"},     {1, "F16"},     {2, "Q4_0"},    {3, "Q4_1"},    {7, "Q8_0"},    {8, "Q5_0"},
-      {9, "Q5_1"},    {10, "Q2_K"},   {11, "Q3_K_S"}, {12, "Q3_K_M"}, {13, "Q3_K_L"}, {14, "Q4_K_S"},
-      {15, "Q4_K_M"}, {16, "Q5_K_S"}, {17, "Q5_K_M"}, {18, "Q6_K"},   {32, "BF16"}};
-  auto it = names.find(ft);
-  return it == names.end() ? "" : it->second;
-}
-
 // The weight type holding the most bytes among the matrices, upper-cased ("Q4_K").
 std::string dominant_type(const GgufFile& f, int64_t* n_params) {
   std::map<GgmlType, uint64_t> bytes;
@@ -63,13 +53,8 @@ int64_t kv_bytes_per_token(const model::HParams& h, backend::KvType t) {
 }
 
 int64_t mem_available_bytes() {
-  std::ifstream in("/proc/meminfo");
-  std::string key;
-  int64_t kb = 0;
-  std::string unit;
-  while (in >> key >> kb >> unit)
-    if (key == "MemAvailable:") return kb * 1024;
-  return 8LL << 30;
+  const int64_t b = host_available_bytes();
+  return b >= 0 ? b : 8LL << 30;
 }
 
 // What the host KV pool may take: a quarter of free memory, 1-8 GiB (its pages are only touched
@@ -221,7 +206,7 @@ Status InferenceBackend::load(const LoadOptions& options) {
   auto tmpl = s.file->get_string(keys::kTokenizerChatTemplate);
   s.info.chat_template = tmpl ? std::string(*tmpl) : std::string(text::chatml_template());
   const auto ft = s.file->get_int(keys::kFileType);
-  const std::string ft_name = ft ? file_type_name(*ft) : "";
+  const std::string ft_name = ft ? keys::file_type_name(*ft) : "";
   s.variant = h.arch + " " + (ft_name.empty() ? s.info.quant : ft_name);
   s.publish_stats();
   s.start_engine();

@@ -148,6 +148,13 @@ class InferenceBackend {
   Result<Generation> stream(const std::vector<token_id>& prompt, const GenerateOptions& options,
                             const OnToken& on_token);
 
+  // Embeddings: per input, the mean over its tokens of the last hidden state (after the final
+  // norm), L2-normalised. Inputs are batched into shared forward steps (several inputs, and
+  // chunks of long ones, per step) on the engine thread, between generation steps. Each input
+  // needs 1..n_ctx tokens.
+  Result<std::vector<std::vector<float>>> embed(const std::vector<std::vector<token_id>>& inputs);
+  int n_embd() const;
+
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;

@@ -3,6 +3,7 @@
 // Model code never spells a key string: it calls arch_key(kBlockCount, arch) etc.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -83,5 +84,7 @@ inline constexpr std::string_view kFfnDown = "blk.{layer}.ffn_down.weight";
 std::string arch_key(std::string_view key, std::string_view arch);
 // "blk.{layer}.attn_q.weight" + 3 -> "blk.3.attn_q.weight".
 std::string layer_tensor(std::string_view name, int layer);
+// llama.cpp's general.file_type names (enum llama_ftype: 15 -> "Q4_K_M"); "" when unknown.
+std::string file_type_name(int64_t file_type);
 
 }  // namespace pensieve::keys

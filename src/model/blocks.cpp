@@ -44,8 +44,13 @@ void ffn_swiglu(backend::Ops& ops, const LayerWeights& L, const Scratch& s, int 
   ops.matmul(L.ffn_down, s.gate, n, s.xb);
 }
 
-void output_logits(backend::Ops& ops, const Model& m, const Scratch& s, int n_outputs, const Observer* obs) {
+void output_logits(backend::Ops& ops, const Model& m, const Scratch& s, int n, int n_outputs, const Observer* obs) {
   const HParams& h = m.hp;
+  if (s.hidden_only) {
+    ops.rms_norm(s.x, m.w.output_norm, h.rms_eps, n, h.n_embd, s.xb);
+    observe(obs, ops, "result_norm", -1, s.xb, n, h.n_embd);
+    return;
+  }
   ops.copy_output_rows(s.x, h.n_embd, s.out);
   ops.rms_norm(s.out, m.w.output_norm, h.rms_eps, n_outputs, h.n_embd, s.out);
   observe(obs, ops, "result_norm", -1, s.out, n_outputs, h.n_embd);

@@ -21,7 +21,8 @@ void self_attention(backend::Ops& ops, const Model& m, const LayerWeights& L, co
 // s.xb = W_down (silu(W_gate s.xb) * W_up s.xb).
 void ffn_swiglu(backend::Ops& ops, const LayerWeights& L, const Scratch& s, int n);
 
-// Final norm of the output rows of s.x and the vocabulary projection into s.logits.
-void output_logits(backend::Ops& ops, const Model& m, const Scratch& s, int n_outputs, const Observer* obs);
+// Final norm of the output rows of s.x and the vocabulary projection into s.logits; with
+// s.hidden_only, the final norm of all n tokens' rows into s.xb instead.
+void output_logits(backend::Ops& ops, const Model& m, const Scratch& s, int n, int n_outputs, const Observer* obs);
 
 }  // namespace pensieve::model

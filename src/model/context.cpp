@@ -48,6 +48,15 @@ Status Context::check(std::span<const SeqStep> batch, int* n_tokens, int* n_out)
 }
 
 Status Context::step(std::span<const SeqStep> batch, float* logits, int32_t* argmax, const Observer* obs) {
+  return run_step(batch, logits, argmax, nullptr, obs);
+}
+
+Status Context::hidden_states(std::span<const SeqStep> batch, float* hidden, const Observer* obs) {
+  return run_step(batch, nullptr, nullptr, hidden, obs);
+}
+
+Status Context::run_step(std::span<const SeqStep> batch, float* logits, int32_t* argmax, float* hidden,
+                         const Observer* obs) {
   int n_tokens = 0, n_out = 0;
   PS_TRY(check(batch, &n_tokens, &n_out));
   for (const SeqStep& p : batch)
@@ -90,14 +99,18 @@ Status Context::step(std::span<const SeqStep> batch, float* logits, int32_t* arg
   in.seq_lens = seq_lens_;
   in.output_rows = out_rows_;
   ops_.begin_step(in);
+  scratch_.hidden_only = hidden != nullptr;
   model_.family->forward(model_, ops_, scratch_, n_tokens, n_out, obs);
-  if (logits != nullptr) {
+  scratch_.hidden_only = false;
+  if (hidden != nullptr) {
+    ops_.read(scratch_.xb, static_cast<int64_t>(n_tokens) * model_.hp.n_embd, hidden);
+  } else if (logits != nullptr) {
     ops_.read(scratch_.logits, static_cast<int64_t>(n_out) * model_.hp.n_vocab, logits);
   } else {
     ops_.read_argmax(scratch_.logits, n_out, model_.hp.n_vocab, argmax);
   }
   PS_TRY(ops_.status());
-  if (logits == nullptr)
+  if (logits == nullptr && hidden == nullptr)
     for (int r = 0; r < n_out; ++r)
       if (argmax[r] < 0 || argmax[r] >= model_.hp.n_vocab)
         return make_error(ErrorKind::internal, "the device returned token id " + std::to_string(argmax[r]));

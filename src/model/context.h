@@ -59,11 +59,16 @@ class Context {
   // logits are: on a GPU, 4 bytes cross the bus instead of n_vocab floats).
   Status decode_greedy(SequenceKv& seq, std::span<const int32_t> tokens, int32_t* next_token,
                        const Observer* obs = nullptr);
+  // The same step for embeddings: every token's last hidden state after the final norm
+  // ([tokens of the batch, in batch order][n_embd], host memory) instead of logits. The step's
+  // output rows are not read (n_outputs of each part: 1).
+  Status hidden_states(std::span<const SeqStep> batch, float* hidden, const Observer* obs = nullptr);
 
  private:
   Context(const Model& model, backend::Ops& ops, const ContextOptions& opt, int n_blocks);
   int max_blocks_per_seq() const { return (opt_.n_ctx + opt_.block_size - 1) / opt_.block_size; }
   Status check(std::span<const SeqStep> batch, int* n_tokens, int* n_out) const;
+  Status run_step(std::span<const SeqStep> batch, float* logits, int32_t* argmax, float* hidden, const Observer* obs);
 
   const Model& model_;
   backend::Ops& ops_;

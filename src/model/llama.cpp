@@ -28,7 +28,7 @@ void forward_llama(const Model& m, backend::Ops& ops, const Scratch& s, int n, i
     ops.add(s.x, s.xb, n_x);
     observe(obs, ops, "l_out", il, s.x, n, h.n_embd);
   }
-  output_logits(ops, m, s, n_outputs, obs);
+  output_logits(ops, m, s, n, n_outputs, obs);
 }
 
 // Everything llama needs is bound by load_model (rope_freqs.weight included).

@@ -47,6 +47,9 @@ struct Scratch {
   float* up = nullptr;    // [T][n_ff]
   float* out = nullptr;   // [O][n_embd] rows that produce logits
   float* logits = nullptr;  // [O][n_vocab]
+  // Embeddings (Context::hidden_states): the forward stops after the final norm, which it
+  // applies to every token's row, into xb; no vocabulary projection.
+  bool hidden_only = false;
 };
 
 // Debug hook: called with each named activation (host copy) when set. Names follow

@@ -32,7 +32,7 @@ static void forward_qwen3(const Model& m, backend::Ops& ops, const Scratch& s, i
     ops.add(s.x, s.xb, n_x);
     observe(obs, ops, "l_out", il, s.x, n, h.n_embd);
   }
-  output_logits(ops, m, s, n_outputs, obs);
+  output_logits(ops, m, s, n, n_outputs, obs);
 }
 
 static Status bind_qwen3(Model& m, backend::Ops& ops) {

@@ -39,6 +39,9 @@ struct ServerModel {
   std::function<engine::KvUsage()> kv_usage;  // may be empty (scripted test models)
   std::function<engine::EngineStats()> engine_stats;  // may be empty (scripted test models)
   int n_parallel = 1;  // generations the engine runs together
+  // Mean-pooled, L2-normalised last hidden states per input (engine::InferenceBackend::embed);
+  // may be empty (scripted test models).
+  std::function<Result<std::vector<std::vector<float>>>(const std::vector<std::vector<token_id>>&)> embed;
 };
 
 struct ToolCall {

@@ -76,6 +76,9 @@ HttpError to_http_error(WireFormat wire, const Error& error) {
   if (wire == WireFormat::anthropic) {
     out.status = anthropic_status(error.kind);
     out.body = anthropic_error_body(error.kind, error.message);
+  } else if (wire == WireFormat::ollama) {
+    out.status = error.kind == ErrorKind::overloaded ? 503 : anthropic_status(error.kind);
+    out.body = {{"error", error.message}};
   } else {
     out.status = openai_status(error.kind);
     out.body = openai_error_body(error.kind, error.message);

@@ -11,7 +11,7 @@
 
 namespace pensieve::server {
 
-enum class WireFormat { anthropic, openai };
+enum class WireFormat { anthropic, openai, ollama };  // ollama: {"error": "..."} (ollama.h)
 
 struct HttpError {
   int status = 500;

@@ -35,6 +35,7 @@ Result<std::shared_ptr<const ServerModel>> bind_backend(std::shared_ptr<engine::
   m->kv_usage = [backend] { return backend->kv_usage(); };
   m->engine_stats = [backend] { return backend->stats(); };
   m->n_parallel = backend->n_parallel();
+  m->embed = [backend](const std::vector<std::vector<token_id>>& inputs) { return backend->embed(inputs); };
   m->generate = [backend](const std::vector<token_id>& prompt, const engine::GenerateOptions& options,
                           const engine::OnToken& on_token) { return backend->stream(prompt, options, on_token); };
   return std::shared_ptr<const ServerModel>(std::move(m));

@@ -30,6 +30,8 @@ HttpError forbidden(WireFormat wire, const std::string& message) {
   e.status = 403;
   if (wire == WireFormat::anthropic)
     e.body = {{"type", "error"}, {"error", {{"type", "permission_error"}, {"message", message}}}};
+  else if (wire == WireFormat::ollama)
+    e.body = {{"error", message}};
   else
     e.body = {{"error", {{"message", message}, {"type", "invalid_request_error"}, {"param", nullptr}, {"code", "forbidden"}}}};
   return e;

@@ -12,7 +12,7 @@ static void handle_messages(ServerState& s, const http::Request& req, http::Resp
   if (!parse_body(req, res, wire, body)) return;
   auto parsed = parse_anthropic_request(body, /*count_tokens=*/false);
   if (!parsed.ok()) return send_error(res, wire, parsed.error());
-  auto model = require_model(s, res, wire);
+  auto model = require_model(s, res, wire, parsed->model);
   if (!model) return;
   ChatRequest& request = parsed.value();
   auto prepared = prepare_request(*model, wire, request);
@@ -20,7 +20,7 @@ static void handle_messages(ServerState& s, const http::Request& req, http::Resp
   const int n_prompt = static_cast<int>(prepared->prompt.tokens.size());
   const bool clamped = prepared->clamped;
   if (clamped) res.set_header("x-pensieve-max-tokens-clamped", std::to_string(request.options.max_tokens));
-  auto feed = start_feed(*s.queue(), std::move(prepared->prompt.tokens), request.options);
+  auto feed = start_feed(model, std::move(prepared->prompt.tokens), request.options);
   if (!feed.ok()) return send_error(res, wire, feed.error());
 
   const std::string id = random_id("msg_");
@@ -50,7 +50,7 @@ static void handle_count_tokens(ServerState& s, const http::Request& req, http::
   if (!parse_body(req, res, wire, body)) return;
   auto parsed = parse_anthropic_request(body, /*count_tokens=*/true);
   if (!parsed.ok()) return send_error(res, wire, parsed.error());
-  auto model = require_model(s, res, wire);
+  auto model = require_model(s, res, wire, parsed->model);
   if (!model) return;
   auto prompt = prepare_prompt(*model, parsed.value());
   if (!prompt.ok()) return send_error(res, wire, prompt.error());

@@ -40,6 +40,7 @@ std::string ServerState::loading_error() const {
 
 WireFormat wire_for(const http::Request& req) {
   if (req.path.rfind("/v1/messages", 0) == 0) return WireFormat::anthropic;
+  if (req.path.rfind("/api/", 0) == 0) return WireFormat::ollama;
   if (req.path.rfind("/v1/chat/", 0) == 0 || req.path.rfind("/v1/completions", 0) == 0) return WireFormat::openai;
   if (req.has_header("anthropic-version") || req.has_header("x-api-key")) return WireFormat::anthropic;
   return WireFormat::openai;
@@ -70,15 +71,35 @@ bool parse_body(const http::Request& req, http::Response& res, WireFormat wire, 
   return true;
 }
 
-std::shared_ptr<const ServerModel> require_model(ServerState& s, http::Response& res, WireFormat wire) {
-  auto model = s.model();
-  if (model) return model;
+store::Store ServerState::store() const {
+  return store::Store(config.models_dir.empty() ? store::Store::default_root() : store::fs::path(config.models_dir));
+}
+
+ModelLease require_model(ServerState& s, http::Response& res, WireFormat wire, const std::string& name,
+                         std::optional<std::chrono::milliseconds> keep_alive) {
+  if (s.registry) {
+    if (name.empty()) {
+      send_error(res, wire, make_error(ErrorKind::invalid_request, "model: name the model to use (GET /v1/models lists them)"));
+      return {};
+    }
+    auto lease = s.registry->acquire(name, keep_alive);
+    if (lease) return std::move(*lease);
+    Error e = lease.error();
+    if (e.kind == ErrorKind::not_found)
+      e.message = "model '" + name + "' not found in the store; `pensieve pull` it or see GET /v1/models";
+    send_error(res, wire, e);
+    return {};
+  }
+  ModelLease lease;
+  lease.model = s.model();
+  lease.queue = s.queue();
+  if (lease.model) return lease;
   std::string err = s.loading_error();
   Error e = make_error(ErrorKind::internal, err.empty() ? "the model is still loading" : "the model failed to load: " + err);
   HttpError h = to_http_error(wire, e);
   res.set_header("retry-after", "1");
   send_json(res, 503, h.body);
-  return nullptr;
+  return {};
 }
 
 Result<PreparedRequest> prepare_request(const ServerModel& model, WireFormat wire, ChatRequest& request) {
@@ -103,6 +124,13 @@ void record_generation(ServerState& s, const engine::Generation& g, RequestStats
   st.ttft_ms = g.ttft_ms;
   st.decode_ms = g.decode_ms;
   if (g.finish == engine::FinishReason::cancelled && st.note.empty()) st.note = "cancelled";
+}
+
+Result<std::shared_ptr<GenerationFeed>> start_feed(const ModelLease& model, std::vector<token_id> prompt,
+                                                   engine::GenerateOptions options) {
+  auto feed = start_feed(*model.queue, std::move(prompt), std::move(options));
+  if (feed) (*feed)->hold = model.hold;
+  return feed;
 }
 
 Result<std::shared_ptr<GenerationFeed>> start_feed(RequestQueue& queue, std::vector<token_id> prompt,

@@ -1,5 +1,6 @@
 // GET|HEAD /, /health, /metrics, /v1/models, /v1/models/{id}.
 #include <ctime>
+#include <map>
 
 #include "server/server_state.h"
 #include "server/web_page.h"
@@ -39,6 +40,42 @@ static json model_entry(const ServerModel& m, const std::string& id, std::time_t
             {"n_ctx_train", m.info.n_ctx_train}}}};
 }
 
+// Store mode: an entry per stored model, with its state (loaded, loading, unloaded).
+static json store_entry(const store::Manifest& m, const std::string& state, std::time_t created) {
+  const int n_ctx = static_cast<int>(m.context);
+  return {{"id", m.name},
+          {"object", "model"},
+          {"created", static_cast<int64_t>(created)},
+          {"owned_by", "pensieve"},
+          {"type", "model"},
+          {"display_name", m.name},
+          {"created_at", rfc3339(created)},
+          {"max_input_tokens", n_ctx},
+          {"max_tokens", n_ctx},
+          {"context_length", n_ctx},
+          {"state", state},
+          {"meta",
+           {{"architecture", m.architecture},
+            {"quant", m.quant},
+            {"size", m.size},
+            {"sha256", m.sha256},
+            {"n_params", m.n_params},
+            {"n_ctx_train", m.context}}}};
+}
+
+static json store_models(ServerState& s) {
+  std::map<std::string, std::string> state;
+  for (const ModelState& m : s.registry->loaded()) state[m.manifest.name] = m.state;
+  json data = json::array();
+  for (const store::Manifest& m : s.registry->source().list()) {
+    auto it = state.find(m.name);
+    std::string st = it != state.end() ? it->second : "unloaded";
+    if (st == "unloaded" && !s.registry->last_error(m.name).empty()) st = "failed";
+    data.push_back(store_entry(m, st, std::time(nullptr)));
+  }
+  return data;
+}
+
 static bool model_id_known(const ServerModel& m, const std::string& id) {
   if (id == m.id || id.rfind("claude", 0) == 0) return true;
   for (const auto& a : m.aliases)
@@ -62,6 +99,11 @@ void register_info_routes(ServerState& s) {
   s.router.add("GET", "/health", [&s](const http::Request&, http::Response& res) {
     auto model = s.model();
     double uptime = std::chrono::duration<double>(std::chrono::steady_clock::now() - s.started).count();
+    if (s.registry) {
+      send_json(res, 200, {{"status", "ok"}, {"mode", "store"}, {"models_loaded", s.registry->loaded().size()},
+                           {"uptime_s", uptime}});
+      return;
+    }
     if (!model) {
       std::string err = s.loading_error();
       send_json(res, 503, {{"status", err.empty() ? "loading" : "error"}, {"error", err}, {"uptime_s", uptime}});
@@ -86,10 +128,35 @@ void register_info_routes(ServerState& s) {
       g.kv_capacity = kv.capacity;
     }
     if (auto model = s.model(); model && model->engine_stats) g.engine = model->engine_stats();
-    res.set_content(s.metrics.render(g), "text/plain; version=0.0.4");
+    if (s.registry) {
+      // Store mode: the queues and KV caches of every loaded model together; the engine state
+      // of the first.
+      s.registry->for_each_queue([&g](const ServerModel& m, RequestQueue& q) {
+        g.waiting += q.waiting();
+        g.running += q.running();
+        if (m.kv_usage) {
+          const engine::KvUsage kv = m.kv_usage();
+          g.kv_tokens += kv.tokens;
+          g.kv_capacity += kv.capacity;
+        }
+        if (!g.engine && m.engine_stats) g.engine = m.engine_stats();
+      });
+    }
+    std::string text = s.metrics.render(g);
+    if (s.registry) text += s.registry->render_metrics();
+    res.set_content(text, "text/plain; version=0.0.4");
   });
   s.router.add("GET", "/v1/models", [&s](const http::Request& req, http::Response& res) {
-    auto model = require_model(s, res, wire_for(req));
+    if (s.registry) {
+      json data = store_models(s);
+      send_json(res, 200, {{"object", "list"},
+                           {"data", data},
+                           {"has_more", false},
+                           {"first_id", data.empty() ? json(nullptr) : data.front()["id"]},
+                           {"last_id", data.empty() ? json(nullptr) : data.back()["id"]}});
+      return;
+    }
+    auto model = require_model(s, res, wire_for(req), "");
     if (!model) return;
     std::time_t created = std::time(nullptr) -
         static_cast<std::time_t>(std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - s.started).count());
@@ -104,9 +171,17 @@ void register_info_routes(ServerState& s) {
   });
   s.router.add("GET", "/v1/models/*", [&s](const http::Request& req, http::Response& res) {
     WireFormat wire = wire_for(req);
-    auto model = require_model(s, res, wire);
-    if (!model) return;
     std::string id = req.params.at(0);
+    if (s.registry) {
+      auto m = s.registry->source().find(id);
+      if (!m) return send_error(res, wire, make_error(ErrorKind::not_found, "model '" + id + "' not found"));
+      std::string st = "unloaded";
+      for (const ModelState& l : s.registry->loaded())
+        if (l.manifest.name == m->name) st = l.state;
+      return send_json(res, 200, store_entry(*m, st, std::time(nullptr)));
+    }
+    auto model = require_model(s, res, wire, id);
+    if (!model) return;
     if (!model_id_known(*model, id))
       return send_error(res, wire, make_error(ErrorKind::not_found, "model '" + id + "' not found"));
     send_json(res, 200, model_entry(*model, id, std::time(nullptr)));

@@ -54,7 +54,8 @@ static void handle_create(ServerState& s, const http::Request& req, http::Respon
   WireFormat wire = wire_for(req);
   json body;
   if (!parse_body(req, res, wire, body)) return;
-  auto model = require_model(s, res, wire);
+  const std::string name = body.is_object() && body.contains("model") && body["model"].is_string() ? body["model"].get<std::string>() : "";
+  auto model = require_model(s, res, wire, name);
   if (!model) return;
   auto parsed = parse_job(body, model->id);
   if (!parsed.ok()) return send_error(res, wire, parsed.error());
@@ -78,7 +79,7 @@ static void handle_create(ServerState& s, const http::Request& req, http::Respon
     return !job->cancel_flag()->load();
   };
   ServerState* sp = &s;
-  q.on_done = [job, sp, submitted, started](Result<engine::Generation> r) {
+  q.on_done = [job, sp, submitted, started, hold = model.hold](Result<engine::Generation> r) {
     if (!r.ok()) {
       if (r.error().kind == ErrorKind::cancelled) job->mark_cancelled(nullptr);
       else job->fail(anthropic_error_type(r.error().kind), r.error().message);
@@ -89,7 +90,7 @@ static void handle_create(ServerState& s, const http::Request& req, http::Respon
     if (g.finish == engine::FinishReason::cancelled) job->mark_cancelled(job_result(g));
     else job->succeed(job_result(g), job_timings(g, *submitted, *started));
   };
-  Status st = s.queue()->submit(std::move(q));
+  Status st = model.queue->submit(std::move(q));
   if (!st.ok()) {
     s.jobs.remove(job->id());
     return send_error(res, wire, st.error());

@@ -14,12 +14,12 @@ static void handle_completion(ServerState& s, const http::Request& req, http::Re
   if (!parse_body(req, res, wire, body)) return;
   auto parsed = chat ? parse_openai_chat_request(body) : parse_openai_completion_request(body);
   if (!parsed.ok()) return send_error(res, wire, parsed.error());
-  auto model = require_model(s, res, wire);
+  auto model = require_model(s, res, wire, parsed->model);
   if (!model) return;
   ChatRequest& request = parsed.value();
   auto prepared = prepare_request(*model, wire, request);
   if (!prepared.ok()) return send_error(res, wire, prepared.error());
-  auto feed = start_feed(*s.queue(), std::move(prepared->prompt.tokens), request.options);
+  auto feed = start_feed(model, std::move(prepared->prompt.tokens), request.options);
   if (!feed.ok()) return send_error(res, wire, feed.error());
 
   const std::string id = random_id(chat ? "chatcmpl-" : "cmpl-");

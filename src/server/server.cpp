@@ -24,7 +24,10 @@ namespace {
 // Metric label: the route, with ids collapsed so the label set stays small.
 std::string endpoint_label(const std::string& path) {
   static const char* kExact[] = {"/", "/health", "/metrics", "/v1/messages", "/v1/messages/count_tokens",
-                                 "/v1/chat/completions", "/v1/completions", "/v1/models", "/v1/jobs"};
+                                 "/v1/chat/completions", "/v1/completions", "/v1/models", "/v1/jobs",
+                                 "/v1/embeddings", "/api/chat", "/api/generate", "/api/tags", "/api/show",
+                                 "/api/ps", "/api/version", "/api/pull", "/api/delete", "/api/copy",
+                                 "/api/embed", "/api/embeddings"};
   for (const char* p : kExact)
     if (path == p) return p;
   if (path.rfind("/v1/models/", 0) == 0) return "/v1/models/{id}";
@@ -146,6 +149,7 @@ Server::Server(ServerConfig config) : state_(std::make_unique<State>(std::move(c
   http::LoopConfig lc;
   lc.host = s.config.host;
   lc.port = s.config.port;
+  lc.second_port = s.config.ollama_port;
   lc.io_threads = s.config.io_threads;
   lc.handler_threads = s.config.http_threads;
   lc.max_body_bytes = s.config.max_body_bytes;
@@ -164,6 +168,9 @@ Server::Server(ServerConfig config) : state_(std::make_unique<State>(std::move(c
   register_anthropic_routes(s);
   register_openai_routes(s);
   register_job_routes(s);
+  register_embedding_routes(s);
+  register_ollama_routes(s);
+  register_ollama_model_routes(s);
 }
 
 Server::~Server() { stop(); }
@@ -172,6 +179,10 @@ Result<int> Server::bind() { return state_->loop->bind(); }
 
 void Server::set_model(std::shared_ptr<const ServerModel> model, std::string loading_error) {
   state_->install(std::move(model), std::move(loading_error));
+}
+
+void Server::serve_store(RegistryOptions options, ModelSource source) {
+  state_->registry = std::make_unique<ModelRegistry>(options, std::move(source));
 }
 
 void Server::run() { state_->loop->run(); }
@@ -186,6 +197,16 @@ void Server::stop() {
     while ((q->running() > 0 || q->waiting() > 0) && Clock::now() < deadline)
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     q->shutdown(/*cancel_running=*/true);  // the rest end now, each with an error event
+  }
+  if (s.registry) {
+    auto deadline = Clock::now() + std::chrono::milliseconds(s.config.shutdown_grace_ms);
+    for (;;) {
+      int busy = 0;
+      s.registry->for_each_queue([&busy](const ServerModel&, RequestQueue& q) { busy += q.running() + q.waiting(); });
+      if (busy == 0 || Clock::now() >= deadline) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    s.registry->for_each_queue([](const ServerModel&, RequestQueue& q) { q.shutdown(/*cancel_running=*/true); });
   }
   s.loop->end_pending();
   if (!s.loop->wait_closed(std::chrono::milliseconds(1500)))

@@ -8,12 +8,14 @@
 #include <vector>
 
 #include "server/chat_request.h"
+#include "server/model_registry.h"
 
 namespace pensieve::server {
 
 struct ServerConfig {
   std::string host = "127.0.0.1";
   int port = 8080;  // 0: any free port
+  int ollama_port = -1;  // >= 0: also answer there (Ollama clients look at 11434)
   std::string api_key;  // empty: no authentication
   std::vector<std::string> cors_origins;  // empty: no CORS headers at all
   // Host names (besides loopback ones) a loopback-bound server answers to; "*" turns the check
@@ -37,6 +39,7 @@ struct ServerConfig {
   int job_ttl_s = 3600;
   int shutdown_grace_ms = 2000;  // in-flight generations may finish within this on stop()
   bool log_requests = true;
+  std::string models_dir;  // the model store (empty: $PENSIEVE_MODELS or ~/.local/share/pensieve/models)
 };
 
 class Server {
@@ -50,6 +53,9 @@ class Server {
   Result<int> bind();
   // Installs the loaded model: /health turns 200 and generation endpoints start working.
   void set_model(std::shared_ptr<const ServerModel> model, std::string loading_error = "");
+  // Instead of one model: serve the store, loading models by name on demand (model_registry.h).
+  // Call before run().
+  void serve_store(RegistryOptions options, ModelSource source);
   // Serves until stop(); returns after in-flight requests ended.
   void run();
   // Stops accepting, lets generations finish for shutdown_grace_ms, then cancels the rest.

@@ -23,7 +23,7 @@ command -v node >/dev/null 2>&1 || skip "node is not installed (scripts/setup.sh
 /usr/bin/python3 -c 'import numpy' 2>/dev/null || skip "python3-numpy is not installed (scripts/setup.sh installs it)"
 # The npm packages are installed by scripts/setup.sh (npm ci); a test run writes nothing into
 # the source tree, so it does not install them itself.
-if [ ! -d "$HERE/node_modules/@anthropic-ai/sdk" ] || [ ! -d "$HERE/node_modules/openai" ]; then
+if [ ! -d "$HERE/node_modules/@anthropic-ai/sdk" ] || [ ! -d "$HERE/node_modules/openai" ] || [ ! -d "$HERE/node_modules/ollama" ]; then
   skip "the npm packages are not installed in tests/clients/node_modules (scripts/setup.sh runs npm ci)"
 fi
 

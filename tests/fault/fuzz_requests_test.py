@@ -12,8 +12,8 @@ import random
 import time
 import unittest
 
-from harness import (Server, anthropic_message, connect, is_anthropic_error, is_openai_error, main, openai_chat,
-                     read_response, request, require_env)
+from harness import (Server, anthropic_message, connect, is_anthropic_error, is_ollama_error, is_openai_error, main,
+                     openai_chat, read_response, request, require_env)
 
 SEED = int(os.environ.get("PENSIEVE_FUZZ_SEED", "20261202"))
 CASES = int(os.environ.get("PENSIEVE_FUZZ_CASES", "600"))
@@ -39,6 +39,18 @@ ROUTES = [
                   {"role": "tool", "tool_call_id": "c", "content": "ok"}])),
     ("/v1/completions", "openai", lambda: {"model": "m", "prompt": "Once", "max_tokens": 2}),
     ("/v1/jobs", "openai", lambda: {"messages": [{"role": "user", "content": "hi"}], "max_tokens": 2}),
+    ("/v1/embeddings", "openai", lambda: {"model": "m", "input": ["a cat", [1, 2, 3]]}),
+    ("/api/chat", "ollama", lambda: {"model": "m", "stream": False, "keep_alive": "5m", "messages": [{"role": "user", "content": "hi"}],
+                                     "options": {"num_predict": 2, "temperature": 0.5, "stop": ["x"], "num_ctx": 512}}),
+    ("/api/chat", "ollama", lambda: {
+        "model": "m", "format": "json", "options": {"num_predict": 2},
+        "tools": [{"type": "function", "function": {"name": "f", "parameters": {"type": "object"}}}],
+        "messages": [{"role": "user", "content": "hi"},
+                     {"role": "assistant", "content": "", "tool_calls": [{"function": {"name": "f", "arguments": {"a": 1}}}]},
+                     {"role": "tool", "content": "ok", "tool_name": "f"}]}),
+    ("/api/generate", "ollama", lambda: {"model": "m", "prompt": "Once", "system": "s", "options": {"num_predict": 2, "seed": 1}}),
+    ("/api/embed", "ollama", lambda: {"model": "m", "input": ["a", "b"], "truncate": True}),
+    ("/api/show", "ollama", lambda: {"model": "m"}),
 ]
 
 WRONG = [None, True, False, 0, -1, 3, 1.5, 1e300, "", "x", "yes", [], [1, "a"], {}, {"type": 5}]
@@ -162,7 +174,7 @@ class RequestFuzz(unittest.TestCase):
                 self.assertTrue(server.alive(), "the server died on case %d: %r" % (n, data[:300]))
                 self.assertTrue(status < 500 or status in (503, 529), "case %d: %d %r for %r" % (n, status, body[:300], data[:300]))
                 if status >= 400:
-                    shaped = is_anthropic_error(body) if api == "anthropic" else is_openai_error(body)
+                    shaped = {"anthropic": is_anthropic_error, "openai": is_openai_error, "ollama": is_ollama_error}[api](body)
                     self.assertTrue(shaped, "case %d: %d body %r is not %s-shaped (sent %r)" % (n, status, body[:300], api, data[:200]))
             print("fuzzed %d requests in %.1f s; statuses %s" % (n, time.monotonic() - t0, dict(sorted(stats.items()))))
             self.assertEqual(request(server.port, "GET", "/health")[0], 200)

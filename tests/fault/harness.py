@@ -218,6 +218,11 @@ def is_openai_error(body, type_=None):
     return ok and (type_ is None or j["error"].get("type") == type_)
 
 
+def is_ollama_error(body):
+    j = json_body(body)
+    return isinstance(j, dict) and isinstance(j.get("error"), str) and len(j) == 1
+
+
 def sse_events(body):
     """[(event name or None, data string)] of an SSE body."""
     out = []

@@ -266,9 +266,15 @@ class Dockerfile(unittest.TestCase):
         need(shutil.which("ldd") and shutil.which("dpkg"), "ldd/dpkg not found")
         _, stages = dockerfile_stages()
         ldd = subprocess.run(["ldd", os.path.join(BUILD, "pensieve")], capture_output=True, text=True).stdout
+        # The libraries the binary itself names (NEEDED); apt installs what those depend on.
+        need(shutil.which("readelf"), "readelf not found")
+        dynamic = subprocess.run(["readelf", "-d", os.path.join(BUILD, "pensieve")], capture_output=True, text=True).stdout
+        needed = set(re.findall(r"\(NEEDED\)\s+Shared library: \[(.+?)\]", dynamic))
         checked = 0
-        for m in re.finditer(r"=> (/\S+)", ldd):
-            path = m.group(1)
+        for m in re.finditer(r"^\s*(\S+) => (/\S+)", ldd, re.M):
+            if m.group(1) not in needed:
+                continue
+            path = m.group(2)
             if re.search(r"/libcuda|/libcudart|/libcublas", path):
                 continue  # this build's CUDA runtime; the image is built with PENSIEVE_CUDA=OFF
             owner = subprocess.run(["dpkg", "-S", path], capture_output=True, text=True)

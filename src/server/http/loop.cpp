@@ -65,6 +65,7 @@ struct Loop::Impl {
 
   asio::io_context ioc;
   tcp::acceptor acceptor;
+  tcp::acceptor second{ioc};  // LoopConfig::second_port
   asio::thread_pool handlers;
 
   void add(const std::shared_ptr<Conn>& c) {
@@ -86,7 +87,7 @@ struct Loop::Impl {
     for (const auto& c : conns) f(c);
   }
 
-  awaitable<void> accept_loop();
+  awaitable<void> accept_loop(tcp::acceptor& acceptor);
   awaitable<void> session(std::shared_ptr<Conn> c);
   awaitable<void> serve_requests(std::shared_ptr<Conn> c);
   awaitable<void> refuse(tcp::socket sock);
@@ -342,7 +343,7 @@ awaitable<void> Loop::Impl::refuse(tcp::socket sock) {
   c->stream.close();
 }
 
-awaitable<void> Loop::Impl::accept_loop() {
+awaitable<void> Loop::Impl::accept_loop(tcp::acceptor& acceptor) {
   for (;;) {
     tcp::socket sock(asio::make_strand(ioc));
     beast::error_code ec;
@@ -372,28 +373,37 @@ Loop::~Loop() {
   impl_->handlers.join();
 }
 
+static Result<int> listen_on(tcp::acceptor& acceptor, const std::string& host, int port) {
+  beast::error_code ec;
+  auto addr = asio::ip::make_address(host == "localhost" ? "127.0.0.1" : host, ec);
+  if (ec) return make_error(ErrorKind::invalid_request, "--host " + host + ": not an IP address");
+  tcp::endpoint ep(addr, static_cast<unsigned short>(port));
+  acceptor.open(ep.protocol(), ec);
+  if (!ec) acceptor.set_option(asio::socket_base::reuse_address(true), ec);  // never SO_REUSEPORT
+  if (!ec) acceptor.bind(ep, ec);
+  if (ec == asio::error::address_in_use)
+    return make_error(ErrorKind::internal, "cannot listen on " + host + ":" + std::to_string(port) +
+                                               ": the port is already in use (another server is listening there)");
+  if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec)
+    return make_error(ErrorKind::internal, "cannot listen on " + host + ":" + std::to_string(port) + ": " + ec.message());
+  return static_cast<int>(acceptor.local_endpoint().port());
+}
+
 Result<int> Loop::bind() {
   Impl& im = *impl_;
-  beast::error_code ec;
-  auto addr = asio::ip::make_address(im.config.host == "localhost" ? "127.0.0.1" : im.config.host, ec);
-  if (ec) return make_error(ErrorKind::invalid_request, "--host " + im.config.host + ": not an IP address");
-  tcp::endpoint ep(addr, static_cast<unsigned short>(im.config.port));
-  im.acceptor.open(ep.protocol(), ec);
-  if (!ec) im.acceptor.set_option(asio::socket_base::reuse_address(true), ec);  // never SO_REUSEPORT
-  if (!ec) im.acceptor.bind(ep, ec);
-  if (ec == asio::error::address_in_use)
-    return make_error(ErrorKind::internal, "cannot listen on " + im.config.host + ":" + std::to_string(im.config.port) +
-                                               ": the port is already in use (another server is listening there)");
-  if (!ec) im.acceptor.listen(asio::socket_base::max_listen_connections, ec);
-  if (ec)
-    return make_error(ErrorKind::internal, "cannot listen on " + im.config.host + ":" +
-                                               std::to_string(im.config.port) + ": " + ec.message());
-  return static_cast<int>(im.acceptor.local_endpoint().port());
+  auto port = listen_on(im.acceptor, im.config.host, im.config.port);
+  if (port && im.config.second_port >= 0) {
+    auto second = listen_on(im.second, im.config.host, im.config.second_port);
+    if (!second) return second.error();
+  }
+  return port;
 }
 
 void Loop::run() {
   Impl& im = *impl_;
-  asio::co_spawn(im.ioc, im.accept_loop(), asio::detached);
+  asio::co_spawn(im.ioc, im.accept_loop(im.acceptor), asio::detached);
+  if (im.second.is_open()) asio::co_spawn(im.ioc, im.accept_loop(im.second), asio::detached);
   auto guard = asio::make_work_guard(im.ioc);
   std::vector<std::thread> threads;
   for (int i = 1; i < std::max(1, im.config.io_threads); ++i) threads.emplace_back([&im] { im.ioc.run(); });
@@ -407,6 +417,7 @@ void Loop::stop_accepting() {
   asio::post(im->ioc, [im] {
     beast::error_code ec;
     im->acceptor.close(ec);
+    im->second.close(ec);
   });
   im->for_each([](const std::shared_ptr<Conn>& c) {
     asio::post(c->stream.get_executor(), [c] {

@@ -22,6 +22,7 @@ namespace pensieve::server::http {
 struct LoopConfig {
   std::string host = "127.0.0.1";
   int port = 0;
+  int second_port = -1;  // >= 0: the same server also listens there (e.g. Ollama's 11434)
   int io_threads = 2;
   int handler_threads = 4;
   size_t max_body_bytes = size_t(32) << 20;
@@ -50,7 +51,8 @@ class Loop {
   Loop(const Loop&) = delete;
   Loop& operator=(const Loop&) = delete;
 
-  // Binds and listens (SO_REUSEADDR only: a busy port is an error); returns the port.
+  // Binds and listens (SO_REUSEADDR only: a busy port is an error); returns the port. With
+  // second_port, listens there too (an error when that fails).
   Result<int> bind();
   // Runs the I/O threads until stop(); call once, after bind().
   void run();

@@ -6,9 +6,10 @@ export const BIN = process.env.PENSIEVE_BIN;
 export const MODEL = process.env.PENSIEVE_TEST_MODEL;
 export const READY = Boolean(BIN && MODEL);
 
-// model: another GGUF than the default test model; waitReady: false returns as soon as it listens.
+// model: another GGUF than the default test model (null: no -m, the server serves the model store);
+// waitReady: false returns as soon as it listens.
 export async function startServer(extraArgs = [], env = {}, { model = MODEL, waitReady = true } = {}) {
-  const proc = spawn(BIN, ['serve', '-m', model, '--port', '0', ...extraArgs], {
+  const proc = spawn(BIN, ['serve', ...(model ? ['-m', model] : []), '--port', '0', ...extraArgs], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
