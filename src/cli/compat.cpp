@@ -117,39 +117,24 @@ std::optional<Argv> rewrite_llama_args(int argc, char** argv) {
   return Argv(std::move(out));
 }
 
-namespace {
-
-CLI::Validator number_check(const char* desc, bool (*ok)(double), const char* rule) {
+CLI::Validator sampling_check(engine::SamplingKnob knob) {
   return CLI::Validator(
-      [ok, rule](std::string& s) -> std::string {
+      [knob](std::string& s) -> std::string {
         double v = 0;
         if (!CLI::detail::lexical_cast(s, v)) return "expected a number, got '" + s + "'";
-        if (!ok(v)) return std::string("must be ") + rule + ", got " + s;
-        return {};
+        return engine::check_sampling_value(knob, v, s);
       },
       "");  // the range is in each option's help text: CLI11 would print it glued to the default
-  (void)desc;
 }
 
-}  // namespace
-
-CLI::Validator temperature_range() {
-  return number_check("NUMBER >= 0", [](double v) { return v >= 0; }, ">= 0 (0: greedy)");
-}
-CLI::Validator top_k_range() {
-  return number_check("INT >= 0", [](double v) { return v >= 0; }, ">= 0 (0: off)");
-}
-CLI::Validator top_p_range() {
-  return number_check("NUMBER in (0, 1]", [](double v) { return v > 0 && v <= 1; }, "in (0, 1] (1: off)");
-}
-CLI::Validator min_p_range() {
-  return number_check("NUMBER in [0, 1]", [](double v) { return v >= 0 && v <= 1; }, "in [0, 1] (0: off)");
-}
-CLI::Validator repeat_penalty_range() {
-  return number_check("NUMBER > 0", [](double v) { return v > 0 && std::isfinite(v); }, "> 0 (1: off)");
-}
 CLI::Validator n_predict_range() {
-  return number_check("INT >= -1", [](double v) { return v >= -1; }, ">= -1 (-1: until the context is full)");
+  return CLI::Validator(
+      [](std::string& s) -> std::string {
+        long long v = 0;
+        if (!CLI::detail::lexical_cast(s, v)) return "expected an integer, got '" + s + "'";
+        return v >= -1 ? "" : "must be >= -1 (-1: until the context is full), got " + s;
+      },
+      "");
 }
 
 CLI::Option* add_n_gpu_layers(CLI::App& app, std::string& device, CLI::Option* device_option) {

@@ -67,17 +67,21 @@ void add_load_options(CLI::App& app, engine::LoadOptions& lo) {
 }
 
 void add_sampling_options(CLI::App& app, engine::SamplingParams& sp) {
+  using K = engine::SamplingKnob;
   app.option_defaults()->always_capture_default();
-  app.add_option("--temp", sp.temperature, "temperature, >= 0 (0: greedy)")->check(temperature_range());
-  app.add_option("--top-k", sp.top_k, "keep the k most likely tokens, >= 0 (0: off)")->check(top_k_range());
-  app.add_option("--top-p", sp.top_p, "nucleus sampling mass, in (0, 1] (1: off)")->check(top_p_range());
-  app.add_option("--min-p", sp.min_p, "drop tokens below min-p times the best, in [0, 1] (0: off)")->check(min_p_range());
-  app.add_option("--repeat-penalty", sp.repeat_penalty, "penalty of recent tokens, > 0 (1: off)")
-      ->check(repeat_penalty_range());
-  app.add_option("--frequency-penalty", sp.frequency_penalty, "OpenAI-style frequency penalty")
-      ->check(CLI::Range(-2.0, 2.0));
-  app.add_option("--presence-penalty", sp.presence_penalty, "OpenAI-style presence penalty")
-      ->check(CLI::Range(-2.0, 2.0));
+  // Each option's help ends with its range from the shared table (engine/sampling_limits.h).
+  auto add = [&app](auto& value, K knob, const char* what) {
+    const engine::SamplingRange& r = engine::sampling_range(knob);
+    return app.add_option(std::string(r.flag), value, std::string(what) + ", " + std::string(r.rule))
+        ->check(sampling_check(knob));
+  };
+  add(sp.temperature, K::temperature, "temperature");
+  add(sp.top_k, K::top_k, "keep the k most likely tokens");
+  add(sp.top_p, K::top_p, "nucleus sampling: the smallest set of tokens with this much probability");
+  add(sp.min_p, K::min_p, "drop tokens less likely than min-p times the best");
+  add(sp.repeat_penalty, K::repeat_penalty, "penalty of the last 64 tokens (CTRL-style)");
+  add(sp.frequency_penalty, K::frequency_penalty, "OpenAI-style frequency penalty");
+  add(sp.presence_penalty, K::presence_penalty, "OpenAI-style presence penalty");
   app.add_option("-s,--seed", sp.seed, "random seed (default: random, printed on stderr)");
 }
 

@@ -185,10 +185,11 @@ TEST_F(Cli, SamplingRangesAreChecked) {
       {"--temp", "-1", false},          {"--temp", "-0.01", false},      {"--temp", "nan", false},
       {"--temp", "0", true},            {"--temp", "1.5", true},         {"--top-k", "-3", false},
       {"--top-k", "0", true},           {"--top-k", "1", true},          {"--top-p", "7", false},
-      {"--top-p", "0", false},          {"--top-p", "1.01", false},      {"--top-p", "1", true},
+      {"--top-p", "0", true},          {"--top-p", "1.01", false},      {"--top-p", "1", true},
       {"--top-p", "0.01", true},        {"--min-p", "-0.1", false},      {"--min-p", "1.5", false},
       {"--min-p", "0", true},           {"--min-p", "1", true},          {"--repeat-penalty", "0", false},
       {"--repeat-penalty", "-1", false}, {"--repeat-penalty", "1.1", true}, {"-n", "-2", false},
+      {"--repeat-penalty", "10.5", false},
       {"-n", "-1", true},               {"-n", "0", true},               {"--top-k", "x", false},
   };
   for (const Case& c : cases) {
@@ -209,7 +210,7 @@ TEST_F(Cli, SamplingRangesAreChecked) {
   }
   // The exact words of one: the rule, then the value given.
   const RunResult topp = pensieve({"run", "-m", model(), "-p", "hi", "--top-p", "7"});
-  EXPECT_EQ(topp.err, "--top-p: must be in (0, 1] (1: off), got 7\nRun with --help for more information.\n");
+  EXPECT_EQ(topp.err, "--top-p: must be in [0, 1] (1: off), got 7\nRun with --help for more information.\n");
   // chat checks the same ranges.
   const RunResult chat = pensieve({"chat", "-m", model(), "--temp", "-1"});
   EXPECT_EQ(chat.exit_code, 2);
