@@ -119,12 +119,7 @@ int run_bench(int argc, char** argv) {
   app.add_option("-n,--n-gen", n_gen, "generated tokens of the tg test (0: skip)")->check(CLI::NonNegativeNumber);
   app.add_option("-r,--repetitions", reps, "repetitions of each test")->check(CLI::PositiveNumber);
   app.add_flag("--json", json, "one JSON object per line per measurement");
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    const int code = app.exit(e);
-    return e.get_exit_code() == 0 ? code : 2;
-  }
+  if (auto code = parse_or_usage(app, argc, argv)) return *code;
   if (!std::filesystem::exists(lo.model_path)) {
     std::fprintf(stderr, "pensieve: model file not found: %s\n", lo.model_path.c_str());
     return 1;

@@ -46,12 +46,7 @@ int run_chat(int argc, char** argv) {
       ->check(n_predict_range());
   app.add_option("--system", system, "system message");
   add_accepted_llama_flags(app, /*server=*/false);
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    const int code = app.exit(e);
-    return e.get_exit_code() == 0 ? code : 2;
-  }
+  if (auto code = parse_or_usage(app, argc, argv)) return *code;
   if (!std::filesystem::exists(lo.model_path)) {
     std::fprintf(stderr, "pensieve: model file not found: %s\n", lo.model_path.c_str());
     return 1;

@@ -62,10 +62,10 @@ constexpr Unsupported kUnsupported[] = {
     {"--grammar-file", "grammars are not supported; the server has response_format json_schema"},
     {"-j", "grammars are not supported; the server has response_format json_schema"},
     {"--json-schema", "grammars are not supported; the server has response_format json_schema"},
-    {"--rope-scaling", "context extension is not supported: --ctx is at most the model's training context"},
-    {"--rope-freq-base", "context extension is not supported: --ctx is at most the model's training context"},
-    {"--rope-freq-scale", "context extension is not supported: --ctx is at most the model's training context"},
-    {"--yarn-orig-ctx", "context extension is not supported: --ctx is at most the model's training context"},
+    {"--rope-scaling", "RoPE scaling is not supported; --allow-ctx-extension runs past the training context without it"},
+    {"--rope-freq-base", "RoPE scaling is not supported; --allow-ctx-extension runs past the training context without it"},
+    {"--rope-freq-scale", "RoPE scaling is not supported; --allow-ctx-extension runs past the training context without it"},
+    {"--yarn-orig-ctx", "RoPE scaling is not supported; --allow-ctx-extension runs past the training context without it"},
 };
 
 bool is_fa_value(std::string_view v) {
@@ -178,7 +178,7 @@ std::optional<std::string> read_prompt(const std::string& text, const std::strin
   return std::string(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
 }
 
-int check_ctx(const std::string& model_path, int n_ctx) {
+int check_ctx(const std::string& model_path, int n_ctx, bool allow_extension) {
   if (n_ctx <= 0) return 0;
   auto file = GgufFile::open(model_path);
   if (!file) {
@@ -189,6 +189,13 @@ int check_ctx(const std::string& model_path, int n_ctx) {
   if (!arch) return 0;
   auto train = (*file)->get_int(keys::arch_key(keys::kContextLength, std::string(*arch)));
   if (!train || *train <= 0 || n_ctx <= *train) return 0;
+  if (allow_extension) {
+    std::fprintf(stderr,
+                 "pensieve: note: --ctx %d is beyond the model's training context of %lld tokens "
+                 "(--allow-ctx-extension): no RoPE scaling is applied, so output past %lld tokens may degrade\n",
+                 n_ctx, static_cast<long long>(*train), static_cast<long long>(*train));
+    return 0;
+  }
   std::fprintf(stderr,
                "pensieve: --ctx %d is beyond the model's training context of %lld tokens; use --ctx %lld or less "
                "(0: the model's)\n",
@@ -196,11 +203,21 @@ int check_ctx(const std::string& model_path, int n_ctx) {
   return 2;
 }
 
-void choose_seed(engine::SamplingParams& sp, bool quiet) {
-  if (sp.seed || sp.temperature <= 0) return;
-  std::random_device rd;
-  sp.seed = (static_cast<uint64_t>(rd()) << 32 | rd()) >> 1;  // fits in int64 too (JSON, other tools)
-  if (!quiet) std::fprintf(stderr, "pensieve: seed %llu\n", static_cast<unsigned long long>(*sp.seed));
+void choose_seed(engine::SamplingParams& sp, bool quiet, bool verbose) {
+  if (sp.temperature > 0 && !sp.seed) {
+    std::random_device rd;
+    sp.seed = (static_cast<uint64_t>(rd()) << 32 | rd()) >> 1;  // fits in int64 too (JSON, other tools)
+    if (!quiet) std::fprintf(stderr, "pensieve: seed %llu\n", static_cast<unsigned long long>(*sp.seed));
+  } else if (verbose && !quiet) {
+    if (sp.temperature <= 0) std::fprintf(stderr, "pensieve: greedy (temperature 0): no seed\n");
+    else std::fprintf(stderr, "pensieve: seed %llu (given)\n", static_cast<unsigned long long>(*sp.seed));
+  }
+  if (verbose && !quiet)
+    std::fprintf(stderr,
+                 "pensieve: sampling temp %g, top-k %d, top-p %g, min-p %g, repeat-penalty %g (last %d), "
+                 "frequency-penalty %g, presence-penalty %g\n",
+                 sp.temperature, sp.top_k, sp.top_p, sp.min_p, sp.repeat_penalty, sp.repeat_last_n,
+                 sp.frequency_penalty, sp.presence_penalty);
 }
 
 }  // namespace pensieve::cli

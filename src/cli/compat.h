@@ -56,11 +56,13 @@ std::optional<std::string> read_prompt(const std::string& text, const std::strin
 
 // Refuses a context beyond the model's training length before anything is loaded: 0 when fine
 // (n_ctx 0, or the file has no context_length), 2 after a message on stderr when it is beyond,
-// 1 when the file cannot be read.
-int check_ctx(const std::string& model_path, int n_ctx);
+// 1 when the file cannot be read. With `allow_extension` (--allow-ctx-extension) beyond is allowed,
+// with a note: positions past the training length get no RoPE scaling, so quality may drop.
+int check_ctx(const std::string& model_path, int n_ctx, bool allow_extension = false);
 
 // A random run (temperature > 0, no --seed) gets a seed chosen here so it can be printed
 // ("pensieve: seed N" on stderr unless quiet) and passed back with --seed to reproduce the run.
-void choose_seed(engine::SamplingParams& sp, bool quiet);
+// `verbose` (--verbose) also prints a given seed and the sampling settings.
+void choose_seed(engine::SamplingParams& sp, bool quiet, bool verbose = false);
 
 }  // namespace pensieve::cli

@@ -42,15 +42,11 @@ int run_quantize(int argc, char** argv) {
   app.add_option("input", in_path, "source GGUF model (F32, F16, BF16 or quantized)")->required();
   app.add_option("output", out_path, "GGUF file to write")->required();
   app.add_option("type", type_name, "target: " + std::string(quantize_target_list()) + " (any case)")->required();
+  app.option_defaults()->always_capture_default();
   app.add_option("-t,--threads", threads, "threads (0: physical cores)")->check(CLI::NonNegativeNumber);
   app.add_flag("--quiet", quiet, "no per-tensor progress lines");
   app.footer("example: pensieve quantize model-f16.gguf model-q4_k_m.gguf Q4_K_M");
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    const int code = app.exit(e);
-    return e.get_exit_code() == 0 ? code : 2;
-  }
+  if (auto code = parse_or_usage(app, argc, argv)) return *code;
   const std::optional<QuantizeTarget> target = parse_quantize_target(type_name);
   if (!target) {
     std::fprintf(stderr, "pensieve quantize: unknown type '%s' (expected one of: %s)\n", type_name.c_str(),

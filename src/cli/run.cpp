@@ -22,6 +22,8 @@ struct RunArgs {
   std::string system;
   bool chat = false;
   bool quiet = false;
+  bool verbose = false;
+  bool allow_ctx_extension = false;
 };
 
 }  // namespace
@@ -43,22 +45,39 @@ Result<std::vector<engine::token_id>> render_chat(const engine::InferenceBackend
   return tok.encode(*text, /*add_special=*/!has_bos, /*parse_special=*/true);
 }
 
-void add_load_options(CLI::App& app, engine::LoadOptions& lo) {
+std::string timing_line(const engine::Generation& g, double load_ms) {
+  const int n_new = g.n_prompt - g.n_cached;
+  const double pp = g.prefill_ms > 0 ? n_new * 1000.0 / g.prefill_ms : 0;
+  // The first token comes out of the prompt pass: the generation rate counts the rest.
+  const double tg = g.decode_ms > 0 && g.n_generated > 1 ? (g.n_generated - 1) * 1000.0 / g.decode_ms : 0;
+  char buf[320];
+  std::snprintf(buf, sizeof buf,
+                "[load %.0f ms | prompt %d tokens (%d cached) %.0f ms, %.1f t/s | generated %d tokens %.0f ms, "
+                "%.1f t/s | ttft %.0f ms | finish %s]",
+                load_ms, g.n_prompt, g.n_cached, g.prefill_ms, pp, g.n_generated, g.decode_ms, tg, g.ttft_ms,
+                std::string(engine::finish_reason_name(g.finish)).c_str());
+  return buf;
+}
+
+void add_load_options(CLI::App& app, engine::LoadOptions& lo, bool* allow_ctx_extension) {
   lo.n_parallel = 1;  // one user at the terminal: a KV pool of one context
   app.option_defaults()->always_capture_default();  // --help shows every default
   app.add_option("-m,--model", lo.model_path, "GGUF model file")->required();
   app.add_option("-t,--threads", lo.threads, "CPU threads (0: physical cores)")->check(CLI::NonNegativeNumber);
   app.add_option("-c,--ctx,--ctx-size", lo.n_ctx,
-                 "context size in tokens, at most the model's training context (0: the model's, capped by memory)")
+                 "context size in tokens, at most the model's training context (0: the model's, at most 8192)")
       ->check(CLI::NonNegativeNumber);
+  if (allow_ctx_extension)
+    app.add_flag("--allow-ctx-extension", *allow_ctx_extension,
+                 "allow --ctx beyond the model's training context (no RoPE scaling: quality may drop past it)");
   app.add_option("--kv-type", lo.kv_type, "KV cache element type")->check(CLI::IsMember({"f16", "f32"}));
   auto* device = app.add_option("--device", lo.device, "auto | cpu | cuda | cuda:N");
   add_n_gpu_layers(app, lo.device, device);
-  app.add_option("--ubatch,--ubatch-size", lo.n_ubatch, "prompt tokens per forward step (llama.cpp's -ub)")
+  app.add_option("--ubatch,--ubatch-size", lo.n_ubatch, "prompt tokens per forward step, in tokens (llama.cpp's -ub)")
       ->check(CLI::PositiveNumber);
   // llama.cpp's logical batch: the forward step is at most this many tokens (min of -b and -ub).
   auto batch = std::make_shared<int>(0);
-  app.add_option("-b,--batch-size", *batch, "caps --ubatch-size, as llama.cpp's -b does (0: no cap)")
+  app.add_option("-b,--batch-size", *batch, "caps --ubatch-size, in tokens, as llama.cpp's -b does (0: no cap)")
       ->check(CLI::NonNegativeNumber);
   app.parse_complete_callback([&lo, batch] {
     if (*batch > 0 && *batch < lo.n_ubatch) lo.n_ubatch = *batch;
@@ -90,7 +109,7 @@ int run_run(int argc, char** argv) {
   app.name("pensieve run");
   RunArgs a;
   a.gen.max_tokens = 256;
-  add_load_options(app, a.load);
+  add_load_options(app, a.load, &a.allow_ctx_extension);
   auto* prompt_opt = app.add_option("-p,--prompt", a.prompt, "the prompt ('-': read it from stdin)");
   auto* file_opt = app.add_option("-f,--file", a.prompt_file, "read the prompt from this file ('-': stdin)");
   prompt_opt->excludes(file_opt);
@@ -102,13 +121,9 @@ int run_run(int argc, char** argv) {
   app.add_option("--system", a.system, "system message (with --chat)");
   app.add_option("--stop", a.gen.stop, "stop string (repeatable)");
   app.add_flag("--ignore-eos", a.gen.ignore_eos, "keep generating past end-of-generation tokens");
-  app.add_flag("-q,--quiet", a.quiet, "no seed or timing line on stderr");
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    const int code = app.exit(e);
-    return e.get_exit_code() == 0 ? code : 2;
-  }
+  app.add_flag("-q,--quiet", a.quiet, "nothing on stderr but errors (no seed, load or timing line)");
+  app.add_flag("-v,--verbose", a.verbose, "also print the seed when given and the sampling settings");
+  if (auto code = parse_or_usage(app, argc, argv)) return *code;
   if (prompt_opt->count() == 0 && file_opt->count() == 0) {
     std::fprintf(stderr, "pensieve run: a prompt is required: -p TEXT, -p - (stdin) or -f FILE\n"
                          "Run with --help for more information.\n");
@@ -118,15 +133,16 @@ int run_run(int argc, char** argv) {
     std::fprintf(stderr, "pensieve: model file not found: %s\n", a.load.model_path.c_str());
     return 1;
   }
-  if (int rc = check_ctx(a.load.model_path, a.load.n_ctx); rc != 0) return rc;
+  if (int rc = check_ctx(a.load.model_path, a.load.n_ctx, a.allow_ctx_extension); rc != 0) return rc;
   auto text = read_prompt(a.prompt, a.prompt_file);
   if (!text) return 1;
   a.prompt = std::move(*text);
-  choose_seed(a.gen.sampling, a.quiet);
+  choose_seed(a.gen.sampling, a.quiet, a.verbose);
   engine::InferenceBackend be;
-  if (Status st = be.load(a.load); !st.ok()) {
-    std::fprintf(stderr, "pensieve: cannot load %s: %s\n", a.load.model_path.c_str(), st.error().message.c_str());
-    return load_failure_exit_code(st.error());
+  auto load_ms = load_model(be, a.load, a.quiet);
+  if (!load_ms) {
+    std::fprintf(stderr, "pensieve: cannot load %s: %s\n", a.load.model_path.c_str(), load_ms.error().message.c_str());
+    return load_failure_exit_code(load_ms.error());
   }
   std::vector<engine::token_id> prompt;
   if (a.chat) {
@@ -153,13 +169,7 @@ int run_run(int argc, char** argv) {
     std::fprintf(stderr, "pensieve: %s\n", gen.error().message.c_str());
     return 1;
   }
-  if (!a.quiet) {
-    const double pp = gen->prefill_ms > 0 ? (gen->n_prompt - gen->n_cached) * 1000.0 / gen->prefill_ms : 0;
-    const double tg = gen->decode_ms > 0 && gen->n_generated > 1 ? (gen->n_generated - 1) * 1000.0 / gen->decode_ms : 0;
-    std::fprintf(stderr, "\n[%s on %s: prompt %d tokens %.1f t/s, generated %d tokens %.1f t/s, ttft %.0f ms, finish %s]\n",
-                 be.variant().c_str(), be.device().c_str(), gen->n_prompt, pp, gen->n_generated, tg, gen->ttft_ms,
-                 std::string(engine::finish_reason_name(gen->finish)).c_str());
-  }
+  if (!a.quiet) std::fprintf(stderr, "\n%s\n", timing_line(*gen, *load_ms).c_str());
   return 0;
 }
 

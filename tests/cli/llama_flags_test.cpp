@@ -153,7 +153,7 @@ TEST_F(Cli, UnsupportedLlamaCppFlagsExit2WithAHint) {
       {{"run", "-m", model(), "-p", "hi", "-ctk", "q8_0"}, "not supported: -ctk (the KV cache type is one option here"},
       {{"run", "-m", model(), "-cnv"}, "not supported: -cnv (use `pensieve chat`)"},
       {{"serve", "-m", model(), "-sm", "row"}, "not supported: -sm (one GPU per process: --device cuda:N)"},
-      {{"run", "-m", model(), "-p", "hi", "--rope-scaling", "yarn"}, "not supported: --rope-scaling (context extension"},
+      {{"run", "-m", model(), "-p", "hi", "--rope-scaling", "yarn"}, "not supported: --rope-scaling (RoPE scaling is not supported; --allow-ctx-extension"},
   };
   for (const Case& c : cases) {
     const RunResult r = pensieve(c.args);
@@ -283,7 +283,7 @@ TEST_F(Cli, HelpShowsDefaultsAndVersion) {
   EXPECT_TRUE(contains(chat.out, "-n,--n-predict INT=-1 ")) << chat.out;
   const RunResult top = pensieve({"--help"});
   ASSERT_EQ(top.exit_code, 0);
-  EXPECT_TRUE(contains(top.out, "  --version      print the version\n")) << top.out;
+  EXPECT_TRUE(contains(top.out, "  --version      print the version, build commit, compiler, CUDA and CPU ISA\n")) << top.out;
   const RunResult version = pensieve({"--version"});
   EXPECT_EQ(version.exit_code, 0);
   EXPECT_EQ(version.out.rfind("pensieve ", 0), 0u);
