@@ -118,7 +118,7 @@ int run_run(int argc, char** argv) {
   add_sampling_options(app, a.gen.sampling);
   app.add_flag("--chat", a.chat, "wrap the prompt in the model's chat template");
   add_accepted_llama_flags(app, /*server=*/false);
-  app.add_option("--system", a.system, "system message (with --chat)");
+  app.add_option("--system,--system-prompt", a.system, "system message (with --chat; llama.cpp's -sys)");
   app.add_option("--stop", a.gen.stop, "stop string (repeatable)");
   app.add_flag("--ignore-eos", a.gen.ignore_eos, "keep generating past end-of-generation tokens");
   app.add_flag("-q,--quiet", a.quiet, "nothing on stderr but errors (no seed, load or timing line)");
