@@ -188,10 +188,10 @@ int run_bench(int argc, char** argv) {
   engine::LoadOptions lo;
   int reps = 5;
   bool json = false;
-  std::string parallel, prompts = "512", gens = "128", threads_list, output = "md";
+  std::string parallel, prompts = "512", gens = "128", threads_list = "0", output = "md";
   add_load_options(app, lo);
   app.remove_option(app.get_option("--threads"));  // a list here: -t 1,2,4
-  app.add_option("-t,--threads", threads_list, "CPU thread counts, comma-separated (default: physical cores)");
+  app.add_option("-t,--threads", threads_list, "CPU thread counts, comma-separated (0: physical cores)");
   app.add_option("--parallel", parallel,
                  "comma-separated sequence counts (e.g. 1,8,32): N prompts of -p tokens decoded together, -n tokens each");
   app.add_option("-p,--n-prompt", prompts, "prompt tokens of the pp tests, comma-separated (0: none)");
@@ -203,7 +203,7 @@ int run_bench(int argc, char** argv) {
   if (auto code = parse_or_usage(app, argc, argv)) return *code;
   if (json) output = "jsonl";
   const auto p_list = parse_list(prompts, 0), n_list = parse_list(gens, 0);
-  const auto t_list = threads_list.empty() ? std::optional<std::vector<int>>(std::vector<int>{0}) : parse_list(threads_list, 1);
+  const auto t_list = parse_list(threads_list, 0);
   for (const auto& [name, value, ok] : {std::tuple{"-p", prompts, bool(p_list)}, std::tuple{"-n", gens, bool(n_list)},
                                       std::tuple{"-t", threads_list, bool(t_list)}}) {
     if (!ok) {

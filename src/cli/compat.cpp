@@ -27,7 +27,7 @@ struct Rename {
 // llama.cpp's one-dash, several-letter flags and the long option each one is here.
 constexpr Rename kRenames[] = {
     {"-ngl", "--n-gpu-layers"}, {"-np", "--parallel"}, {"-ub", "--ubatch-size"}, {"-fa", "--flash-attn"},
-    {"-cb", "--cont-batching"}, {"-sys", "--system-prompt"},
+    {"-cb", "--cont-batching"}, {"-sys", "--system-prompt"}, {"-no-cnv", "--no-conversation"},
 };
 
 struct Unsupported {

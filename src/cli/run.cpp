@@ -23,6 +23,7 @@ struct RunArgs {
   bool chat = false;
   bool quiet = false;
   bool verbose = false;
+  bool no_display_prompt = false;
   bool allow_ctx_extension = false;
 };
 
@@ -121,6 +122,8 @@ int run_run(int argc, char** argv) {
   app.add_option("--system,--system-prompt", a.system, "system message (with --chat; llama.cpp's -sys)");
   app.add_option("--stop", a.gen.stop, "stop string (repeatable)");
   app.add_flag("--ignore-eos", a.gen.ignore_eos, "keep generating past end-of-generation tokens");
+  app.add_flag("--no-display-prompt", a.no_display_prompt, "print only the generated text, not the prompt before it");
+  app.add_flag("--no-conversation")->description("accepted for llama.cpp's -no-cnv: run is always one-shot");
   app.add_flag("-q,--quiet", a.quiet, "nothing on stderr but errors (no seed, load or timing line)");
   app.add_flag("-v,--verbose", a.verbose, "also print the seed when given and the sampling settings");
   if (auto code = parse_or_usage(app, argc, argv)) return *code;
@@ -157,7 +160,7 @@ int run_run(int argc, char** argv) {
     prompt = std::move(*p);
   } else {
     prompt = be.tokenize(a.prompt);
-    std::fputs(a.prompt.c_str(), stdout);  // the continuation follows the prompt's text
+    if (!a.no_display_prompt) std::fputs(a.prompt.c_str(), stdout);  // the continuation follows the prompt's text
   }
   auto gen = be.stream(prompt, a.gen, [](std::string_view text, engine::token_id) {
     std::fwrite(text.data(), 1, text.size(), stdout);

@@ -94,7 +94,7 @@ TEST_F(BenchCli, CsvAndJsonlCarryTheSameRows) {
 TEST_F(BenchCli, BadListsAndParallel) {
   PS_REQUIRE_FIXTURES();
   for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
-           {"-p", "64,x"}, {"-n", "1,,2"}, {"-t", "0"}, {"-p", "-5"}, {"-o", "xml"}}) {
+           {"-p", "64,x"}, {"-n", "1,,2"}, {"-t", "1,x"}, {"-p", "-5"}, {"-o", "xml"}}) {
     std::vector<std::string> a = {"-m", model()};
     a.insert(a.end(), args.begin(), args.end());
     const RunResult r = run(a);

@@ -143,3 +143,24 @@ TEST_F(HelpCli, LoadProgressOnATerminal) {
 
 }  // namespace
 }  // namespace pensieve::testing
+
+namespace pensieve::testing {
+namespace {
+
+// llama-cli's spellings that scripts use: --no-display-prompt, -no-cnv, -sys.
+TEST_F(HelpCli, MoreLlamaCliSpellings) {
+  PS_REQUIRE_FIXTURES();
+  const RunResult full = pensieve({"run", "-m", model(), "-p", "Zoo", "-n", "20", "--temp", "0", "-q"});
+  ASSERT_EQ(full.exit_code, 0) << full.err;
+  const RunResult bare =
+      pensieve({"run", "-m", model(), "-p", "Zoo", "-n", "20", "--temp", "0", "-q", "--no-display-prompt", "-no-cnv"});
+  ASSERT_EQ(bare.exit_code, 0) << bare.err;
+  EXPECT_EQ("Zoo" + bare.out, full.out);
+  const RunResult sys = pensieve({"run", "--chat", "-m", model(), "-p", "Hi", "-sys", "Be brief.", "-n", "4", "-q"});
+  EXPECT_EQ(sys.exit_code, 0) << sys.err;
+  const RunResult chat = run({"chat", "-m", model(), "-sys", "Be brief.", "-n", "4"}, write("in", "/set\n/bye\n").string());
+  EXPECT_EQ(chat.exit_code, 0) << chat.err;
+}
+
+}  // namespace
+}  // namespace pensieve::testing
