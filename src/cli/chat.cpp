@@ -13,6 +13,7 @@
 #include <iostream>
 #include <sstream>
 #include <string>
+#include <termios.h>
 #include <unistd.h>
 
 #include "cli/command.h"
@@ -27,15 +28,18 @@ namespace {
 
 std::atomic<bool> g_generating{false};
 std::atomic<bool> g_interrupted{false};
+bool g_tty = false;  // a terminal session, set once the model is loaded
 
 // While a reply streams, Ctrl-C stops it. At a terminal's prompt the editor reads Ctrl-C as a
-// key, so this only runs outside a reply when the input is not a terminal (or during loading):
-// then it quits as a shell would.
+// key; in the moments between two prompts (the terminal in its normal mode) it is ignored, as the
+// terminal drops the half-typed line itself. With input from a pipe (or while loading) it quits
+// as a shell would.
 void on_sigint(int) {
   if (g_generating.load()) {
     g_interrupted.store(true);
     return;
   }
+  if (g_tty) return;
   const char nl = '\n';
   (void)!write(STDOUT_FILENO, &nl, 1);
   _exit(130);
@@ -150,6 +154,26 @@ std::string load(Chat& chat, const std::string& path) {
   if (j.is_object() && j.contains("system") && j["system"].is_string()) chat.system = j["system"];
   return "";
 }
+
+// While a reply streams the terminal does not echo what is typed (type-ahead is kept for the next
+// prompt, which draws it) nor ^C itself: the chat prints "^C" after the last token it showed, so
+// nothing can land after it.
+class QuietTerminal {
+ public:
+  explicit QuietTerminal(bool tty) {
+    if (!tty || tcgetattr(STDIN_FILENO, &saved_) != 0) return;
+    termios t = saved_;
+    t.c_lflag &= ~static_cast<tcflag_t>(ECHO | ECHOCTL);
+    ok_ = tcsetattr(STDIN_FILENO, TCSANOW, &t) == 0;
+  }
+  ~QuietTerminal() {
+    if (ok_) tcsetattr(STDIN_FILENO, TCSANOW, &saved_);
+  }
+
+ private:
+  termios saved_{};
+  bool ok_ = false;
+};
 
 enum class Action { next, quit };
 
@@ -291,6 +315,7 @@ int run_chat(int argc, char** argv) {
   chat.gen.should_stop = [] { return g_interrupted.load(); };
 
   const bool tty = isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
+  g_tty = tty;  // loading is over: from here Ctrl-C never kills a terminal session
   Input input(tty);
   for (;;) {
     std::optional<std::string> line = input.next();
@@ -310,15 +335,19 @@ int run_chat(int argc, char** argv) {
     std::string shown;  // what reached the screen: a stopped reply is kept as far as it was seen
     g_interrupted = false;
     g_generating = true;
-    auto reply = be.stream(*prompt, chat.gen, [&shown](std::string_view text, engine::token_id) {
-      if (g_interrupted.load()) return false;  // nothing after Ctrl-C reaches the screen
-      std::fwrite(text.data(), 1, text.size(), stdout);
-      std::fflush(stdout);
-      shown.append(text);
-      return true;
-    });
+    Result<engine::Generation> reply = make_error(ErrorKind::internal, "not run");
+    {
+      QuietTerminal quiet(tty);
+      reply = be.stream(*prompt, chat.gen, [&shown](std::string_view text, engine::token_id) {
+        if (g_interrupted.load()) return false;  // nothing after Ctrl-C reaches the screen
+        std::fwrite(text.data(), 1, text.size(), stdout);
+        std::fflush(stdout);
+        shown.append(text);
+        return true;
+      });
+    }
     g_generating = false;
-    std::fputc('\n', stdout);
+    std::fputs(g_interrupted.load() ? "^C\n" : "\n", stdout);
     std::fflush(stdout);
     if (!reply) {
       std::fprintf(stderr, "pensieve: %s\n", reply.error().message.c_str());
