@@ -1,6 +1,7 @@
 // Loading a model from the command line with progress and a summary: the file is read through
 // once before the engine maps it (so a cold model's disk time lands in the load, not in the first
-// prompt's timing), with a progress line on a terminal for files over 1 GB, then one summary line.
+// prompt's timing), with a progress line on a terminal for files over 1 GB (bytes read, then the
+// layers as the engine binds them to the device: on a GPU, the upload), then one summary line.
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -64,7 +65,7 @@ void read_through(const std::string& path, int64_t size, bool show) {
     }
   }
   close(fd);
-  if (show) std::fprintf(stderr, "\r\033[Kloading %s: read, setting up the device...", name.c_str());
+
 }
 
 std::string params_text(int64_t n) {
@@ -85,6 +86,13 @@ Result<double> load_model(engine::InferenceBackend& be, const engine::LoadOption
   if (!ec) read_through(lo.model_path, size, show);
   engine::LoadOptions o = lo;
   o.quiet = o.quiet || quiet;
+  if (show) {  // then the weights are bound layer by layer (on a GPU: uploaded)
+    const std::string name = std::filesystem::path(lo.model_path).filename().string();
+    o.on_progress = [name](int done, int total) {
+      std::fprintf(stderr, "\r\033[Kloading %s: binding the weights to the device, layer %d of %d", name.c_str(), done,
+                   total);
+    };
+  }
   const Status st = be.load(o);
   if (show) std::fputs("\r\033[K", stderr);
   if (!st.ok()) return st.error();

@@ -179,7 +179,7 @@ Status InferenceBackend::load(const LoadOptions& options) {
   if (!options.quiet) std::fprintf(stderr, "pensieve: %s\n", why.c_str());
   s.ops = std::move(*ops);
   s.device = s.ops->device();
-  auto model = model::load_model(*s.file, *s.ops);
+  auto model = model::load_model(*s.file, *s.ops, options.on_progress);
   if (!model) return fail(model.error());
   s.model = std::move(*model);
   auto tok = tok_future.get();

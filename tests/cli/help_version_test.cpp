@@ -134,6 +134,8 @@ TEST_F(HelpCli, LoadProgressOnATerminal) {
   PtySession s({"run", "-m", model(), "-p", "Zoo", "-n", "2"}, {"PENSIEVE_PROGRESS_MIN_MB=0"});
   ASSERT_TRUE(s.started());
   EXPECT_TRUE(s.expect("loading stories260K.gguf: 100% (1.1 MiB of 1.1 MiB)")) << s.screen();
+  // then the layers as they are bound to the device (stories260K has 5)
+  EXPECT_TRUE(s.expect("loading stories260K.gguf: binding the weights to the device, layer 5 of 5")) << s.screen();
   EXPECT_TRUE(s.expect("pensieve: loaded stories260K.gguf")) << s.screen();
   EXPECT_EQ(s.wait_exit(), 0) << s.all();
   // Not a terminal (stderr to a file): no progress line, the summary only.
