@@ -19,6 +19,7 @@ PACKAGES=(
   nodejs npm                        # client e2e tests with the official SDKs
   iproute2 util-linux procps curl   # unshare -n / ip for the Claude Code e2e test
   lcov                              # scripts/coverage.sh (gcov comes with g++)
+  zsh fish                          # `pensieve completions zsh|fish` are checked with zsh -n / fish -n
   chromium                          # the web page's test (tests/clients/test/web.test.mjs, headless)
   systemd                           # systemd-analyze verify for packaging/pensieve.service
 )

@@ -27,7 +27,8 @@ struct Rename {
 // llama.cpp's one-dash, several-letter flags and the long option each one is here.
 constexpr Rename kRenames[] = {
     {"-ngl", "--n-gpu-layers"}, {"-np", "--parallel"}, {"-ub", "--ubatch-size"}, {"-fa", "--flash-attn"},
-    {"-cb", "--cont-batching"}, {"--grammar-file", "--grammar"},
+    {"-cb", "--cont-batching"}, {"--grammar-file", "--grammar"}, {"-sys", "--system-prompt"},
+    {"-no-cnv", "--no-conversation"},
 };
 
 struct Unsupported {
@@ -59,10 +60,10 @@ constexpr Unsupported kUnsupported[] = {
     {"-md", "speculative decoding is not supported"},
     {"--model-draft", "speculative decoding is not supported"},
     {"-j", "pass the schema as a file or as text: --json-schema FILE|JSON"},
-    {"--rope-scaling", "context extension is not supported: --ctx is at most the model's training context"},
-    {"--rope-freq-base", "context extension is not supported: --ctx is at most the model's training context"},
-    {"--rope-freq-scale", "context extension is not supported: --ctx is at most the model's training context"},
-    {"--yarn-orig-ctx", "context extension is not supported: --ctx is at most the model's training context"},
+    {"--rope-scaling", "RoPE scaling is not supported; --allow-ctx-extension runs past the training context without it"},
+    {"--rope-freq-base", "RoPE scaling is not supported; --allow-ctx-extension runs past the training context without it"},
+    {"--rope-freq-scale", "RoPE scaling is not supported; --allow-ctx-extension runs past the training context without it"},
+    {"--yarn-orig-ctx", "RoPE scaling is not supported; --allow-ctx-extension runs past the training context without it"},
 };
 
 bool is_fa_value(std::string_view v) {
@@ -114,39 +115,24 @@ std::optional<Argv> rewrite_llama_args(int argc, char** argv) {
   return Argv(std::move(out));
 }
 
-namespace {
-
-CLI::Validator number_check(const char* desc, bool (*ok)(double), const char* rule) {
+CLI::Validator sampling_check(engine::SamplingKnob knob) {
   return CLI::Validator(
-      [ok, rule](std::string& s) -> std::string {
+      [knob](std::string& s) -> std::string {
         double v = 0;
         if (!CLI::detail::lexical_cast(s, v)) return "expected a number, got '" + s + "'";
-        if (!ok(v)) return std::string("must be ") + rule + ", got " + s;
-        return {};
+        return engine::check_sampling_value(knob, v, s);
       },
       "");  // the range is in each option's help text: CLI11 would print it glued to the default
-  (void)desc;
 }
 
-}  // namespace
-
-CLI::Validator temperature_range() {
-  return number_check("NUMBER >= 0", [](double v) { return v >= 0; }, ">= 0 (0: greedy)");
-}
-CLI::Validator top_k_range() {
-  return number_check("INT >= 0", [](double v) { return v >= 0; }, ">= 0 (0: off)");
-}
-CLI::Validator top_p_range() {
-  return number_check("NUMBER in (0, 1]", [](double v) { return v > 0 && v <= 1; }, "in (0, 1] (1: off)");
-}
-CLI::Validator min_p_range() {
-  return number_check("NUMBER in [0, 1]", [](double v) { return v >= 0 && v <= 1; }, "in [0, 1] (0: off)");
-}
-CLI::Validator repeat_penalty_range() {
-  return number_check("NUMBER > 0", [](double v) { return v > 0 && std::isfinite(v); }, "> 0 (1: off)");
-}
 CLI::Validator n_predict_range() {
-  return number_check("INT >= -1", [](double v) { return v >= -1; }, ">= -1 (-1: until the context is full)");
+  return CLI::Validator(
+      [](std::string& s) -> std::string {
+        long long v = 0;
+        if (!CLI::detail::lexical_cast(s, v)) return "expected an integer, got '" + s + "'";
+        return v >= -1 ? "" : "must be >= -1 (-1: until the context is full), got " + s;
+      },
+      "");
 }
 
 CLI::Option* add_n_gpu_layers(CLI::App& app, std::string& device, CLI::Option* device_option) {
@@ -190,7 +176,7 @@ std::optional<std::string> read_prompt(const std::string& text, const std::strin
   return std::string(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
 }
 
-int check_ctx(const std::string& model_path, int n_ctx) {
+int check_ctx(const std::string& model_path, int n_ctx, bool allow_extension) {
   if (n_ctx <= 0) return 0;
   auto file = GgufFile::open(model_path);
   if (!file) {
@@ -201,6 +187,13 @@ int check_ctx(const std::string& model_path, int n_ctx) {
   if (!arch) return 0;
   auto train = (*file)->get_int(keys::arch_key(keys::kContextLength, std::string(*arch)));
   if (!train || *train <= 0 || n_ctx <= *train) return 0;
+  if (allow_extension) {
+    std::fprintf(stderr,
+                 "pensieve: note: --ctx %d is beyond the model's training context of %lld tokens "
+                 "(--allow-ctx-extension): no RoPE scaling is applied, so output past %lld tokens may degrade\n",
+                 n_ctx, static_cast<long long>(*train), static_cast<long long>(*train));
+    return 0;
+  }
   std::fprintf(stderr,
                "pensieve: --ctx %d is beyond the model's training context of %lld tokens; use --ctx %lld or less "
                "(0: the model's)\n",
@@ -208,11 +201,21 @@ int check_ctx(const std::string& model_path, int n_ctx) {
   return 2;
 }
 
-void choose_seed(engine::SamplingParams& sp, bool quiet) {
-  if (sp.seed || sp.temperature <= 0) return;
-  std::random_device rd;
-  sp.seed = (static_cast<uint64_t>(rd()) << 32 | rd()) >> 1;  // fits in int64 too (JSON, other tools)
-  if (!quiet) std::fprintf(stderr, "pensieve: seed %llu\n", static_cast<unsigned long long>(*sp.seed));
+void choose_seed(engine::SamplingParams& sp, bool quiet, bool verbose) {
+  if (sp.temperature > 0 && !sp.seed) {
+    std::random_device rd;
+    sp.seed = (static_cast<uint64_t>(rd()) << 32 | rd()) >> 1;  // fits in int64 too (JSON, other tools)
+    if (!quiet) std::fprintf(stderr, "pensieve: seed %llu\n", static_cast<unsigned long long>(*sp.seed));
+  } else if (verbose && !quiet) {
+    if (sp.temperature <= 0) std::fprintf(stderr, "pensieve: greedy (temperature 0): no seed\n");
+    else std::fprintf(stderr, "pensieve: seed %llu (given)\n", static_cast<unsigned long long>(*sp.seed));
+  }
+  if (verbose && !quiet)
+    std::fprintf(stderr,
+                 "pensieve: sampling temp %g, top-k %d, top-p %g, min-p %g, repeat-penalty %g (last %d), "
+                 "frequency-penalty %g, presence-penalty %g\n",
+                 sp.temperature, sp.top_k, sp.top_p, sp.min_p, sp.repeat_penalty, sp.repeat_last_n,
+                 sp.frequency_penalty, sp.presence_penalty);
 }
 
 }  // namespace pensieve::cli

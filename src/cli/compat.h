@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "engine/inference.h"
+#include "engine/sampling_limits.h"
 
 namespace pensieve::cli {
 
@@ -34,17 +35,10 @@ class Argv {
 // is touched.
 std::optional<Argv> rewrite_llama_args(int argc, char** argv);
 
-// Sampling ranges, checked at parse time; a bad value is a usage error (exit 2). They mirror the
-// server's request checks (src/server/openai_request.cpp, anthropic_request.cpp) with the bounds
-// that belong to the local tool rather than to an API: temperature has no upper bound (OpenAI's 2
-// and Anthropic's 1 are those APIs' rules), top-p 0 is refused (it would keep no token).
-// Kept here, not shared with the server, so the two can be compared: see the CLI tests.
-CLI::Validator temperature_range();     // >= 0
-CLI::Validator top_k_range();           // >= 0
-CLI::Validator top_p_range();           // (0, 1]
-CLI::Validator min_p_range();           // [0, 1]
-CLI::Validator repeat_penalty_range();  // > 0
-CLI::Validator n_predict_range();       // >= -1
+// Sampling ranges, checked at parse time against engine/sampling_limits.h, the table the server
+// checks its request fields against too; a bad value is a usage error (exit 2).
+CLI::Validator sampling_check(engine::SamplingKnob knob);
+CLI::Validator n_predict_range();  // >= -1 (-1: until the context is full)
 
 // llama.cpp's -ngl/--n-gpu-layers/--gpu-layers VALUE on pensieve's --device OPTION: there is no
 // partial offload here, so any layer count > 0 and "all" mean --device cuda, 0 means cpu, and
@@ -62,11 +56,13 @@ std::optional<std::string> read_prompt(const std::string& text, const std::strin
 
 // Refuses a context beyond the model's training length before anything is loaded: 0 when fine
 // (n_ctx 0, or the file has no context_length), 2 after a message on stderr when it is beyond,
-// 1 when the file cannot be read.
-int check_ctx(const std::string& model_path, int n_ctx);
+// 1 when the file cannot be read. With `allow_extension` (--allow-ctx-extension) beyond is allowed,
+// with a note: positions past the training length get no RoPE scaling, so quality may drop.
+int check_ctx(const std::string& model_path, int n_ctx, bool allow_extension = false);
 
 // A random run (temperature > 0, no --seed) gets a seed chosen here so it can be printed
 // ("pensieve: seed N" on stderr unless quiet) and passed back with --seed to reproduce the run.
-void choose_seed(engine::SamplingParams& sp, bool quiet);
+// `verbose` (--verbose) also prints a given seed and the sampling settings.
+void choose_seed(engine::SamplingParams& sp, bool quiet, bool verbose = false);
 
 }  // namespace pensieve::cli

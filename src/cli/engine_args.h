@@ -22,12 +22,20 @@ inline CLI::Validator model_path_or_name() {
       },
       "PATH|NAME");
 }
-// -m/--model, --threads, --ctx, --kv-type, --device, --ubatch.
-void add_load_options(CLI::App& app, engine::LoadOptions& lo);
+// -m/--model, --threads, --ctx, --kv-type, --device, --ubatch; with `allow_ctx_extension`, also
+// --allow-ctx-extension (a --ctx beyond the model's training context is refused without it).
+void add_load_options(CLI::App& app, engine::LoadOptions& lo, bool* allow_ctx_extension = nullptr);
+// Loads the model (cli/model_load.cpp): a cold file is read through first, with a progress line on
+// a terminal for files over 1 GB, so its disk time counts as load time; then one summary line on
+// stderr ("pensieve: loaded ... in N ms, context N tokens") unless quiet. Returns the load time in ms.
+Result<double> load_model(engine::InferenceBackend& be, const engine::LoadOptions& lo, bool quiet);
 // --temp, --top-k, --top-p, --min-p, penalties, --seed.
 void add_sampling_options(CLI::App& app, engine::SamplingParams& sp);
 // The model's chat template over `messages`, tokenized (BOS only if the template lacks it).
 Result<std::vector<engine::token_id>> render_chat(const engine::InferenceBackend& be, const nlohmann::json& messages);
+// "[load N ms | prompt N tokens ... | generated N tokens ... | finish R]": load, prompt and
+// generation timed apart (the engine's ttft is from the request, after the load).
+std::string timing_line(const engine::Generation& g, double load_ms);
 // Exit code for a failed load: 2 when the request itself cannot be met on this machine or is
 // malformed (e.g. --device cuda without a GPU), 1 for runtime failures (bad file, ...).
 inline int load_failure_exit_code(const Error& e) {

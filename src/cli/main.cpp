@@ -1,11 +1,14 @@
 #include <algorithm>
 #include <cstdio>
-#include <iterator>
+#include <cstdlib>
 #include <cstring>
+#include <iterator>
 #include <string_view>
 
+#include "backend/cpu/cpu_features.h"
 #include "cli/command.h"
 #include "cli/compat.h"
+#include "util/build_info.h"
 
 namespace pensieve::cli {
 
@@ -22,13 +25,37 @@ bool register_command(const Command& command) {
 const std::vector<Command>& commands() { return registry(); }
 
 static void print_usage(FILE* out) {
-  std::fprintf(out, "usage: pensieve <command> [options]   (pensieve <command> --help for details)\n\ncommands:\n");
+  std::fprintf(out,
+               "pensieve %s: local LLM inference (GGUF models) and an Anthropic/OpenAI-compatible server\n\n"
+               "usage: pensieve <command> [options]   (pensieve <command> --help for details)\n\ncommands:\n",
+               pensieve_version());
   for (const Command& c : commands()) std::fprintf(out, "  %-14s %s\n", c.name, c.summary);
   std::fprintf(out,
                "\noptions:\n  %-14s %s\n  %-14s %s\n\n"
                "llama.cpp's flags work too: -m -p -f -n -c -t -s --temp --top-k --top-p --min-p --repeat-penalty\n"
                "-ngl (> 0: --device cuda, 0: cpu) -fa -b -ub --jinja --host --port -np -cb --api-key\n",
-               "-h, --help", "this list", "--version", "print the version");
+               "-h, --help", "this list", "--version", "print the version, build commit, compiler, CUDA and CPU ISA");
+}
+
+// Version, build and the machine it runs on: what a bug report needs.
+static void print_version() {
+  const cpu::CpuIsa best = cpu::best_cpu_isa(), active = cpu::active_cpu_isa();
+  std::printf("pensieve %s\n", pensieve_version());
+  std::printf("commit:   %s\n", build_commit());
+  std::printf("compiler: %s\n", compiler_name().c_str());
+  if (cuda_compiled_in())
+    std::printf("cuda:     compiled in (toolkit %s)\n", cuda_toolkit_version());
+  else
+    std::printf("cuda:     not compiled in\n");
+  const char* forced = std::getenv("PENSIEVE_CPU_ISA");
+  if (best == active)
+    std::printf("cpu isa:  %s (detected at run time)\n", cpu::cpu_isa_name(active));
+  else if (forced && *forced)
+    std::printf("cpu isa:  %s (PENSIEVE_CPU_ISA=%s; the CPU has %s)\n", cpu::cpu_isa_name(active), forced,
+                cpu::cpu_isa_name(best));
+  else
+    std::printf("cpu isa:  %s in use (detected at run time; the CPU has %s)\n", cpu::cpu_isa_name(active),
+                cpu::cpu_isa_name(best));
 }
 
 }  // namespace pensieve::cli
@@ -44,8 +71,8 @@ int main(int argc, char** argv) {
     print_usage(stdout);
     return 0;
   }
-  if (name == "--version") {
-    std::printf("pensieve 0.1.0\n");
+  if (name == "--version" || name == "version") {
+    print_version();
     return 0;
   }
   for (const Command& c : commands()) {

@@ -2,10 +2,13 @@
 // (llama.cpp's type mixtures; see quant/quantize_plan.h).
 #include <CLI/CLI.hpp>
 
+#include <cctype>
 #include <cstdio>
+#include <filesystem>
 #include <string>
 
 #include "cli/command.h"
+#include "gguf/gguf.h"
 #include "quant/quantize_model.h"
 
 namespace pensieve::cli {
@@ -38,25 +41,50 @@ int run_quantize(int argc, char** argv) {
   app.name("pensieve quantize");
   std::string in_path, out_path, type_name;
   int threads = 0;
-  bool quiet = false;
+  bool quiet = false, force = false, allow_requantize = false;
   app.add_option("input", in_path, "source GGUF model (F32, F16, BF16 or quantized)")->required();
   app.add_option("output", out_path, "GGUF file to write")->required();
   app.add_option("type", type_name, "target: " + std::string(quantize_target_list()) + " (any case)")->required();
+  app.option_defaults()->always_capture_default();
   app.add_option("-t,--threads", threads, "threads (0: physical cores)")->check(CLI::NonNegativeNumber);
   app.add_flag("--quiet", quiet, "no per-tensor progress lines");
+  app.add_flag("--force", force, "overwrite the output file if it exists");
+  app.add_flag("--allow-requantize", allow_requantize,
+               "quantize a model that is already quantized (its errors add up: prefer the F16/BF16 original)");
   app.footer("example: pensieve quantize model-f16.gguf model-q4_k_m.gguf Q4_K_M");
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    const int code = app.exit(e);
-    return e.get_exit_code() == 0 ? code : 2;
-  }
+  if (auto code = parse_or_usage(app, argc, argv)) return *code;
   const std::optional<QuantizeTarget> target = parse_quantize_target(type_name);
   if (!target) {
     std::fprintf(stderr, "pensieve quantize: unknown type '%s' (expected one of: %s)\n", type_name.c_str(),
                  std::string(quantize_target_list()).c_str());
-    std::fprintf(stderr, "usage: pensieve quantize IN.gguf OUT.gguf TYPE [--threads N]\n");
+    std::fprintf(stderr, "usage: pensieve quantize IN.gguf OUT.gguf TYPE [--threads N] [--force] [--allow-requantize]\n");
     return 2;
+  }
+
+  // Refusals that protect the user's files and models, before anything is written.
+  std::error_code ec;
+  if (std::filesystem::exists(out_path, ec) && !force) {
+    std::fprintf(stderr, "pensieve quantize: %s exists; pass --force to overwrite it\n", out_path.c_str());
+    return 2;
+  }
+  if (auto in = GgufFile::open(in_path); in.ok() && is_quantized_model((*in)->tensors())) {
+    std::string type;
+    for (const GgufTensorInfo& t : (*in)->tensors())
+      if (is_quantizable_tensor(t.name, t.ne) && t.type != GgmlType::F32 && t.type != GgmlType::F16 &&
+          t.type != GgmlType::BF16) {
+        type = std::string(ggml_type_name(t.type));
+        for (char& c : type) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+        break;
+      }
+    if (!allow_requantize) {
+      std::fprintf(stderr,
+                   "pensieve quantize: %s is already quantized (%s weights); quantizing it again adds to their error. "
+                   "Quantize the F16/BF16 original, or pass --allow-requantize\n",
+                   in_path.c_str(), type.c_str());
+      return 2;
+    }
+    std::fprintf(stderr, "pensieve quantize: warning: re-quantizing %s (already %s): the errors add up\n",
+                 in_path.c_str(), type.c_str());
   }
 
   QuantizeSummary sum;
@@ -76,6 +104,6 @@ int run_quantize(int argc, char** argv) {
   return 0;
 }
 
-PENSIEVE_COMMAND("quantize", "write a quantized copy of a GGUF model (Q4_K_M, Q8_0, ...)", run_quantize);
+PENSIEVE_COMMAND("quantize", "write a quantized copy of a GGUF model (Q4_K_M, Q3_K_M, Q8_0, ...)", run_quantize);
 
 }  // namespace pensieve::cli

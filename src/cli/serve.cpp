@@ -240,12 +240,7 @@ int run_serve(int argc, char** argv) {
   app.name("pensieve serve");
   ServeArgs a;
   add_options(app, a);
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    int code = app.exit(e);
-    return e.get_exit_code() == 0 ? code : 2;
-  }
+  if (auto code = parse_or_usage(app, argc, argv)) return *code;  // also describes it for `completions`
   server::set_log_format(*server::parse_log_format(a.log_format));
   if (a.config.api_key.empty())
     if (const char* env = std::getenv("PENSIEVE_API_KEY")) a.config.api_key = env;

@@ -1,9 +1,12 @@
-// pensieve tokenize MODEL.gguf [TEXT | --file PATH] [--ids] [--add-special] [--parse-special]
-// Loads only the tokenizer of a GGUF (no weights) and prints the tokens of the text.
+// pensieve tokenize MODEL.gguf [TEXT | --file PATH | --file - | (stdin)] [--ids] [--add-special] [--parse-special]
+// Loads only the tokenizer of a GGUF (no weights) and prints the tokens of the text. llama-tokenize's
+// spellings work too: -m MODEL, -p TEXT, -f FILE, --stdin.
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
 #include <fstream>
+#include <iostream>
+#include <unistd.h>
 #include <sstream>
 #include <string>
 
@@ -17,7 +20,8 @@ namespace pensieve::cli {
 namespace {
 
 constexpr const char* kUsage =
-    "usage: pensieve tokenize MODEL.gguf [TEXT | --file PATH] [--ids] [--add-special] [--parse-special]\n";
+    "usage: pensieve tokenize MODEL.gguf [TEXT | --file PATH] [--ids] [--add-special] [--parse-special]\n"
+    "       (no TEXT, --file - or --stdin: the text is read from stdin)\n";
 
 struct TokenizeArgs {
   std::string model;
@@ -29,6 +33,12 @@ struct TokenizeArgs {
 };
 
 bool read_all(const std::string& path, std::string& out) {
+  if (path == "-") {
+    std::ostringstream ss;
+    ss << std::cin.rdbuf();
+    out = ss.str();
+    return !std::cin.bad();
+  }
   std::ifstream f(path, std::ios::binary);
   if (!f) return false;
   std::ostringstream ss;
@@ -76,20 +86,32 @@ std::string quote(std::string_view piece) {
 int run_tokenize(int argc, char** argv) {
   TokenizeArgs a;
   CLI::App app{"Print the tokens of a text under a model's tokenizer (only the vocabulary is loaded)"};
-  app.add_option("model", a.model, "GGUF model or vocab-only file")->required();
-  auto* text_opt = app.add_option("text", a.text, "text to tokenize");
-  auto* file_opt = app.add_option("--file", a.file, "read the text from this file, byte for byte");
-  text_opt->excludes(file_opt);
+  auto* model_pos = app.add_option("model", a.model, "GGUF model or vocab-only file");
+  auto* model_opt = app.add_option("-m,--model", a.model, "the model, as llama-tokenize takes it");
+  model_pos->excludes(model_opt);
+  auto* text_opt = app.add_option("text", a.text, "text to tokenize (none: read stdin)");
+  auto* prompt_opt = app.add_option("-p,--prompt", a.text, "the text, as llama-tokenize takes it");
+  auto* file_opt = app.add_option("-f,--file", a.file, "read the text from this file, byte for byte ('-': stdin)");
+  bool from_stdin = false;
+  auto* stdin_opt = app.add_flag("--stdin", from_stdin, "read the text from stdin (as llama-tokenize)");
+  text_opt->excludes(file_opt)->excludes(prompt_opt)->excludes(stdin_opt);
+  prompt_opt->excludes(file_opt)->excludes(stdin_opt);
+  file_opt->excludes(stdin_opt);
   app.add_flag("--ids", a.ids, "print only the ids, space-separated on one line");
   app.add_flag("--add-special", a.add_special, "add BOS/EOS as the model's metadata says");
   app.add_flag("--parse-special", a.parse_special, "text spelling a special token (e.g. <|im_end|>) becomes that token");
   if (auto code = parse_or_usage(app, argc, argv, kUsage)) return *code;
-  if (text_opt->count() == 0 && file_opt->count() == 0) {
+  if (a.model.empty()) {
     std::fputs(kUsage, stderr);
-    std::fputs("pensieve tokenize: give the text as an argument or with --file\n", stderr);
+    std::fputs("pensieve tokenize: a model is required (MODEL.gguf or -m MODEL.gguf)\n", stderr);
     return 2;
   }
-  if (file_opt->count() > 0 && !read_all(a.file, a.text)) {
+  if (text_opt->count() == 0 && prompt_opt->count() == 0 && file_opt->count() == 0) {
+    a.file = "-";  // no text given: stdin, as `cat` would
+    if (!from_stdin && isatty(STDIN_FILENO))
+      std::fputs("pensieve tokenize: reading the text from the terminal (Ctrl-D ends it)\n", stderr);
+  }
+  if (!a.file.empty() && !read_all(a.file, a.text)) {
     std::fprintf(stderr, "pensieve tokenize: cannot read %s\n", a.file.c_str());
     return 1;
   }

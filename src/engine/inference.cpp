@@ -61,9 +61,12 @@ int64_t mem_available_bytes() {
 // as sequences fill, but a pool the machine could never hold would fail late instead of early).
 int64_t host_kv_budget() { return std::clamp<int64_t>(mem_available_bytes() / 4, 1LL << 30, 8LL << 30); }
 
-// The model's context length, halved until one sequence's KV cache fits the host budget.
+// Without an explicit n_ctx: the model's context length, at most 8192 tokens (a 128k-context model
+// would otherwise reserve memory and time for a context nobody asked for), halved until one
+// sequence's KV cache fits the host budget.
+constexpr int kDefaultMaxCtx = 8192;
 int choose_n_ctx(const model::HParams& h, backend::KvType t) {
-  int n = std::max(h.n_ctx_train, 256);
+  int n = std::min(std::max(h.n_ctx_train, 256), kDefaultMaxCtx);
   while (n > 2048 && int64_t(n) * kv_bytes_per_token(h, t) > host_kv_budget()) n /= 2;
   return n;
 }
@@ -163,7 +166,7 @@ Status InferenceBackend::load(const LoadOptions& options) {
   if (!options.quiet) std::fprintf(stderr, "pensieve: %s\n", why.c_str());
   s.ops = std::move(*ops);
   s.device = s.ops->device();
-  auto model = model::load_model(*s.file, *s.ops);
+  auto model = model::load_model(*s.file, *s.ops, options.on_progress);
   if (!model) return fail(model.error());
   s.model = std::move(*model);
   auto tok = tok_future.get();

@@ -77,7 +77,7 @@ struct LoadOptions {
   std::string model_path;
   std::string device = "auto";  // auto | cpu | cuda | cuda:N
   int threads = 0;              // 0: physical cores
-  int n_ctx = 0;                // 0: the model's context length (capped by memory)
+  int n_ctx = 0;                // 0: the model's context length, at most 8192 (and capped by memory)
   std::string kv_type = "f16";  // f16 | f32
   int n_ubatch = 512;           // tokens per forward step (decode tokens + prefill chunks)
   int n_parallel = 0;           // sequences decoded together; 0: 4 on a CPU, 32 on a GPU
@@ -85,6 +85,8 @@ struct LoadOptions {
   bool quiet = false;           // no log line about the device choice
   // GPU: a request's tokens do not depend on what shares its steps (slower; cuda_ops.h says how).
   bool batch_invariant = false;
+  // Called after each layer's weights are bound (on a GPU: uploaded): (layers done, layers).
+  std::function<void(int done, int total)> on_progress;
 };
 
 struct ModelInfo {

@@ -69,7 +69,7 @@ Result<Weight> Model::vector(backend::Ops& ops, std::string_view name, int64_t n
     dst = *r_;                        \
   } while (0)
 
-Result<std::unique_ptr<Model>> load_model(const GgufFile& file, backend::Ops& ops) {
+Result<std::unique_ptr<Model>> load_model(const GgufFile& file, backend::Ops& ops, const LoadProgress& progress) {
   auto arch = file.get_string(keys::kArchitecture);
   if (!arch) return load_error(file, "missing metadata key 'general.architecture'");
   const Family* family = find_family(*arch);
@@ -111,6 +111,7 @@ Result<std::unique_ptr<Model>> load_model(const GgufFile& file, backend::Ops& op
     PS_BIND(L.ffn_gate, m->matrix(ops, name(keys::kFfnGate), h.n_embd, h.n_ff));
     PS_BIND(L.ffn_up, m->matrix(ops, name(keys::kFfnUp), h.n_embd, h.n_ff));
     PS_BIND(L.ffn_down, m->matrix(ops, name(keys::kFfnDown), h.n_ff, h.n_embd));
+    if (progress) progress(il + 1, h.n_layer);
   }
   PS_TRY(family->bind(*m, ops));
 

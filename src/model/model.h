@@ -95,7 +95,10 @@ struct Model {
 
 // Reads hparams, picks the family, binds every weight. The common tensors (embeddings, norms,
 // attention and FFN matrices) are bound here; Family::bind adds what the family needs beyond.
-Result<std::unique_ptr<Model>> load_model(const GgufFile& file, backend::Ops& ops);
+// `progress` (optional) is called after each layer's weights are bound (uploaded, on a GPU) with
+// (layers done, layers in all): a progress line for big models.
+using LoadProgress = std::function<void(int done, int total)>;
+Result<std::unique_ptr<Model>> load_model(const GgufFile& file, backend::Ops& ops, const LoadProgress& progress = {});
 
 // Allocates the scratch buffers of `model` on `ops`.
 Scratch make_scratch(const Model& model, backend::Ops& ops, int max_tokens, int max_outputs);

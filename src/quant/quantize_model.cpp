@@ -40,6 +40,16 @@ int block_count(const GgufFile& file) {
   return n && *n > 0 && *n < (1 << 20) ? static_cast<int>(*n) : 0;
 }
 
+// Query heads per KV head (1 when the file does not say): Q2_K's attn_v type depends on it.
+int gqa_ratio(const GgufFile& file) {
+  const std::optional<std::string_view> arch = file.get_string(keys::kArchitecture);
+  if (!arch) return 1;
+  const std::optional<int64_t> heads = file.get_int(keys::arch_key(keys::kHeadCount, *arch));
+  const std::optional<int64_t> kv = file.get_int(keys::arch_key(keys::kHeadCountKv, *arch));
+  if (!heads || !kv || *kv <= 0 || *heads <= 0) return 1;
+  return static_cast<int>(*heads / *kv);
+}
+
 // Converts one tensor row by row: dequantize to float, quantize to the output type. Rows are
 // independent, so threads take contiguous ranges of them. A row holding NaN or Inf is refused
 // (the quantizers' scale searches have no meaningful answer for it).
@@ -101,7 +111,7 @@ Status quantize_model(const std::string& in_path, const std::string& out_path, Q
   if (!opened.ok()) return opened.error();
   const GgufFile& file = **opened;
   const std::vector<GgufTensorInfo>& tensors = file.tensors();
-  const std::vector<TensorPlan> plan = plan_tensor_types(tensors, target, block_count(file));
+  const std::vector<TensorPlan> plan = plan_tensor_types(tensors, target, block_count(file), gqa_ratio(file));
   PS_TRY(check_plan(file, plan));
   file.prefetch();  // every byte is read once, front to back
 

@@ -20,7 +20,8 @@ struct TargetInfo {
 };
 
 // llama_ftype values: ALL_F32 = 0, MOSTLY_F16 = 1, Q4_0 = 2, Q4_1 = 3, Q8_0 = 7, Q5_0 = 8,
-// Q5_1 = 9, Q4_K_M = 15, Q5_K_M = 17, Q6_K = 18, BF16 = 32.
+// Q5_1 = 9, Q2_K = 10, Q3_K_S = 11, Q3_K_M = 12, Q3_K_L = 13, Q4_K_S = 14, Q4_K_M = 15,
+// Q5_K_S = 16, Q5_K_M = 17, Q6_K = 18, BF16 = 32.
 constexpr std::array<TargetInfo, static_cast<size_t>(QT::kSentinel)> kTargets = {{
     {QT::F32, "F32", 0, T::F32},
     {QT::F16, "F16", 1, T::F16},
@@ -33,6 +34,12 @@ constexpr std::array<TargetInfo, static_cast<size_t>(QT::kSentinel)> kTargets = 
     {QT::Q4_K_M, "Q4_K_M", 15, T::Q4_K},
     {QT::Q5_K_M, "Q5_K_M", 17, T::Q5_K},
     {QT::Q6_K, "Q6_K", 18, T::Q6_K},
+    {QT::Q2_K, "Q2_K", 10, T::Q2_K},
+    {QT::Q3_K_S, "Q3_K_S", 11, T::Q3_K},
+    {QT::Q3_K_M, "Q3_K_M", 12, T::Q3_K},
+    {QT::Q3_K_L, "Q3_K_L", 13, T::Q3_K},
+    {QT::Q4_K_S, "Q4_K_S", 14, T::Q4_K},
+    {QT::Q5_K_S, "Q5_K_S", 16, T::Q5_K},
 }};
 
 const TargetInfo& info(QT t) { return kTargets[static_cast<size_t>(t)]; }
@@ -77,33 +84,62 @@ T fallback_type(T t, uint64_t ne0) {
 }
 
 struct MixtureState {
+  int n_gqa = 1;
   bool has_output = false;
   int n_attn_v = 0, i_attn_v = 0;
   int n_ffn_down = 0, i_ffn_down = 0;
 };
 
-// llama_tensor_get_type for the targets we support (before the row-length check).
+// llama_tensor_get_type for the targets we support (before the row-length check), for dense
+// (non-MoE, non-Falcon) models: the _M/_L mixes and Q2_K spend more bits on attn_v, ffn_down,
+// attn_output (and the fused attn_qkv), the tensors whose errors hurt most.
 T mixture_type(std::string_view name, uint64_t ne0, QT target, MixtureState& st) {
   const T base = info(target).base;
-  const bool k_m = target == QT::Q4_K_M || target == QT::Q5_K_M;
   if (name == keys::kOutput || (!st.has_output && name == keys::kTokenEmbd)) {
     if (ne0 % block_of(base) != 0) return T::Q8_0;
     return base == T::Q8_0 ? T::Q8_0 : T::Q6_K;
   }
   if (name == keys::kTokenEmbd) return base;
   if (contains(name, "attn_v.weight")) {
-    const bool more = k_m && use_more_bits(st.i_attn_v, st.n_attn_v);
-    ++st.i_attn_v;
-    return more ? T::Q6_K : base;
+    const int i = st.i_attn_v++;
+    switch (target) {
+      case QT::Q2_K: return st.n_gqa >= 4 ? T::Q4_K : T::Q3_K;
+      case QT::Q3_K_M: return i < 2 ? T::Q5_K : T::Q4_K;
+      case QT::Q3_K_L: return T::Q5_K;
+      case QT::Q4_K_M:
+      case QT::Q5_K_M: return use_more_bits(i, st.n_attn_v) ? T::Q6_K : base;
+      case QT::Q4_K_S: return i < 4 ? T::Q5_K : base;
+      default: return base;
+    }
   }
   if (contains(name, "ffn_down")) {
-    const bool more = k_m && use_more_bits(st.i_ffn_down, st.n_ffn_down);
-    ++st.i_ffn_down;
-    return more ? T::Q6_K : base;
+    const int i = st.i_ffn_down++, n = st.n_ffn_down;
+    switch (target) {
+      case QT::Q2_K: return T::Q3_K;
+      case QT::Q3_K_M: return i < n / 16 ? T::Q5_K : T::Q4_K;
+      case QT::Q3_K_L: return T::Q5_K;
+      case QT::Q4_K_M:
+      case QT::Q5_K_M: return use_more_bits(i, n) ? T::Q6_K : base;
+      case QT::Q4_K_S: return i < n / 8 ? T::Q5_K : base;
+      default: return base;
+    }
+  }
+  if (contains(name, "attn_output.weight")) {
+    switch (target) {
+      case QT::Q2_K: return T::Q3_K;
+      case QT::Q3_K_M: return T::Q4_K;
+      case QT::Q3_K_L: return T::Q5_K;
+      default: return base;
+    }
   }
   if (contains(name, "attn_qkv.weight")) {
-    if (target == QT::Q4_K_M) return T::Q5_K;
-    if (target == QT::Q5_K_M) return T::Q6_K;
+    switch (target) {
+      case QT::Q3_K_M:
+      case QT::Q3_K_L: return T::Q4_K;
+      case QT::Q4_K_M: return T::Q5_K;
+      case QT::Q5_K_M: return T::Q6_K;
+      default: return base;
+    }
   }
   return base;
 }
@@ -121,7 +157,8 @@ std::optional<QuantizeTarget> parse_quantize_target(std::string_view name) {
 
 std::string_view quantize_target_name(QuantizeTarget target) { return info(target).name; }
 std::string_view quantize_target_list() {
-  return "Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q4_K_M, Q5_K_M, Q6_K, F16, BF16, F32";
+  return "Q2_K, Q3_K_S, Q3_K_M, Q3_K_L, Q4_0, Q4_1, Q4_K_S, Q4_K_M, Q5_0, Q5_1, Q5_K_S, Q5_K_M, Q6_K, Q8_0, F16, "
+         "BF16, F32";
 }
 uint32_t quantize_target_file_type(QuantizeTarget target) { return info(target).file_type; }
 GgmlType quantize_target_base_type(QuantizeTarget target) { return info(target).base; }
@@ -135,9 +172,16 @@ bool is_quantizable_tensor(std::string_view name, std::span<const uint64_t> ne) 
   return name != "position_embd.weight" && name != "token_types.weight";
 }
 
+bool is_quantized_model(std::span<const GgufTensorInfo> tensors) {
+  for (const GgufTensorInfo& t : tensors)
+    if (is_quantizable_tensor(t.name, t.ne) && !is_float_type(t.type)) return true;
+  return false;
+}
+
 std::vector<TensorPlan> plan_tensor_types(std::span<const GgufTensorInfo> tensors, QuantizeTarget target,
-                                          int n_layer) {
+                                          int n_layer, int n_gqa) {
   MixtureState st;
+  st.n_gqa = n_gqa;
   int ffn_down_tensors = 0;
   for (const GgufTensorInfo& t : tensors) {
     if (contains(t.name, "attn_v.weight") || contains(t.name, "attn_qkv.weight")) ++st.n_attn_v;

@@ -26,6 +26,12 @@ enum class QuantizeTarget {
   Q4_K_M,
   Q5_K_M,
   Q6_K,
+  Q2_K,
+  Q3_K_S,
+  Q3_K_M,
+  Q3_K_L,
+  Q4_K_S,
+  Q5_K_S,
   kSentinel,
 };
 
@@ -50,8 +56,13 @@ struct TensorPlan {
 bool is_quantizable_tensor(std::string_view name, std::span<const uint64_t> ne);
 
 // One entry per tensor, in order. `n_layer` is the model's block count (ffn_down's layer
-// index runs over it; pass 0 to count the ffn_down tensors instead).
+// index runs over it; pass 0 to count the ffn_down tensors instead). `n_gqa` (query heads per KV
+// head) picks Q2_K's attn_v type, as in llama.cpp.
 std::vector<TensorPlan> plan_tensor_types(std::span<const GgufTensorInfo> tensors, QuantizeTarget target,
-                                          int n_layer);
+                                          int n_layer, int n_gqa = 1);
+
+// Whether a model's weights are already quantized (a quantizable tensor in a type other than
+// F32/F16/BF16): re-quantizing it compounds the errors.
+bool is_quantized_model(std::span<const GgufTensorInfo> tensors);
 
 }  // namespace pensieve

@@ -3,6 +3,8 @@
 
 #include "server/anthropic.h"
 
+#include "engine/sampling_limits.h"
+
 namespace pensieve::server {
 
 namespace {
@@ -212,22 +214,20 @@ Status convert_tools(const json& body, ChatRequest& out) {
 Status convert_sampling(const json& body, ChatRequest& out) {
   auto& s = out.options.sampling;
   s.temperature = 1.0f;  // the Messages API default
-  if (body.contains("temperature") && !body["temperature"].is_null()) {
-    if (!is_number(body["temperature"])) return bad("temperature: expected a number");
-    double t = body["temperature"];
-    if (t < 0.0 || t > 1.0) return bad("temperature: range: 0..1");
-    s.temperature = static_cast<float>(t);
-  }
-  if (body.contains("top_p") && !body["top_p"].is_null()) {
-    if (!is_number(body["top_p"])) return bad("top_p: expected a number");
-    double p = body["top_p"];
-    if (p < 0.0 || p > 1.0) return bad("top_p: range: 0..1");
-    s.top_p = static_cast<float>(p);
-  }
-  if (body.contains("top_k") && !body["top_k"].is_null()) {
-    if (!body["top_k"].is_number_integer() || body["top_k"].get<int64_t>() < 0)
-      return bad("top_k: expected a non-negative integer");
-    s.top_k = body["top_k"].get<int>();
+  // The engine's ranges (engine/sampling_limits.h, the CLI's too), then the API's own cap.
+  using K = engine::SamplingKnob;
+  for (K knob : {K::temperature, K::top_p, K::top_k}) {
+    const std::string key(engine::sampling_range(knob).field);
+    if (!body.contains(key) || body[key].is_null()) continue;
+    const json& v = body[key];
+    if (knob == K::top_k ? !v.is_number_integer() : !is_number(v))
+      return bad(key + (knob == K::top_k ? ": expected an integer" : ": expected a number"));
+    const double x = v.get<double>();
+    if (std::string why = engine::check_sampling_value(knob, x); !why.empty()) return bad(key + ": " + why);
+    if (knob == K::temperature && x > 1.0) return bad("temperature: must be at most 1 in this API");
+    if (knob == K::temperature) s.temperature = static_cast<float>(x);
+    if (knob == K::top_p) s.top_p = static_cast<float>(x);
+    if (knob == K::top_k) s.top_k = static_cast<int>(std::min<double>(x, 1 << 30));
   }
   if (body.contains("stop_sequences") && !body["stop_sequences"].is_null()) {
     const json& st = body["stop_sequences"];

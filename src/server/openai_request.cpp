@@ -2,6 +2,8 @@
 #include "server/json_limits.h"
 #include "server/openai.h"
 
+#include "engine/sampling_limits.h"
+
 namespace pensieve::server {
 
 namespace {
@@ -114,13 +116,17 @@ Status convert_tools(const json& body, ChatRequest& out) {
   return ok_status();
 }
 
-Status number_in(const json& body, const char* key, double lo, double hi, float& dst) {
+// A sampling field, checked against the engine's table (the CLI's flags use the same one), and
+// then against `api_max` (OpenAI's own cap, e.g. temperature <= 2), when given.
+template <class T>
+Status sampling_field(const json& body, engine::SamplingKnob knob, T& dst, double api_max = 0) {
+  const std::string key(engine::sampling_range(knob).field);
   if (!body.contains(key) || body[key].is_null()) return ok_status();
-  if (!body[key].is_number()) return bad(std::string(key) + ": expected a number");
-  double v = body[key];
-  if (v < lo || v > hi)
-    return bad(std::string(key) + ": must be between " + std::to_string(lo) + " and " + std::to_string(hi));
-  dst = static_cast<float>(v);
+  if (!body[key].is_number()) return bad(key + ": expected a number");
+  const double v = body[key];
+  if (std::string why = engine::check_sampling_value(knob, v); !why.empty()) return bad(key + ": " + why);
+  if (api_max > 0 && v > api_max) return bad(key + ": must be at most " + std::to_string(int(api_max)) + " in this API");
+  dst = static_cast<T>(v);
   return ok_status();
 }
 
@@ -194,13 +200,19 @@ Status convert_common(const json& body, ChatRequest& out, int default_max_tokens
   }
   auto& s = out.options.sampling;
   s.temperature = 1.0f;  // OpenAI's default
-  PS_TRY(number_in(body, "temperature", 0.0, 2.0, s.temperature));
-  PS_TRY(number_in(body, "top_p", 0.0, 1.0, s.top_p));
-  PS_TRY(number_in(body, "min_p", 0.0, 1.0, s.min_p));
-  PS_TRY(number_in(body, "frequency_penalty", -2.0, 2.0, s.frequency_penalty));
-  PS_TRY(number_in(body, "presence_penalty", -2.0, 2.0, s.presence_penalty));
-  PS_TRY(number_in(body, "repeat_penalty", 0.0, 10.0, s.repeat_penalty));
-  if (body.contains("top_k") && body["top_k"].is_number_integer()) s.top_k = body["top_k"];
+  using K = engine::SamplingKnob;
+  PS_TRY(sampling_field(body, K::temperature, s.temperature, /*api_max=*/2));
+  PS_TRY(sampling_field(body, K::top_p, s.top_p));
+  PS_TRY(sampling_field(body, K::min_p, s.min_p));
+  PS_TRY(sampling_field(body, K::frequency_penalty, s.frequency_penalty));
+  PS_TRY(sampling_field(body, K::presence_penalty, s.presence_penalty));
+  PS_TRY(sampling_field(body, K::repeat_penalty, s.repeat_penalty));
+  if (body.contains("top_k") && body["top_k"].is_number_integer()) {
+    const int64_t k = body["top_k"];
+    if (std::string why = engine::check_sampling_value(K::top_k, static_cast<double>(k)); !why.empty())
+      return bad("top_k: " + why);
+    s.top_k = static_cast<int>(std::min<int64_t>(k, 1 << 30));
+  }
   if (body.contains("seed") && body["seed"].is_number_integer()) s.seed = body["seed"].get<uint64_t>();
   if (body.contains("stop") && !body["stop"].is_null()) {
     const json& st = body["stop"];

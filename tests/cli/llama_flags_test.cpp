@@ -153,7 +153,7 @@ TEST_F(Cli, UnsupportedLlamaCppFlagsExit2WithAHint) {
       {{"run", "-m", model(), "-p", "hi", "-ctk", "q8_0"}, "not supported: -ctk (the KV cache type is one option here"},
       {{"run", "-m", model(), "-cnv"}, "not supported: -cnv (use `pensieve chat`)"},
       {{"serve", "-m", model(), "-sm", "row"}, "not supported: -sm (one GPU per process: --device cuda:N)"},
-      {{"run", "-m", model(), "-p", "hi", "--rope-scaling", "yarn"}, "not supported: --rope-scaling (context extension"},
+      {{"run", "-m", model(), "-p", "hi", "--rope-scaling", "yarn"}, "not supported: --rope-scaling (RoPE scaling is not supported; --allow-ctx-extension"},
   };
   for (const Case& c : cases) {
     const RunResult r = pensieve(c.args);
@@ -185,10 +185,11 @@ TEST_F(Cli, SamplingRangesAreChecked) {
       {"--temp", "-1", false},          {"--temp", "-0.01", false},      {"--temp", "nan", false},
       {"--temp", "0", true},            {"--temp", "1.5", true},         {"--top-k", "-3", false},
       {"--top-k", "0", true},           {"--top-k", "1", true},          {"--top-p", "7", false},
-      {"--top-p", "0", false},          {"--top-p", "1.01", false},      {"--top-p", "1", true},
+      {"--top-p", "0", true},          {"--top-p", "1.01", false},      {"--top-p", "1", true},
       {"--top-p", "0.01", true},        {"--min-p", "-0.1", false},      {"--min-p", "1.5", false},
       {"--min-p", "0", true},           {"--min-p", "1", true},          {"--repeat-penalty", "0", false},
       {"--repeat-penalty", "-1", false}, {"--repeat-penalty", "1.1", true}, {"-n", "-2", false},
+      {"--repeat-penalty", "10.5", false},
       {"-n", "-1", true},               {"-n", "0", true},               {"--top-k", "x", false},
   };
   for (const Case& c : cases) {
@@ -209,7 +210,7 @@ TEST_F(Cli, SamplingRangesAreChecked) {
   }
   // The exact words of one: the rule, then the value given.
   const RunResult topp = pensieve({"run", "-m", model(), "-p", "hi", "--top-p", "7"});
-  EXPECT_EQ(topp.err, "--top-p: must be in (0, 1] (1: off), got 7\nRun with --help for more information.\n");
+  EXPECT_EQ(topp.err, "--top-p: must be in [0, 1] (1: off), got 7\nRun with --help for more information.\n");
   // chat checks the same ranges.
   const RunResult chat = pensieve({"chat", "-m", model(), "--temp", "-1"});
   EXPECT_EQ(chat.exit_code, 2);
@@ -282,7 +283,7 @@ TEST_F(Cli, HelpShowsDefaultsAndVersion) {
   EXPECT_TRUE(contains(chat.out, "-n,--n-predict INT=-1 ")) << chat.out;
   const RunResult top = pensieve({"--help"});
   ASSERT_EQ(top.exit_code, 0);
-  EXPECT_TRUE(contains(top.out, "  --version      print the version\n")) << top.out;
+  EXPECT_TRUE(contains(top.out, "  --version      print the version, build commit, compiler, CUDA and CPU ISA\n")) << top.out;
   const RunResult version = pensieve({"--version"});
   EXPECT_EQ(version.exit_code, 0);
   EXPECT_EQ(version.out.rfind("pensieve ", 0), 0u);

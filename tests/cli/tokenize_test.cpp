@@ -63,6 +63,30 @@ TEST_F(TokenizeCli, FileIsReadByteForByte) {
   EXPECT_GE(checked, 5);
 }
 
+// No text, --file - and --stdin read stdin; llama-tokenize's -m/-p spelling gives the same ids.
+TEST_F(TokenizeCli, StdinAndLlamaSpellings) {
+  PS_REQUIRE_FIXTURES();
+  const std::string text = "Hello world\nsecond line";
+  const std::string in = write("in.txt", text).string();
+  const RunResult ref = run({vocab("gpt-2"), text, "--ids"});
+  ASSERT_EQ(ref.exit_code, 0) << ref.err;
+  ASSERT_GT(ref.out.size(), 4u);
+  for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
+           {vocab("gpt-2"), "--ids"}, {vocab("gpt-2"), "--file", "-", "--ids"}, {vocab("gpt-2"), "-f", "-", "--ids"},
+           {"-m", vocab("gpt-2"), "--stdin", "--ids"}}) {
+    const RunResult r = run(args, in);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(r.out, ref.out) << args[1];
+    EXPECT_EQ(r.err, "");  // stdin is a file here: no terminal hint
+  }
+  const RunResult llama = run({"-m", vocab("gpt-2"), "-p", text, "--ids"});
+  EXPECT_EQ(llama.exit_code, 0) << llama.err;
+  EXPECT_EQ(llama.out, ref.out);
+  const RunResult empty = run({vocab("gpt-2"), "--ids"}, "/dev/null");
+  EXPECT_EQ(empty.exit_code, 0) << empty.err;
+  EXPECT_EQ(empty.out, "\n");
+}
+
 TEST_F(TokenizeCli, PiecesAndSpecialTokens) {
   PS_REQUIRE_FIXTURES();
   const std::string chat = "<|im_start|>user\nHi<|im_end|>";
@@ -89,9 +113,12 @@ TEST_F(TokenizeCli, BadArgumentsExit2WithUsage) {
   RunResult r = run({});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("usage: pensieve tokenize"), std::string::npos) << r.err;
-  r = run({vocab("gpt-2")});  // no text
+  r = run({"--ids"});  // no model
   EXPECT_EQ(r.exit_code, 2);
-  EXPECT_NE(r.err.find("usage:"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("a model is required"), std::string::npos) << r.err;
+  r = run({vocab("gpt-2"), "x", "-p", "y"});  // two texts
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("text excludes --prompt"), std::string::npos) << r.err;
   r = run({vocab("gpt-2"), "x", "--no-such-flag"});
   EXPECT_EQ(r.exit_code, 2);
   r = run({vocab("gpt-2"), "x", "--file", "y"});  // both a text and a file
@@ -99,6 +126,7 @@ TEST_F(TokenizeCli, BadArgumentsExit2WithUsage) {
   r = run({"--help"});
   EXPECT_EQ(r.exit_code, 0);
   EXPECT_NE(r.out.find("--parse-special"), std::string::npos);
+  EXPECT_NE(r.out.find("Usage: pensieve tokenize [OPTIONS] [model] [text]"), std::string::npos) << r.out;
 }
 
 TEST_F(TokenizeCli, RuntimeErrorsExit1) {

@@ -72,6 +72,8 @@ double error_bound(T type) {
     case T::Q6_K: bits = 6; break;
     case T::Q5_0: case T::Q5_1: case T::Q5_K: bits = 5; break;
     case T::Q4_0: case T::Q4_1: case T::Q4_K: bits = 4; break;
+    case T::Q3_K: bits = 3; break;
+    case T::Q2_K: bits = 2; break;
     default: return 1.0;
   }
   return 1.5 * 5.0 / (std::pow(2.0, bits) * std::sqrt(12.0));
@@ -287,6 +289,54 @@ TEST_F(QuantizeModel, KQuantMixtureOnWideRowsThreadsAndProgress) {
       EXPECT_EQ(out->get_string(keys::kName), "synthetic");
     }
   }
+}
+
+// The 2-5 bit k-quant mixes on 256-wide rows (4 layers, one query head per KV head), each tensor
+// within its type's error bound; the types per tensor written out from llama.cpp's rules.
+TEST_F(QuantizeModel, LowBitKQuantMixes) {
+  const std::string in_path = path("synthetic.gguf");
+  write_synthetic_model(in_path, 4, 256, 256, 256);
+  auto in = open_or_die(in_path);
+  ASSERT_TRUE(in);
+  auto is = [](const std::string& n, const char* what) { return n.find(what) != std::string::npos; };
+  struct Case {
+    QT target;
+    ExpectedType type;
+  };
+  const std::vector<Case> cases = {
+      {QT::Q2_K, [&](const std::string& n) {
+         return is(n, ".attn_v.") || is(n, ".ffn_down.") || is(n, ".attn_output.") ? T::Q3_K : T::Q2_K;
+       }},
+      {QT::Q3_K_S, [&](const std::string&) { return T::Q3_K; }},
+      {QT::Q3_K_M, [&](const std::string& n) {
+         if (is(n, ".attn_v.")) return layer_of(n) < 2 ? T::Q5_K : T::Q4_K;
+         return is(n, ".ffn_down.") || is(n, ".attn_output.") ? T::Q4_K : T::Q3_K;
+       }},
+      {QT::Q3_K_L, [&](const std::string& n) {
+         return is(n, ".attn_v.") || is(n, ".ffn_down.") || is(n, ".attn_output.") ? T::Q5_K : T::Q3_K;
+       }},
+      {QT::Q4_K_S, [&](const std::string& n) { return is(n, ".attn_v.") ? T::Q5_K : T::Q4_K; }},
+      {QT::Q5_K_S, [&](const std::string&) { return T::Q5_K; }},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(std::string(quantize_target_name(c.target)));
+    const std::string out_path = path(std::string(quantize_target_name(c.target)) + ".gguf");
+    QuantizeSummary sum;
+    ASSERT_TRUE(quantize_model(in_path, out_path, c.target, 2, {}, &sum).ok());
+    auto out = open_or_die(out_path);
+    ASSERT_TRUE(out);
+    check_output(*in, *out, c.target, [&c](const std::string& n) {
+      if (is_norm(n)) return T::F32;
+      if (n == "output.weight") return T::Q6_K;
+      return c.type(n);
+    });
+    EXPECT_EQ(sum.n_fallback, 0u);
+  }
+  // smaller files for fewer bits
+  EXPECT_LT(fs::file_size(path("Q2_K.gguf")), fs::file_size(path("Q3_K_S.gguf")));
+  EXPECT_LT(fs::file_size(path("Q3_K_S.gguf")), fs::file_size(path("Q3_K_M.gguf")));
+  EXPECT_LT(fs::file_size(path("Q3_K_M.gguf")), fs::file_size(path("Q3_K_L.gguf")));
+  EXPECT_LT(fs::file_size(path("Q4_K_S.gguf")), fs::file_size(path("Q5_K_S.gguf")));
 }
 
 TEST_F(QuantizeModel, QuantizedAndHalfSources) {

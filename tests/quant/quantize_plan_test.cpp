@@ -2,6 +2,7 @@
 // here are worked out by hand from those rules (see the comments), not produced by the code.
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <map>
 #include <set>
 #include <string>
@@ -203,6 +204,81 @@ TEST(QuantizeTarget, NamesAndFileTypes) {
     const auto t = static_cast<QT>(i);
     EXPECT_EQ(parse_quantize_target(quantize_target_name(t)), t);
   }
+}
+
+}  // namespace
+}  // namespace pensieve
+
+namespace pensieve {
+namespace {
+
+using T = GgmlType;
+using QT = QuantizeTarget;
+
+// The 2-6 bit k-quant mixes on 32 layers, written out from llama.cpp's llama_tensor_get_type
+// rules (dense llama, no importance matrix) by hand, not taken from the planner.
+TEST(QuantizePlan, LowBitKQuantMixesThirtyTwoLayers) {
+  const int n = 32;
+  struct Layer {
+    T attn_v, ffn_down, attn_output, other;
+  };
+  struct Case {
+    QT target;
+    int n_gqa;
+    std::function<Layer(int)> want;
+  };
+  const std::vector<Case> cases = {
+      // Q2_K: attn_v Q3_K (Q4_K with 4+ query heads per KV head), ffn_down and attn_output Q3_K
+      {QT::Q2_K, 1, [](int) { return Layer{T::Q3_K, T::Q3_K, T::Q3_K, T::Q2_K}; }},
+      {QT::Q2_K, 4, [](int) { return Layer{T::Q4_K, T::Q3_K, T::Q3_K, T::Q2_K}; }},
+      {QT::Q3_K_S, 1, [](int) { return Layer{T::Q3_K, T::Q3_K, T::Q3_K, T::Q3_K}; }},
+      // Q3_K_M: attn_v Q5_K in the first two layers then Q4_K; ffn_down Q5_K below n/16 then Q4_K
+      {QT::Q3_K_M, 1, [](int i) { return Layer{i < 2 ? T::Q5_K : T::Q4_K, i < 2 ? T::Q5_K : T::Q4_K, T::Q4_K, T::Q3_K}; }},
+      {QT::Q3_K_L, 1, [](int) { return Layer{T::Q5_K, T::Q5_K, T::Q5_K, T::Q3_K}; }},
+      // Q4_K_S: attn_v Q5_K in the first four layers, ffn_down below n/8
+      {QT::Q4_K_S, 1, [](int i) { return Layer{i < 4 ? T::Q5_K : T::Q4_K, i < 4 ? T::Q5_K : T::Q4_K, T::Q4_K, T::Q4_K}; }},
+      {QT::Q5_K_S, 1, [](int) { return Layer{T::Q5_K, T::Q5_K, T::Q5_K, T::Q5_K}; }},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(std::string(quantize_target_name(c.target)) + " n_gqa " + std::to_string(c.n_gqa));
+    FakeModel m = llama_model(n, 256, 512);
+    const std::vector<TensorPlan> plan = plan_tensor_types(m.tensors(), c.target, n, c.n_gqa);
+    std::map<std::string, TensorPlan> p;
+    for (size_t i = 0; i < plan.size(); ++i) p[m.names[i]] = plan[i];
+    for (int i = 0; i < n; ++i) {
+      const Layer want = c.want(i);
+      EXPECT_EQ(p[layer(i, "attn_v.weight")].type, want.attn_v) << i;
+      EXPECT_EQ(p[layer(i, "ffn_down.weight")].type, want.ffn_down) << i;
+      EXPECT_EQ(p[layer(i, "attn_output.weight")].type, want.attn_output) << i;
+      for (const char* t : {"attn_q.weight", "attn_k.weight", "ffn_gate.weight", "ffn_up.weight"})
+        EXPECT_EQ(p[layer(i, t)].type, want.other) << i << " " << t;
+      EXPECT_EQ(p[layer(i, "attn_norm.weight")].convert, false);
+    }
+    EXPECT_EQ(p["output.weight"].type, T::Q6_K);
+    EXPECT_EQ(p["token_embd.weight"].type, quantize_target_base_type(c.target));
+  }
+  // narrow rows: Q2_K/Q3_K fall back to Q4_0 (llama.cpp's IQ4_NL, which pensieve does not write)
+  FakeModel narrow = llama_model(2, 64, 128);
+  for (const TensorPlan& t : plan_tensor_types(narrow.tensors(), QT::Q3_K_S, 2))
+    if (t.convert) EXPECT_TRUE(t.type == T::Q4_0 || t.type == T::Q8_0) << ggml_type_name(t.type);
+}
+
+TEST(QuantizeTarget, LowBitNamesAndFileTypes) {
+  const std::pair<const char*, uint32_t> names[] = {{"Q2_K", 10},   {"Q3_K_S", 11}, {"q3_k_m", 12},
+                                                    {"Q3_K_L", 13}, {"q4_k_s", 14}, {"Q5_K_S", 16}};
+  for (const auto& [name, ft] : names) {
+    auto t = parse_quantize_target(name);
+    ASSERT_TRUE(t.has_value()) << name;
+    EXPECT_EQ(quantize_target_file_type(*t), ft) << name;
+  }
+  EXPECT_NE(std::string(quantize_target_list()).find("Q3_K_M"), std::string::npos);
+}
+
+TEST(QuantizePlan, QuantizedModelsAreRecognised) {
+  FakeModel f16 = llama_model(2, 256, 512, false, T::F16);
+  EXPECT_FALSE(is_quantized_model(f16.tensors()));
+  FakeModel q = llama_model(2, 256, 512, false, T::Q8_0);
+  EXPECT_TRUE(is_quantized_model(q.tensors()));
 }
 
 }  // namespace

@@ -11,7 +11,7 @@ import OpenAI from 'openai';
 import { BIN, READY, sleep, startServer } from './helpers.mjs';
 
 // stories260K writes readable text (the greedy check compares it on screen); the tiny random
-// qwen2 of run.sh has a 65536-token context, so a reply can run until it is stopped.
+// qwen2 of run.sh has a 65536-token context (served whole with -c 65536), so a reply can run until it is stopped.
 const STORIES = process.env.PENSIEVE_SHARED_DIR ? join(process.env.PENSIEVE_SHARED_DIR, 'fixtures/models/stories260K.gguf') : '';
 
 const CHROMIUM = process.env.PENSIEVE_CHROMIUM || '/usr/bin/chromium';
@@ -150,7 +150,7 @@ test('web page: streams a greedy reply identical to the API\'s, renders Markdown
 });
 
 test('web page: a reply streams in while it is generated, the stop button ends it, a reload finds the conversation', opts, async () => {
-  const server = await startServer(['--alias', 'tiny']);
+  const server = await startServer(['--alias', 'tiny', '-c', '65536']);
   const browser = await openBrowser();
   const external = [];
   try {
