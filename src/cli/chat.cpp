@@ -14,6 +14,7 @@
 #include "cli/command.h"
 #include "cli/compat.h"
 #include "cli/engine_args.h"
+#include "cli/shipped_model.h"
 
 namespace pensieve::cli {
 namespace {
@@ -52,6 +53,7 @@ int run_chat(int argc, char** argv) {
     const int code = app.exit(e);
     return e.get_exit_code() == 0 ? code : 2;
   }
+  if (lo.model_path.empty() && !use_shipped_model(lo.model_path, "chat")) return 1;
   if (!std::filesystem::exists(lo.model_path)) {
     std::fprintf(stderr, "pensieve: model file not found: %s\n", lo.model_path.c_str());
     return 1;

@@ -8,6 +8,7 @@
 #include "cli/command.h"
 #include "cli/compat.h"
 #include "cli/engine_args.h"
+#include "cli/shipped_model.h"
 #include "engine/inference.h"
 #include "text/chat_template.h"
 
@@ -46,7 +47,7 @@ Result<std::vector<engine::token_id>> render_chat(const engine::InferenceBackend
 void add_load_options(CLI::App& app, engine::LoadOptions& lo) {
   lo.n_parallel = 1;  // one user at the terminal: a KV pool of one context
   app.option_defaults()->always_capture_default();  // --help shows every default
-  app.add_option("-m,--model", lo.model_path, "GGUF model file")->required();
+  app.add_option("-m,--model", lo.model_path, "GGUF model file (default: the shipped shell-command model)");
   app.add_option("-t,--threads", lo.threads, "CPU threads (0: physical cores)")->check(CLI::NonNegativeNumber);
   app.add_option("-c,--ctx,--ctx-size", lo.n_ctx,
                  "context size in tokens, at most the model's training context (0: the model's, capped by memory)")
@@ -110,6 +111,7 @@ int run_run(int argc, char** argv) {
                          "Run with --help for more information.\n");
     return 2;
   }
+  if (a.load.model_path.empty() && !use_shipped_model(a.load.model_path, "run")) return 1;
   if (!std::filesystem::exists(a.load.model_path)) {
     std::fprintf(stderr, "pensieve: model file not found: %s\n", a.load.model_path.c_str());
     return 1;

@@ -14,6 +14,7 @@
 #include "cli/command.h"
 #include "cli/compat.h"
 #include "cli/engine_args.h"
+#include "cli/shipped_model.h"
 #include "engine/inference.h"
 #include "server/model_binding.h"
 #include "server/request_checks.h"
@@ -40,7 +41,7 @@ struct ServeArgs {
 
 void add_options(CLI::App& app, ServeArgs& a) {
   app.option_defaults()->always_capture_default();  // --help shows every default
-  app.add_option("-m,--model", a.model_path, "GGUF model file")->required();
+  app.add_option("-m,--model", a.model_path, "GGUF model file (default: the shipped shell-command model)");
   app.add_option("--host", a.config.host, "address to listen on (default: loopback only)");
   app.add_option("--port", a.config.port, "port; 0 picks a free one and prints it")->check(CLI::Range(0, 65535));
   app.add_option("--api-key", a.config.api_key, "require this key (x-api-key or Bearer); env PENSIEVE_API_KEY");
@@ -160,6 +161,7 @@ int run_serve(int argc, char** argv) {
   a.config.max_body_bytes = static_cast<size_t>(a.max_body_mb * 1024 * 1024);
   a.config.max_header_bytes = static_cast<size_t>(a.max_header_kb) * 1024;
   a.config.max_connections = std::max(16, std::min(a.config.max_connections, raise_fd_limit() - 64));
+  if (a.model_path.empty() && !use_shipped_model(a.model_path, "serve")) return 1;
   if (!std::filesystem::exists(a.model_path)) {
     std::fprintf(stderr, "pensieve: model file not found: %s\n", a.model_path.c_str());
     return 1;

@@ -1,0 +1,242 @@
+// `pensieve cmd "REQUEST"`: plain words in, one shell command out, rated by the safety validator
+// (src/shell) before anyone runs it.
+//   stdout  the command (one line); nothing when it is rated blocked
+//   stderr  "safety: <risk>[: reasons]", the explanation with --explain
+// Exit codes: 0 printed, 1 model/runtime error, 2 usage, 3 blocked. With --run and a "y" on the
+// terminal, the command's own exit status.
+#include <CLI/CLI.hpp>
+
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "cli/cmd_explain.h"
+#include "cli/cmd_prompt.h"
+#include "cli/command.h"
+#include "cli/engine_args.h"
+#include "cli/shipped_model.h"
+#include "engine/inference.h"
+#include "shell/validator.h"
+
+namespace pensieve::cli {
+
+namespace {
+
+constexpr const char* kUsage =
+    "usage: pensieve cmd \"REQUEST\" [--shell bash|zsh|fish|sh] [--explain] [--run] [--json] [-m FILE.gguf]\n";
+
+// Greedy, one line: a command is short, and the first line break ends it.
+constexpr int kMaxTokens = 96;
+// The shipped model's prompts are ~30 tokens; a general model's instruction with two examples
+// is a few hundred. The KV cache holds only this much (not the model's whole context).
+constexpr int kShippedCtx = 512;
+constexpr int kGeneralCtx = 1024;
+
+using Clock = std::chrono::steady_clock;
+double ms_since(Clock::time_point t) { return std::chrono::duration<double, std::milli>(Clock::now() - t).count(); }
+
+struct CmdArgs {
+  std::vector<std::string> words;
+  CmdTarget target;
+  std::string model_path;
+  std::string device;  // "": cpu for the shipped model, auto for others
+  int threads = 0;
+  bool explain = false;
+  bool run = false;
+  bool json = false;
+};
+
+// The user's shell as an executable: $SHELL when it is the chosen one, else the name on PATH.
+std::string shell_program(const std::string& shell) {
+  const char* env = std::getenv("SHELL");
+  if (env && *env && std::filesystem::path(env).filename() == shell) return env;
+  return shell;
+}
+
+// Asks on the terminal (never stdin, which may be a pipe) and runs the command on "y".
+// Returns the exit code for the process.
+int confirm_and_run(const std::string& command, const CmdTarget& target) {
+  const int tty = open("/dev/tty", O_RDWR | O_CLOEXEC);
+  if (tty < 0) {
+    std::fprintf(stderr, "pensieve cmd: --run needs a terminal to ask on; not running it\n");
+    return 1;
+  }
+  const std::string question = "Run it? [y/N] ";
+  (void)!write(tty, question.data(), question.size());
+  std::string answer;
+  char c;
+  while (read(tty, &c, 1) == 1 && c != '\n') answer += c;
+  close(tty);
+  if (answer != "y" && answer != "Y" && answer != "yes" && answer != "Yes") {
+    std::fprintf(stderr, "pensieve cmd: not run\n");
+    return 0;
+  }
+  std::fflush(stdout);
+  const std::string prog = shell_program(target.shell);
+  const pid_t pid = fork();
+  if (pid < 0) {
+    std::perror("pensieve cmd: fork");
+    return 1;
+  }
+  if (pid == 0) {
+    execlp(prog.c_str(), prog.c_str(), "-c", command.c_str(), static_cast<char*>(nullptr));
+    std::fprintf(stderr, "pensieve cmd: cannot start %s\n", prog.c_str());
+    _exit(127);
+  }
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0) {
+  }
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+std::string one_line_verdict(const shell::Verdict& v) {
+  std::string line = std::string("safety: ") + shell::risk_name(v.risk);
+  for (size_t i = 0; i < v.reasons.size(); ++i) line += (i == 0 ? ": " : "; ") + v.reasons[i];
+  return line;
+}
+
+}  // namespace
+
+int run_cmd(int argc, char** argv) {
+  const Clock::time_point start = Clock::now();
+  CLI::App app{"Turn a request in plain words into one shell command, rated for safety before anything runs"};
+  app.name("pensieve cmd");
+  CmdArgs a;
+  a.target.shell = default_shell();
+  a.target.os = current_os();
+  app.add_option("request", a.words, "what you want done, in plain words (one argument, or several words)")
+      ->required();
+  app.add_option("--shell", a.target.shell, "the shell the command is for (default: from $SHELL)")
+      ->check(CLI::IsMember({"bash", "zsh", "fish", "sh"}))
+      ->capture_default_str();
+  app.add_option("--os", a.target.os, "the OS whose tools' flags to use (default: this one, from uname)")
+      ->check(CLI::IsMember({"linux", "macos"}))
+      ->capture_default_str();
+  app.add_option("-m,--model", a.model_path, "any supported GGUF model, prompted through its chat template "
+                                              "(default: the shipped pensieve-cmd model)");
+  app.add_option("-t,--threads", a.threads, "CPU threads (0: physical cores)")->check(CLI::NonNegativeNumber);
+  app.add_option("--device", a.device, "auto | cpu | cuda | cuda:N (default: cpu for the shipped model, else auto)");
+  app.add_flag("--explain", a.explain, "also explain the command (stderr)");
+  app.add_flag("--run", a.run, "ask on the terminal, then run it with your shell (never when blocked)");
+  app.add_flag("--json", a.json, "print {\"command\", \"risk\", \"reasons\", \"model\", \"timings\"} instead");
+  if (auto code = parse_or_usage(app, argc, argv, kUsage)) return *code;
+  if (a.run && a.json) {
+    std::fprintf(stderr, "%spensieve cmd: --run and --json do not go together\n", kUsage);
+    return 2;
+  }
+  std::string request;
+  for (const auto& w : a.words) request += (request.empty() ? "" : " ") + w;
+  if (request.find_first_not_of(" \t\r\n") == std::string::npos) {
+    std::fprintf(stderr, "%spensieve cmd: the request is empty\n", kUsage);
+    return 2;
+  }
+
+  const bool default_model = a.model_path.empty();
+  if (default_model) {
+    std::string searched;
+    a.model_path = find_shipped_model(&searched);
+    if (a.model_path.empty()) {
+      std::fprintf(stderr,
+                   "pensieve cmd: the shipped model %s is missing (looked in: %s); run scripts/setup.sh in the "
+                   "checkout, set $PENSIEVE_CMD_MODEL, or pass a model with -m FILE.gguf\n",
+                   kShippedModelFile, searched.c_str());
+      return 1;
+    }
+  }
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(a.model_path, ec)) {
+    std::fprintf(stderr, "pensieve cmd: model file not found: %s\n", a.model_path.c_str());
+    return 1;
+  }
+
+  // Load: the file is memory-mapped; one sequence with a small context is all a command needs.
+  engine::LoadOptions lo;
+  lo.model_path = a.model_path;
+  lo.threads = a.threads;
+  lo.n_parallel = 1;
+  lo.quiet = true;
+  const bool shipped_file = default_model || std::filesystem::path(a.model_path).filename() == kShippedModelFile;
+  lo.device = !a.device.empty() ? a.device : shipped_file ? "cpu" : "auto";
+  lo.n_ctx = shipped_file ? kShippedCtx : kGeneralCtx;
+  engine::InferenceBackend be;
+  if (Status st = be.load(lo); !st.ok()) {
+    std::fprintf(stderr, "pensieve cmd: cannot load %s: %s\n", a.model_path.c_str(), st.error().message.c_str());
+    return load_failure_exit_code(st.error());
+  }
+  const double load_ms = ms_since(start);
+  // The prompt format follows what the model is, not what its file is called.
+  const bool shipped = be.info().name == kShippedModelName;
+
+  const Clock::time_point gen_start = Clock::now();
+  auto prompt = render_chat(be, cmd_messages(request, a.target, shipped));
+  if (!prompt) {
+    std::fprintf(stderr, "pensieve cmd: chat template: %s\n", prompt.error().message.c_str());
+    return 1;
+  }
+  if (static_cast<int>(prompt->size()) + kMaxTokens > be.info().n_ctx) {
+    std::fprintf(stderr, "pensieve cmd: the request is too long (%zu prompt tokens; at most %d fit)\n",
+                 prompt->size(), be.info().n_ctx - kMaxTokens);
+    return 2;
+  }
+  engine::GenerateOptions gen;
+  gen.sampling.temperature = 0;  // greedy: the same request gives the same command
+  gen.max_tokens = kMaxTokens;
+  std::string reply;
+  auto g = be.stream(*prompt, gen, [&reply](std::string_view piece, engine::token_id) {
+    reply.append(piece);
+    return !reply_has_command_line(reply);  // the first complete command line ends it
+  });
+  if (!g) {
+    std::fprintf(stderr, "pensieve cmd: %s\n", g.error().message.c_str());
+    return 1;
+  }
+  const std::string command = extract_command(reply);
+  if (command.empty()) {
+    std::fprintf(stderr, "pensieve cmd: the model gave no command (its reply: %s)\n",
+                 nlohmann::json(reply).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+    return 1;
+  }
+  const double generate_ms = ms_since(gen_start);
+  const shell::Verdict verdict = shell::rate_command(command, shell::current_context());
+  const bool blocked = verdict.risk == shell::Risk::blocked;
+
+  if (a.json) {
+    nlohmann::json j = {
+        {"command", command},
+        {"risk", shell::risk_name(verdict.risk)},
+        {"reasons", verdict.reasons},
+        {"model", {{"name", be.info().name}, {"path", a.model_path}, {"variant", be.variant()}, {"device", be.device()}}},
+        {"timings",
+         {{"load_ms", load_ms},
+          {"ttft_ms", g->ttft_ms},
+          {"generate_ms", generate_ms},
+          {"total_ms", ms_since(start)},
+          {"prompt_tokens", g->n_prompt},
+          {"generated_tokens", g->n_generated}}}};
+    if (a.explain) j["explanation"] = explain_command(command);
+    std::printf("%s\n", j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+    return blocked ? 3 : 0;
+  }
+  // A blocked command never reaches stdout, so `eval "$(pensieve cmd ...)"` cannot run it.
+  if (blocked) std::fprintf(stderr, "pensieve cmd: blocked, not printed: %s\n", command.c_str());
+  else std::printf("%s\n", command.c_str());
+  std::fflush(stdout);
+  std::fprintf(stderr, "%s\n", one_line_verdict(verdict).c_str());
+  if (a.explain) std::fprintf(stderr, "%s\n", explain_command(command).c_str());
+  if (blocked) return 3;
+  if (a.run) return confirm_and_run(command, a.target);
+  return 0;
+}
+
+PENSIEVE_COMMAND("cmd", "turn a request into one shell command, rated for safety (--run asks, then runs it)", run_cmd);
+
+}  // namespace pensieve::cli
