@@ -53,6 +53,7 @@ struct CmdArgs {
   bool explain = false;
   bool run = false;
   bool json = false;
+  bool show_prompt = false;
 };
 
 // The user's shell as an executable: $SHELL when it is the chosen one, else the name on PATH.
@@ -127,6 +128,7 @@ int run_cmd(int argc, char** argv) {
   app.add_option("--device", a.device, "auto | cpu | cuda | cuda:N (default: cpu for the shipped model, else auto)");
   app.add_flag("--explain", a.explain, "also explain the command (stderr)");
   app.add_flag("--run", a.run, "ask on the terminal, then run it with your shell (never when blocked)");
+  app.add_flag("--show-prompt", a.show_prompt, "print the prompt the model is given (stderr)");
   app.add_flag("--json", a.json, "print {\"command\", \"risk\", \"reasons\", \"model\", \"timings\"} instead");
   if (auto code = parse_or_usage(app, argc, argv, kUsage)) return *code;
   if (a.run && a.json) {
@@ -187,6 +189,7 @@ int run_cmd(int argc, char** argv) {
                  prompt->size(), be.info().n_ctx - kMaxTokens);
     return 2;
   }
+  if (a.show_prompt) std::fprintf(stderr, "%s\n", be.tokenizer().decode(*prompt, /*special=*/true).c_str());
   engine::GenerateOptions gen;
   gen.sampling.temperature = 0;  // greedy: the same request gives the same command
   gen.max_tokens = kMaxTokens;

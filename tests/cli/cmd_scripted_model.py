@@ -74,6 +74,10 @@ def main():
     answer = segment(args.text, token_ids)
     if len(set(answer)) != len(answer) or vocab["eos"] in answer or len(answer) + 1 >= E:
         raise SystemExit(f"the answer's tokens must be distinct, without end-of-text, fewer than {E - 1}: {answer}")
+    # The chat prompt (ChatML: "...<|im_start|>assistant\n") ends with a lone newline token: in the
+    # answer it would make the model start there. "\n\n" is one other token and works.
+    if token_ids["\u010a"] in answer:
+        raise SystemExit("the answer may not contain a single newline token (the prompt ends with one); use \\n\\n")
 
     embd = np.zeros((V, E), np.float32)
     embd[:, 0] = 1.0
