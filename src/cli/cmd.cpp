@@ -25,6 +25,8 @@
 #include "cli/engine_args.h"
 #include "cli/shipped_model.h"
 #include "engine/inference.h"
+#include "gguf/gguf.h"
+#include "gguf/keys.h"
 #include "shell/validator.h"
 
 namespace pensieve::cli {
@@ -142,8 +144,7 @@ int run_cmd(int argc, char** argv) {
     return 2;
   }
 
-  const bool default_model = a.model_path.empty();
-  if (default_model) {
+  if (a.model_path.empty()) {
     std::string searched;
     a.model_path = find_shipped_model(&searched);
     if (a.model_path.empty()) {
@@ -160,23 +161,35 @@ int run_cmd(int argc, char** argv) {
     return 1;
   }
 
+  // What the model is decides the prompt format, the context and the device: its general.name,
+  // and its training context (the KV cache is sized to what cmd needs, never beyond it).
+  auto meta = GgufFile::open(a.model_path);
+  if (!meta) {
+    std::fprintf(stderr, "pensieve cmd: cannot load %s: %s\n", a.model_path.c_str(), meta.error().message.c_str());
+    return 1;
+  }
+  const bool shipped = (*meta)->get_string(keys::kName) == std::optional<std::string_view>(kShippedModelName);
+  int64_t n_ctx_train = 0;
+  if (auto arch = (*meta)->get_string(keys::kArchitecture))
+    n_ctx_train = (*meta)->get_int(keys::arch_key(keys::kContextLength, std::string(*arch))).value_or(0);
+  meta->reset();
+
   // Load: the file is memory-mapped; one sequence with a small context is all a command needs.
   engine::LoadOptions lo;
   lo.model_path = a.model_path;
   lo.threads = a.threads;
   lo.n_parallel = 1;
   lo.quiet = true;
-  const bool shipped_file = default_model || std::filesystem::path(a.model_path).filename() == kShippedModelFile;
-  lo.device = !a.device.empty() ? a.device : shipped_file ? "cpu" : "auto";
-  lo.n_ctx = shipped_file ? kShippedCtx : kGeneralCtx;
+  // The shipped model is small enough that starting a GPU would cost more than it saves.
+  lo.device = !a.device.empty() ? a.device : shipped ? "cpu" : "auto";
+  lo.n_ctx = shipped ? kShippedCtx : kGeneralCtx;
+  if (n_ctx_train > 0 && n_ctx_train < lo.n_ctx) lo.n_ctx = static_cast<int>(n_ctx_train);
   engine::InferenceBackend be;
   if (Status st = be.load(lo); !st.ok()) {
     std::fprintf(stderr, "pensieve cmd: cannot load %s: %s\n", a.model_path.c_str(), st.error().message.c_str());
     return load_failure_exit_code(st.error());
   }
   const double load_ms = ms_since(start);
-  // The prompt format follows what the model is, not what its file is called.
-  const bool shipped = be.info().name == kShippedModelName;
 
   const Clock::time_point gen_start = Clock::now();
   auto prompt = render_chat(be, cmd_messages(request, a.target, shipped));

@@ -280,11 +280,21 @@ def main():
     ap.add_argument("--min-rate", type=float, default=0.0, help="exit 1 below this pass rate (0..1)")
     ap.add_argument("--json-out", help="write every request's command and verdict here")
     ap.add_argument("--verbose", "-v", action="store_true", help="print each failure and why")
+    ap.add_argument("--require-shipped-model", action="store_true",
+                    help="without --model: exit 77 (skip) when the shipped model is missing, 1 under CI")
     args = ap.parse_args()
 
     binary = os.path.abspath(args.binary)
     if not os.access(binary, os.X_OK):
         raise SystemExit(f"eval: no pensieve binary at {binary} (build it, or --binary)")
+    if args.require_shipped_model and not args.model:
+        path = os.environ.get("PENSIEVE_CMD_MODEL") or os.path.join(HERE, "..", "..", "models", "pensieve-cmd.gguf")
+        if not os.path.isfile(path):
+            if os.environ.get("CI"):
+                print(f"eval: FAILED: the shipped model {os.path.normpath(path)} is missing", file=sys.stderr)
+                return 1
+            print(f"skipped: the shipped model {os.path.normpath(path)} is missing")
+            return 77
     reqs = load_requests(args.requests)
     if args.category:
         reqs = [r for r in reqs if r["category"] in args.category]
