@@ -18,6 +18,7 @@ PACKAGES=(
   nodejs npm                        # client e2e tests with the official SDKs
   iproute2 util-linux procps curl   # unshare -n / ip for the Claude Code e2e test
   lcov                              # scripts/coverage.sh (gcov comes with g++)
+  zip unzip jq file                 # tests/cmd_eval: programs the evaluated commands run
 )
 missing=()
 for p in "${PACKAGES[@]}"; do
