@@ -122,15 +122,42 @@ def walk(root):
             yield os.path.normpath(os.path.join(rel_dir, name)), os.lstat(p)
 
 
-def git_state(repo):
+def git_dir_digest(repo):
+    """A hash of the repository's .git folder without its index (whose stat data differs per copy)."""
+    h = hashlib.sha256()
+    git = os.path.join(repo, ".git")
+    for dirpath, dirnames, filenames in os.walk(git):
+        dirnames.sort()
+        for name in sorted(filenames):
+            p = os.path.join(dirpath, name)
+            rel = os.path.relpath(p, git)
+            if rel == "index":
+                continue
+            h.update(rel.encode() + b"\0")
+            if os.path.isfile(p):
+                with open(p, "rb") as f:
+                    h.update(f.read())
+    return h.hexdigest()
+
+
+_git_state_cache = {}
+
+
+def git_state(repo, files_key):
+    """The repository as git sees it: status, commits, branches, tags, stashes, config. Asking git
+    takes six processes, so an unchanged repository (same .git, same files) reuses the answer."""
     if not os.path.isdir(os.path.join(repo, ".git")):
         return None
+    key = (git_dir_digest(repo), files_key)
+    if key in _git_state_cache:
+        return _git_state_cache[key]
     env = dict(os.environ, **fixture.GIT_ENV)
     out = []
     for args in (["status", "--porcelain=v1", "-b"], ["log", "--all", "--format=%H %s"], ["branch", "-a"],
                  ["tag"], ["stash", "list"], ["config", "--local", "--list"]):
         p = subprocess.run(["git", *args], cwd=repo, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
         out.append(p.stdout.decode("utf-8", errors="replace"))
+    _git_state_cache[key] = out
     return out
 
 
@@ -150,7 +177,8 @@ def snapshot(root, original_mtimes):
                     h.update(chunk)
             touched = rel in original_mtimes and original_mtimes[rel] != st.st_mtime_ns
             state[rel] = ("file", mode, st.st_size, h.hexdigest(), touched)
-    state["<git repo>"] = git_state(os.path.join(root, "repo"))
+    repo_files = tuple(sorted((k, v) for k, v in state.items() if k == "repo" or k.startswith("repo/")))
+    state["<git repo>"] = git_state(os.path.join(root, "repo"), repo_files)
     return state
 
 
