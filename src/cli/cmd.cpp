@@ -101,6 +101,25 @@ int confirm_and_run(const std::string& command, const CmdTarget& target) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
+// A general model's own one-sentence explanation (the shipped model only knows commands).
+std::string ask_for_explanation(engine::InferenceBackend& be, const std::string& command) {
+  nlohmann::json messages = nlohmann::json::array();
+  messages.push_back({{"role", "system"},
+                      {"content", "You explain shell commands. Answer with one short sentence, no code."}});
+  messages.push_back({{"role", "user"}, {"content", "What does this command do?\n" + command}});
+  auto prompt = render_chat(be, messages);
+  if (!prompt || static_cast<int>(prompt->size()) + kMaxTokens > be.info().n_ctx) return "";
+  engine::GenerateOptions gen;
+  gen.sampling.temperature = 0;
+  gen.max_tokens = kMaxTokens;
+  gen.stop = {"\n"};
+  auto g = be.infer(*prompt, gen);
+  if (!g) return "";
+  std::string_view t = g->text;
+  while (!t.empty() && (t.front() == ' ' || t.front() == '\n')) t.remove_prefix(1);
+  return std::string(t);
+}
+
 std::string one_line_verdict(const shell::Verdict& v) {
   std::string line = std::string("safety: ") + shell::risk_name(v.risk);
   for (size_t i = 0; i < v.reasons.size(); ++i) line += (i == 0 ? ": " : "; ") + v.reasons[i];
@@ -224,6 +243,13 @@ int run_cmd(int argc, char** argv) {
   const double generate_ms = ms_since(gen_start);
   const shell::Verdict verdict = shell::rate_command(command, shell::current_context());
   const bool blocked = verdict.risk == shell::Risk::blocked;
+  std::string explanation;
+  if (a.explain) {
+    explanation = explain_command(command);
+    if (!shipped) {
+      if (std::string said = ask_for_explanation(be, command); !said.empty()) explanation += "\n  model: " + said;
+    }
+  }
 
   if (a.json) {
     nlohmann::json j = {
@@ -238,7 +264,7 @@ int run_cmd(int argc, char** argv) {
           {"total_ms", ms_since(start)},
           {"prompt_tokens", g->n_prompt},
           {"generated_tokens", g->n_generated}}}};
-    if (a.explain) j["explanation"] = explain_command(command);
+    if (a.explain) j["explanation"] = explanation;
     std::printf("%s\n", j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
     return blocked ? 3 : 0;
   }
@@ -247,7 +273,7 @@ int run_cmd(int argc, char** argv) {
   else std::printf("%s\n", command.c_str());
   std::fflush(stdout);
   std::fprintf(stderr, "%s\n", one_line_verdict(verdict).c_str());
-  if (a.explain) std::fprintf(stderr, "%s\n", explain_command(command).c_str());
+  if (a.explain) std::fprintf(stderr, "%s\n", explanation.c_str());
   if (blocked) return 3;
   if (a.run) return confirm_and_run(command, a.target);
   return 0;

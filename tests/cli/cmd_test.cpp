@@ -148,6 +148,18 @@ TEST_F(CmdTest, ExplainNamesTheProgramAndItsFlags) {
   EXPECT_NE(r.err.find("-la: long format, including hidden entries"), std::string::npos) << r.err;
 }
 
+TEST_F(CmdTest, ExplainAsksAGeneralModelButNotTheShippedOne) {
+  // A scripted model answers every prompt with its text, the explanation prompt included.
+  const auto general = run({"-m", scripted_model("ls -la"), "--explain", "--json", "list everything"});
+  ASSERT_EQ(general.exit_code, 0) << general.err;
+  const std::string said = nlohmann::json::parse(general.out).at("explanation");
+  EXPECT_NE(said.find("ls: list directory contents"), std::string::npos) << said;
+  EXPECT_NE(said.find("\n  model: ls -la"), std::string::npos) << said;
+  const auto shipped = run({"-m", scripted_model("ls -la", "pensieve-cmd"), "--explain", "--json", "list everything"});
+  ASSERT_EQ(shipped.exit_code, 0) << shipped.err;
+  EXPECT_EQ(nlohmann::json::parse(shipped.out).at("explanation").get<std::string>().find("model:"), std::string::npos);
+}
+
 TEST_F(CmdTest, ShippedModelGetsTheTerseSystemLine) {
   // The prompt format follows the model's general.name, whatever the file is called.
   const auto r = run({"-m", scripted_model("ls", "pensieve-cmd"), "--shell", "zsh", "--os", "macos", "--show-prompt",
