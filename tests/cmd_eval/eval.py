@@ -19,6 +19,7 @@ import argparse
 import hashlib
 import json
 import os
+import pty
 import re
 import shlex
 import shutil
@@ -44,22 +45,23 @@ MODES = ("lines", "ordered", "set", "count", "state")
 
 
 def load_requests(path):
-    """requests.txt: `[category]` headers, then `request :: reference [:: mode]` lines."""
-    out, category = [], None
+    """requests.txt: `[category]` or `[category cwd=DIR]` headers (DIR: where in the tree the
+    commands run), then `request :: reference [:: mode]` lines."""
+    out, category, cwd = [], None, ""
     with open(path, encoding="utf-8") as f:
         for n, raw in enumerate(f, 1):
             line = raw.rstrip("\n")
             if not line.strip() or line.lstrip().startswith("#"):
                 continue
-            m = re.fullmatch(r"\[([a-z_]+)\]", line.strip())
+            m = re.fullmatch(r"\[([a-z_0-9]+)(?: cwd=([\w./-]+))?\]", line.strip())
             if m:
-                category = m.group(1)
+                category, cwd = m.group(1), m.group(2) or ""
                 continue
             parts = [p.strip() for p in line.split(" :: ")]
             if category is None or len(parts) not in (2, 3) or (len(parts) == 3 and parts[2] not in MODES):
                 raise SystemExit(f"{path}:{n}: expected `request :: reference [:: mode]` under a [category]")
             out.append(dict(id=len(out) + 1, line=n, category=category, request=parts[0], reference=parts[1],
-                            mode=parts[2] if len(parts) == 3 else "lines"))
+                            mode=parts[2] if len(parts) == 3 else "lines", cwd=cwd))
     return out
 
 
@@ -73,7 +75,7 @@ def sandbox_works():
 
 
 # Runs inside the new namespaces: the work folder stays writable, everything else becomes read-only.
-SANDBOX_SCRIPT = ('mount --bind "$1" "$1" && mount -o remount,bind,ro / && cd "$1/tree" && '
+SANDBOX_SCRIPT = ('mount --bind "$1" "$1" && mount -o remount,bind,ro / && cd "$1/tree/$4" && '
                   'exec timeout -k 1 "$3" bash -c "$2"')
 
 
@@ -85,23 +87,33 @@ class Runner:
         fixture.build(self.pristine)
         self.original_mtimes = {rel: st.st_mtime_ns for rel, st in walk(self.pristine)}
 
-    def run(self, command):
-        """Runs `command` in a fresh copy: (stdout, exit code, timed out, snapshot, root)."""
+    def run(self, command, cwd=""):
+        """Runs `command` in a fresh copy (in its folder `cwd`): stdout, exit code, timed out, snapshot, root."""
         work = tempfile.mkdtemp(dir=self.base, prefix="run-")
         root = os.path.join(work, "tree")
         subprocess.run(["cp", "-a", self.pristine, root], check=True)
         os.makedirs(os.path.join(work, "tmp"))
         env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": root, "TMPDIR": os.path.join(work, "tmp"),
                "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "TZ": "UTC", "TERM": "dumb", "USER": "eval",
-               "SHELL": "/bin/bash", "PWD": root, **fixture.GIT_ENV,
+               "SHELL": "/bin/bash", "PWD": os.path.join(root, cwd), **fixture.GIT_ENV,
                "GIT_AUTHOR_DATE": "2026-02-01T12:00:00+00:00", "GIT_COMMITTER_DATE": "2026-02-01T12:00:00+00:00"}
         if self.isolate:
-            argv = ["unshare", "-n", "-m", "--", "/bin/sh", "-c", SANDBOX_SCRIPT, "sh", work, command, str(TIMEOUT_S)]
+            argv = ["unshare", "-n", "-m", "--", "/bin/sh", "-c", SANDBOX_SCRIPT, "sh", work, command, str(TIMEOUT_S),
+                    cwd]
         else:
             argv = ["timeout", "-k", "1", str(TIMEOUT_S), "bash", "-c", command]
+        # stdin is a terminal, as where a user types the command (git shortlog, for one, reads
+        # stdin instead of the repository when it is not), holding one end-of-file (^D), so a
+        # command that reads stdin gets EOF instead of waiting.
+        master, slave = pty.openpty()
+        os.write(master, b"\x04")
         t0 = time.time()
-        p = subprocess.run(argv, cwd=root, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                           stderr=subprocess.PIPE, timeout=TIMEOUT_S + 20)
+        try:
+            p = subprocess.run(argv, cwd=os.path.join(root, cwd), env=env, stdin=slave, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, timeout=TIMEOUT_S + 20)
+        finally:
+            os.close(slave)
+            os.close(master)
         timed_out = p.returncode in (124, 137) and time.time() - t0 >= TIMEOUT_S - 0.5
         out = p.stdout[:MAX_OUTPUT].decode("utf-8", errors="replace")
         snap = snapshot(root, self.original_mtimes)
@@ -182,8 +194,9 @@ def snapshot(root, original_mtimes):
     return state
 
 
-def normalise(out, root, mode):
-    text = out.replace(root + "/", "").replace(root, ".")
+def normalise(out, root, mode, cwd=""):
+    here = os.path.join(root, cwd).rstrip("/")
+    text = out.replace(here + "/", "").replace(here, ".").replace(root, "<tree>")
     lines = []
     for line in text.splitlines():
         line = re.sub(r"\s+", " ", line.strip())
@@ -209,7 +222,7 @@ def state_diff(a, b, limit=6):
     return diffs[:limit]
 
 
-def outside_paths(command, root):
+def outside_paths(command, root, cwd=""):
     """Words of the command that name places outside the tree (absolute paths, ~ or .. escapes)."""
     try:
         lex = shlex.shlex(command, posix=True, punctuation_chars=True)
@@ -229,15 +242,16 @@ def outside_paths(command, root):
                 if cand == "/" or os.path.exists("/" + first):  # /^#/d (a sed address) is not a path
                     bad.append(w)
             elif ".." in cand.split("/"):
-                if not os.path.normpath(os.path.join(root, cand)).startswith(root):
+                if not os.path.normpath(os.path.join(root, cwd, cand)).startswith(root):
                     bad.append(w)
     return bad
 
 
-def rate(binary, command, root):
+def rate(binary, command, root, cwd=""):
     # Rated as if the tree were a project folder inside the home directory (a delete of the whole
     # tree is then not a delete of the home directory, which the validator blocks).
-    p = subprocess.run([binary, "check-command", "--json", "--cwd", root, "--home", os.path.dirname(root), command],
+    p = subprocess.run([binary, "check-command", "--json", "--cwd", os.path.join(root, cwd), "--home",
+                        os.path.dirname(root), command],
                        stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
         return json.loads(p.stdout)["risk"]
@@ -261,19 +275,19 @@ def ask_model(binary, model, request):
 def judge(runner, binary, req, command, ref=None):
     """(passed, why) for `command` against the request's reference (`ref`: its run, when known)."""
     probe_root = os.path.join(runner.base, "run-xxxxxxxx", "tree")
-    if rate(binary, command, probe_root) == "blocked":
+    if rate(binary, command, probe_root, req["cwd"]) == "blocked":
         return False, "blocked by the validator"
-    bad = outside_paths(command, probe_root)
+    bad = outside_paths(command, probe_root, req["cwd"])
     if bad:
         return False, f"names paths outside the tree: {bad}"
-    ref = ref or runner.run(req["reference"])
-    got = runner.run(command)
+    ref = ref or runner.run(req["reference"], req["cwd"])
+    got = runner.run(command, req["cwd"])
     if got["timed_out"]:
         return False, "timed out"
     if (ref["rc"] == 0) != (got["rc"] == 0):
         return False, f"exit {got['rc']} vs reference {ref['rc']}: {got['stderr'].strip()[:200]}"
-    want_out = normalise(ref["stdout"], ref["root"], req["mode"])
-    got_out = normalise(got["stdout"], got["root"], req["mode"])
+    want_out = normalise(ref["stdout"], ref["root"], req["mode"], req["cwd"])
+    got_out = normalise(got["stdout"], got["root"], req["mode"], req["cwd"])
     if want_out != got_out:
         return False, f"output differs: got {str(got_out)[:300]} want {str(want_out)[:300]}"
     if ref["state"] != got["state"]:
@@ -371,7 +385,7 @@ def self_check(runner, binary, reqs, verbose):
         by_cat.setdefault(r["category"], []).append(r)
     wrong_passed = 0
     for req in reqs:
-        ref = runner.run(req["reference"])
+        ref = runner.run(req["reference"], req["cwd"])
         ok, why = judge(runner, binary, req, req["reference"], ref)
         if not ok:
             problems += 1
