@@ -42,6 +42,8 @@ constexpr int kMaxTokens = 96;
 // is a few hundred. The KV cache holds only this much (not the model's whole context).
 constexpr int kShippedCtx = 512;
 constexpr int kGeneralCtx = 1024;
+// Models smaller than this decode on one thread unless -t says otherwise.
+constexpr uint64_t kOneThreadBytes = 64ull << 20;
 
 using Clock = std::chrono::steady_clock;
 double ms_since(Clock::time_point t) { return std::chrono::duration<double, std::milli>(Clock::now() - t).count(); }
@@ -145,7 +147,7 @@ int run_cmd(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("-m,--model", a.model_path, "any supported GGUF model, prompted through its chat template "
                                               "(default: the shipped pensieve-cmd model)");
-  app.add_option("-t,--threads", a.threads, "CPU threads (0: physical cores)")->check(CLI::NonNegativeNumber);
+  app.add_option("-t,--threads", a.threads, "CPU threads (0: one for a model under 64 MiB, else physical cores)")->check(CLI::NonNegativeNumber);
   app.add_option("--device", a.device, "auto | cpu | cuda | cuda:N (default: cpu for the shipped model, else auto)");
   app.add_flag("--explain", a.explain, "also explain the command (stderr)");
   app.add_flag("--run", a.run, "ask on the terminal, then run it with your shell (never when blocked)");
@@ -191,18 +193,21 @@ int run_cmd(int argc, char** argv) {
   int64_t n_ctx_train = 0;
   if (auto arch = (*meta)->get_string(keys::kArchitecture))
     n_ctx_train = (*meta)->get_int(keys::arch_key(keys::kContextLength, std::string(*arch))).value_or(0);
-  meta->reset();
 
   // Load: the file is memory-mapped; one sequence with a small context is all a command needs.
   engine::LoadOptions lo;
   lo.model_path = a.model_path;
-  lo.threads = a.threads;
+  // A small model's matrices are too small to split: the threads would spend a decode step
+  // mostly waiting for each other (bench/RESULTS.md: the shipped model answers in ~100 ms on one
+  // thread, ~270 ms on two of a busy 2-core machine).
+  lo.threads = a.threads > 0 ? a.threads : (*meta)->file_size() < kOneThreadBytes ? 1 : 0;
   lo.n_parallel = 1;
   lo.quiet = true;
   // The shipped model is small enough that starting a GPU would cost more than it saves.
   lo.device = !a.device.empty() ? a.device : shipped ? "cpu" : "auto";
   lo.n_ctx = shipped ? kShippedCtx : kGeneralCtx;
   if (n_ctx_train > 0 && n_ctx_train < lo.n_ctx) lo.n_ctx = static_cast<int>(n_ctx_train);
+  meta->reset();
   engine::InferenceBackend be;
   if (Status st = be.load(lo); !st.ok()) {
     std::fprintf(stderr, "pensieve cmd: cannot load %s: %s\n", a.model_path.c_str(), st.error().message.c_str());
