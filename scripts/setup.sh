@@ -19,6 +19,8 @@ PACKAGES=(
   iproute2 util-linux procps curl   # unshare -n / ip for the Claude Code e2e test
   lcov                              # scripts/coverage.sh (gcov comes with g++)
   zip unzip jq file                 # tests/cmd_eval: programs the evaluated commands run
+  chromium                          # the web page's test (tests/clients/test/web.test.mjs, headless)
+  systemd                           # systemd-analyze verify for packaging/pensieve.service
 )
 missing=()
 for p in "${PACKAGES[@]}"; do
@@ -39,7 +41,8 @@ fi
 
 # npm packages for tests/clients (official @anthropic-ai/sdk and openai clients).
 if [ -f tests/clients/package.json ] && command -v npm >/dev/null; then
-  if [ ! -d tests/clients/node_modules ]; then
+  # Also when package-lock.json changed since the last install (a package was added).
+  if [ ! -d tests/clients/node_modules ] || [ tests/clients/package-lock.json -nt tests/clients/node_modules/.package-lock.json ]; then
     (cd tests/clients && (npm ci --no-audit --no-fund --loglevel=error || npm install --no-audit --no-fund --loglevel=error)) \
       || echo "setup: npm install failed; the client tests will skip (and fail when CI is set)"
   fi

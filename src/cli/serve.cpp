@@ -11,14 +11,17 @@
 #include <pthread.h>
 #include <sys/resource.h>
 
+#include "backend/cpu/cpu_features.h"
 #include "cli/command.h"
 #include "cli/compat.h"
 #include "cli/engine_args.h"
 #include "cli/shipped_model.h"
 #include "engine/inference.h"
+#include "server/access_log.h"
 #include "server/model_binding.h"
 #include "server/request_checks.h"
 #include "server/server.h"
+#include "util/thread_pool.h"
 
 namespace pensieve::cli {
 
@@ -37,6 +40,8 @@ struct ServeArgs {
   server::ServerConfig config;
   double max_body_mb = 32;
   int max_header_kb = 64;
+  std::string log_format = "text";
+  std::string url;  // where it listens, once bound
 };
 
 void add_options(CLI::App& app, ServeArgs& a) {
@@ -88,6 +93,9 @@ void add_options(CLI::App& app, ServeArgs& a) {
   app.add_option("--max-header-kb", a.max_header_kb, "request header limit in KiB (431 beyond)")
       ->check(CLI::Range(1, 1024));
   app.add_flag("--quiet", [&a](int64_t) { a.config.log_requests = false; }, "no per-request log lines");
+  app.add_option("--log-format", a.log_format,
+                 "stderr log lines: text, or json (one object a line: time, level, msg, request fields)")
+      ->check(CLI::IsMember({"text", "json"}));
 }
 
 // Every connection is a file descriptor: raise the soft limit to the hard one. Returns the limit.
@@ -100,6 +108,34 @@ int raise_fd_limit() {
     getrlimit(RLIMIT_NOFILE, &rl);
   }
   return rl.rlim_cur > 1 << 20 ? 1 << 20 : static_cast<int>(rl.rlim_cur);
+}
+
+// The one line an operator reads to know what is being served, and how.
+void log_startup_summary(const ServeArgs& a, const server::ServerModel& m, const engine::EngineStats& es, double load_ms) {
+  const int threads = a.threads > 0 ? a.threads : ThreadPool::physical_cores();
+  const char* isa = cpu::cpu_isa_name(cpu::active_cpu_isa());
+  const long long kv_tokens = static_cast<long long>(es.blocks_total * es.block_size);
+  const bool key = !a.config.api_key.empty();
+  char line[1024];
+  std::snprintf(line, sizeof line,
+                "model %s (%s) on %s, context %d tokens, %d parallel, KV pool %lld tokens, loaded in %.0f ms; "
+                "serving %s, %d threads, ISA %s, API key %s, log %s",
+                m.id.c_str(), m.variant.c_str(), m.device.c_str(), m.info.n_ctx, m.n_parallel, kv_tokens, load_ms,
+                a.url.c_str(), threads, isa, key ? "on" : "off", a.log_format.c_str());
+  server::log_event("info", line,
+                    {{"event", "ready"},
+                     {"url", a.url},
+                     {"model", m.id},
+                     {"variant", m.variant},
+                     {"model_path", a.model_path},
+                     {"device", m.device},
+                     {"threads", threads},
+                     {"isa", isa},
+                     {"context", m.info.n_ctx},
+                     {"parallel", m.n_parallel},
+                     {"kv_pool_tokens", kv_tokens},
+                     {"api_key", key},
+                     {"load_ms", static_cast<int64_t>(load_ms)}});
 }
 
 std::atomic<int> g_load_failed{0};  // the exit code once loading failed (0: not failed)
@@ -115,10 +151,12 @@ void load_model(ServeArgs& a, server::Server& srv) {
   lo.n_ubatch = a.n_batch > 0 ? std::min(a.n_batch, a.n_ubatch) : a.n_ubatch;
   lo.n_parallel = a.n_parallel;
   lo.kv_budget_mb = a.kv_budget_mb;
+  lo.quiet = server::log_format() == server::LogFormat::json;  // the summary names the device
   auto t0 = std::chrono::steady_clock::now();
   Status st = backend->load(lo);
   if (!st.ok()) {
-    std::fprintf(stderr, "pensieve: cannot load %s: %s\n", a.model_path.c_str(), st.error().message.c_str());
+    server::log_event("error", "cannot load " + a.model_path + ": " + st.error().message,
+                      {{"model_path", a.model_path}});
     srv.set_model(nullptr, st.error().message);
     g_load_failed = load_failure_exit_code(st.error());
     return;
@@ -128,18 +166,14 @@ void load_model(ServeArgs& a, server::Server& srv) {
   std::string warning;
   auto model = server::bind_backend(backend, id, extra, &warning);
   if (!model.ok()) {
-    std::fprintf(stderr, "pensieve: %s\n", model.error().message.c_str());
+    server::log_event("error", model.error().message);
     srv.set_model(nullptr, model.error().message);
     g_load_failed = 1;
     return;
   }
-  if (!warning.empty()) std::fprintf(stderr, "pensieve: warning: %s\n", warning.c_str());
+  if (!warning.empty()) server::log_event("warning", "warning: " + warning);
   double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-  const engine::EngineStats es = backend->stats();
-  std::fprintf(stderr,
-               "pensieve: model %s (%s) on %s, context %d tokens, %d parallel, KV pool %lld tokens, loaded in %.0f ms\n",
-               id.c_str(), (*model)->variant.c_str(), (*model)->device.c_str(), (*model)->info.n_ctx,
-               (*model)->n_parallel, static_cast<long long>(es.blocks_total * es.block_size), ms);
+  log_startup_summary(a, **model, backend->stats(), ms);
   srv.set_model(model.value());
 }
 
@@ -156,6 +190,7 @@ int run_serve(int argc, char** argv) {
     int code = app.exit(e);
     return e.get_exit_code() == 0 ? code : 2;
   }
+  server::set_log_format(*server::parse_log_format(a.log_format));
   if (a.config.api_key.empty())
     if (const char* env = std::getenv("PENSIEVE_API_KEY")) a.config.api_key = env;
   a.config.max_body_bytes = static_cast<size_t>(a.max_body_mb * 1024 * 1024);
@@ -163,7 +198,7 @@ int run_serve(int argc, char** argv) {
   a.config.max_connections = std::max(16, std::min(a.config.max_connections, raise_fd_limit() - 64));
   if (a.model_path.empty() && !use_shipped_model(a.model_path, "serve")) return 1;
   if (!std::filesystem::exists(a.model_path)) {
-    std::fprintf(stderr, "pensieve: model file not found: %s\n", a.model_path.c_str());
+    server::log_event("error", "model file not found: " + a.model_path);
     return 1;
   }
   if (int rc = check_ctx(a.model_path, a.n_ctx); rc != 0) return rc;
@@ -179,13 +214,15 @@ int run_serve(int argc, char** argv) {
   server::Server srv(a.config);
   auto port = srv.bind();
   if (!port.ok()) {
-    std::fprintf(stderr, "pensieve: %s\n", port.error().message.c_str());
+    server::log_event("error", port.error().message);
     return 1;
   }
-  std::printf("pensieve: listening on http://%s:%d\n", a.config.host.c_str(), port.value());
-  std::fflush(stdout);
+  // Everything goes to stderr (stdout stays empty): harnesses wait for this line there.
+  const bool v6 = a.config.host.find(':') != std::string::npos;
+  a.url = "http://" + (v6 ? "[" + a.config.host + "]" : a.config.host) + ":" + std::to_string(port.value());
+  server::log_event("info", "listening on " + a.url, {{"event", "listening"}, {"url", a.url}});
   if (!server::is_loopback_name(a.config.host) && a.config.api_key.empty())
-    std::fprintf(stderr, "pensieve: warning: listening on %s without --api-key\n", a.config.host.c_str());
+    server::log_event("warning", "warning: listening on " + a.config.host + " without --api-key");
 
   std::thread http([&srv] { srv.run(); });
   std::thread loader([&a, &srv] {
@@ -197,7 +234,7 @@ int run_serve(int argc, char** argv) {
     timespec tick{0, 200 * 1000 * 1000};
     int sig = sigtimedwait(&signals, nullptr, &tick);
     if (sig == SIGINT || sig == SIGTERM) {
-      std::fprintf(stderr, "pensieve: %s received, shutting down\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
+      server::log_event("info", std::string(sig == SIGINT ? "SIGINT" : "SIGTERM") + " received, shutting down");
       break;
     }
     if (g_load_failed.load()) {
@@ -211,7 +248,7 @@ int run_serve(int argc, char** argv) {
   // for it would hold the exit for many seconds. Nothing is left to flush but stdio.
   for (int i = 0; i < 50 && !g_load_done.load(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
   if (!g_load_done.load()) {
-    std::fprintf(stderr, "pensieve: exiting while the model is still loading\n");
+    server::log_event("warning", "exiting while the model is still loading");
     std::fflush(nullptr);
     std::_Exit(exit_code);
   }

@@ -26,7 +26,6 @@ static void handle_messages(ServerState& s, const http::Request& req, http::Resp
   const std::string id = random_id("msg_");
   const std::vector<std::string> names =
       request.tool_choice == ToolChoice::none ? std::vector<std::string>{} : tool_names(request.tools);
-  res.set_header("request-id", random_id("req_"));
   if (!request.stream) {
     std::string model_name = request.model;
     return await_generation(s, res, wire, std::move(feed.value()),

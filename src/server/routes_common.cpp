@@ -94,6 +94,7 @@ Result<PreparedRequest> prepare_request(const ServerModel& model, WireFormat wir
 void record_generation(ServerState& s, const engine::Generation& g, RequestStats& st) {
   s.metrics.observe_generation(g.n_prompt, g.n_cached, g.n_generated, g.ttft_ms / 1000.0, g.decode_ms / 1000.0);
   st.generated = true;
+  if (auto m = s.model()) st.model = m->id;
   st.n_prompt = g.n_prompt;
   st.n_cached = g.n_cached;
   st.n_generated = g.n_generated;

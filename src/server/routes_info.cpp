@@ -2,6 +2,7 @@
 #include <ctime>
 
 #include "server/server_state.h"
+#include "server/web_page.h"
 
 namespace pensieve::server {
 
@@ -46,9 +47,16 @@ static bool model_id_known(const ServerModel& m, const std::string& id) {
 }
 
 void register_info_routes(ServerState& s) {
+  // The web chat page. Its policy allows nothing from elsewhere (it works offline, and an
+  // injected tag could not load or send anything) and no framing by other sites.
   auto root = [](const http::Request&, http::Response& res) {
-    res.set_content("pensieve: local LLM server (Anthropic /v1/messages, OpenAI /v1/chat/completions)\n",
-                    "text/plain");
+    res.set_content(std::string(web_chat_page()), "text/html; charset=utf-8");
+    res.set_header("Content-Security-Policy",
+                   "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; "
+                   "img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'");
+    res.set_header("X-Content-Type-Options", "nosniff");
+    res.set_header("Referrer-Policy", "no-referrer");
+    res.set_header("Cache-Control", "no-cache");
   };
   s.router.add("GET", "/", root);
   s.router.add("GET", "/health", [&s](const http::Request&, http::Response& res) {

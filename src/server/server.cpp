@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <thread>
 
+#include "server/access_log.h"
 #include "server/auth.h"
 #include "server/http/loop.h"
 #include "server/json_limits.h"
@@ -45,19 +46,17 @@ void log_request(ServerState& s, const http::Request& req, const http::Response&
   const int status = st.client_gone && !(res.deferred && res.deferred->stream) ? 499 : res.status;
   s.metrics.count_request(endpoint_label(req.path), status);
   if (!s.config.log_requests) return;
-  std::string method = req.method.empty() ? "-" : loggable(req.method);
-  std::string path = req.path.empty() ? "-" : loggable(req.path);
-  char line[768];
-  if (st.generated) {
-    double tps = st.decode_ms > 0 ? 1000.0 * st.n_generated / st.decode_ms : 0.0;
-    std::snprintf(line, sizeof line, "%s %s %d in=%d out=%d cached=%d ttft=%.1fms %.1f tok/s %.0fms%s%s",
-                  method.c_str(), path.c_str(), status, st.n_prompt, st.n_generated, st.n_cached, st.ttft_ms, tps,
-                  total_ms, st.note.empty() ? "" : " ", loggable(st.note).c_str());
-  } else {
-    std::snprintf(line, sizeof line, "%s %s %d %.0fms%s%s", method.c_str(), path.c_str(), status, total_ms,
-                  st.note.empty() ? "" : " ", loggable(st.note).c_str());
-  }
-  std::fprintf(stderr, "pensieve: %s\n", line);
+  AccessRecord r;
+  r.time = std::chrono::system_clock::now();
+  r.client = req.remote;
+  r.request_id = st.request_id;
+  r.method = req.method;
+  r.path = req.path;
+  r.status = status;
+  r.total_ms = total_ms;
+  r.stats = st;
+  const std::string line = format_access_line(log_format(), r) + "\n";
+  std::fwrite(line.data(), 1, line.size(), stderr);
 }
 
 // Errors the HTTP layer finds itself (malformed request, limits, too many connections) in the
@@ -73,11 +72,12 @@ http::Response layer_error(int status, const http::Request& req, const std::stri
   send_json(res, status, e.body);
   if (status == 503) res.set_header("Retry-After", "1");
   res.stats->note = message.substr(0, 200);
+  stamp_request_id(res, request_id_for(req));
   return res;
 }
 
 // Checks (Host, header bytes, content type), CORS and authentication, then the route.
-void serve(ServerState& s, http::Request& req, http::Response& res) {
+void route_request(ServerState& s, http::Request& req, http::Response& res) {
   const WireFormat wire = wire_for(req);
   if (auto refused = screen_request(s.config, req.method, req.path, req.headers, wire)) {
     send_json(res, refused->status, refused->body);
@@ -88,18 +88,22 @@ void serve(ServerState& s, http::Request& req, http::Response& res) {
   if (!allow.empty()) {
     res.set_header("Access-Control-Allow-Origin", allow);
     res.set_header("Vary", "Origin");
+    res.set_header("Access-Control-Expose-Headers", "request-id, x-request-id");
   }
   if (req.method == "OPTIONS") {  // CORS preflight
     if (!allow.empty()) {
       res.set_header("Access-Control-Allow-Methods", "GET, POST, DELETE, OPTIONS");
       res.set_header("Access-Control-Allow-Headers",
-                     "authorization, content-type, x-api-key, anthropic-version, anthropic-beta, last-event-id");
+                     "authorization, content-type, x-api-key, anthropic-version, anthropic-beta, last-event-id, "
+                     "request-id, x-request-id");
       res.set_header("Access-Control-Max-Age", "600");
     }
     res.status = 204;
     return;
   }
-  if (req.path != "/health" && !key_accepted(s.config.api_key, req.header("x-api-key"), req.header("Authorization"))) {
+  // The web page itself holds no data: it must load to ask for the key.
+  const bool open_path = req.path == "/health" || (req.path == "/" && (req.method == "GET" || req.method == "HEAD"));
+  if (!open_path && !key_accepted(s.config.api_key, req.header("x-api-key"), req.header("Authorization"))) {
     send_error(res, wire, make_error(ErrorKind::unauthorized, "invalid x-api-key"));
     return;
   }
@@ -124,6 +128,14 @@ void serve(ServerState& s, http::Request& req, http::Response& res) {
     res = http::Response{};
     send_error(res, wire, make_error(ErrorKind::invalid_request, std::string("invalid request: ") + e.what()));
   }
+}
+
+// Every response carries a request id (the client's, if it sent a well-formed one), which the
+// access log line shows too.
+void serve(ServerState& s, http::Request& req, http::Response& res) {
+  const std::string id = request_id_for(req);
+  route_request(s, req, res);
+  stamp_request_id(res, id);
 }
 
 }  // namespace
@@ -177,7 +189,7 @@ void Server::stop() {
   }
   s.loop->end_pending();
   if (!s.loop->wait_closed(std::chrono::milliseconds(1500)))
-    std::fprintf(stderr, "pensieve: %d connection(s) still open at shutdown; closing them\n", s.loop->connections());
+    log_event("warning", std::to_string(s.loop->connections()) + " connection(s) still open at shutdown; closing them");
   s.loop->stop();
 }
 

@@ -345,7 +345,7 @@ TEST_F(Cli, ServeTakesTheLlamaServerFlags) {
   int status = 0;
   waitpid(pid, &status, 0);
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
-  EXPECT_TRUE(contains(slurp(out), "pensieve: listening on http://127.0.0.1:")) << slurp(out);
+  EXPECT_TRUE(contains(log, "pensieve: listening on http://127.0.0.1:")) << log;
   EXPECT_TRUE(contains(log, "pensieve: device cpu (requested)")) << log;
   // -c and -np as the startup line reports them (the KV pool's size is the engine's policy)
   EXPECT_TRUE(contains(log, " on cpu, context 256 tokens, 3 parallel, KV pool ")) << log;

@@ -9,7 +9,7 @@ ip link set lo up
 SERVER=$!
 trap 'kill -TERM $SERVER 2>/dev/null; wait $SERVER 2>/dev/null' EXIT
 for _ in $(seq 1 300); do
-  PORT=$(grep -o 'listening on http://127.0.0.1:[0-9]*' "$WORK/serve.out" 2>/dev/null | grep -o '[0-9]*$' || true)
+  PORT=$(grep -o 'listening on http://127.0.0.1:[0-9]*' "$WORK/serve.err" 2>/dev/null | grep -o '[0-9]*$' || true)
   if [ -n "$PORT" ] && [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/health")" = 200 ]; then break; fi
   sleep 0.1
 done

@@ -6,9 +6,13 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <memory>
+#include <span>
 #include <sstream>
+#include <vector>
 
 #include "backend/cuda/gemm.h"
+#include "backend/cuda/matmul_mma.cuh"
 #include "backend/cuda/matvec.cuh"
 #include "backend/cuda/matvec_q8.cuh"
 #include "cuda_test_util.h"
@@ -130,6 +134,77 @@ void bench_model(const std::string& path) {
   std::fflush(stdout);
 }
 
+// Batched decode (PENSIEVE_CUDA_BENCH_BATCH=model.gguf): N sequences of 100 prompt tokens, then
+// steps of one token per sequence with argmax on the device, as the engine's decode steps run:
+// wall ms per step (graphs where the step size allows), then 4 steps op by op (where the GPU time
+// goes, per step).
+void bench_batched(const std::string& path) {
+  auto file = GgufFile::open(path);
+  ASSERT_TRUE(file.ok()) << file.error().message;
+  auto ops_r = cuda::CudaOps::create(0, cuda::CudaOpsOptions{});
+  ASSERT_TRUE(ops_r.ok()) << ops_r.error().message;
+  cuda::CudaOps& ops = **ops_r;
+  auto m = model::load_model(**file, ops);
+  ASSERT_TRUE(m.ok()) << m.error().message;
+  const int max_n = 64;
+  model::ContextOptions co;
+  co.n_ctx = 512;
+  co.n_seq_max = max_n;
+  co.max_step_tokens = 512;
+  co.max_outputs = max_n;
+  auto ctx = model::Context::create(**m, ops, co);
+  ASSERT_TRUE(ctx.ok()) << ctx.error().message;
+  const int nv = (*m)->hp.n_vocab;
+  const std::string name = path.substr(path.find_last_of('/') + 1);
+  for (int n : {1, 8, 16, 32, 64}) {
+    std::vector<std::unique_ptr<model::SequenceKv>> seqs;
+    std::vector<std::vector<int32_t>> prompts(size_t(n), std::vector<int32_t>(100));
+    std::vector<int32_t> next(size_t(n), 0);
+    for (int s = 0; s < n; ++s) {
+      seqs.push_back(std::make_unique<model::SequenceKv>((*ctx)->pool()));
+      for (int i = 0; i < 100; ++i) prompts[size_t(s)][size_t(i)] = (i * 7919 + s * 131 + 13) % nv;
+      model::SeqStep st{seqs.back().get(), prompts[size_t(s)], 1};
+      ASSERT_TRUE((*ctx)->step(std::span<const model::SeqStep>(&st, 1), nullptr, &next[size_t(s)]).ok());
+    }
+    std::vector<int32_t> toks(static_cast<size_t>(n));
+    auto run_steps = [&](int steps) {
+      for (int i = 0; i < steps; ++i) {
+        std::vector<model::SeqStep> batch;
+        for (int s = 0; s < n; ++s) {
+          toks[size_t(s)] = next[size_t(s)];
+          batch.push_back(model::SeqStep{seqs[size_t(s)].get(), std::span<const int32_t>(&toks[size_t(s)], 1), 1});
+        }
+        ASSERT_TRUE((*ctx)->step(batch, nullptr, next.data()).ok());
+      }
+    };
+    run_steps(4);  // warm-up (graph capture)
+    const double t0 = now_s();
+    run_steps(24);
+    const double step_ms = 1000 * (now_s() - t0) / 24;
+    ops.set_profiling(true);
+    run_steps(4);
+    const auto prof = ops.op_profile();
+    ops.set_profiling(false);
+    std::string p;
+    double gpu = 0;
+    for (const auto& [kind, t] : prof) {
+      p += (p.empty() ? "" : ",") + std::string("\"") + kind + "\":" + std::to_string(t.ms / 4);
+      gpu += t.ms / 4;
+    }
+    std::printf("{\"bench\":\"cuda-batched\",\"model\":\"%s\",\"seqs\":%d,\"step_ms\":%.3f,\"tokens_per_s\":%.1f,"
+                "\"op_by_op_gpu_ms\":%.3f,\"ms_per_step\":{%s}}\n",
+                name.c_str(), n, step_ms, n * 1000.0 / step_ms, gpu, p.c_str());
+    std::fflush(stdout);
+  }
+}
+
+TEST(CudaBench, BatchedDecode) {
+  const char* env = std::getenv("PENSIEVE_CUDA_BENCH_BATCH");
+  if (env == nullptr || *env == 0) GTEST_SKIP() << "skipped: set PENSIEVE_CUDA_BENCH_BATCH=model.gguf";
+  PS_REQUIRE_CUDA();
+  bench_batched(env);
+}
+
 TEST(CudaBench, Models) {
   const char* env = std::getenv("PENSIEVE_CUDA_BENCH");
   if (env == nullptr || *env == 0) GTEST_SKIP() << "skipped: set PENSIEVE_CUDA_BENCH=model.gguf[,more.gguf]";
@@ -169,6 +244,48 @@ double time_launches_us(cudaStream_t s, int copies, const Fn& run) {
   cudaEventDestroy(e0);
   cudaEventDestroy(e1);
   return 1000.0 * ms / iters;
+}
+
+// The tensor-core batched matmul on llama-8b shapes (PENSIEVE_CUDA_BENCH_KERNELS=1): microseconds
+// per launch and weight GB/s at 8, 16 and 32 tokens (the bound is HBM bandwidth, ~4.5 TB/s).
+TEST(CudaBench, MmaShapes) {
+  if (std::getenv("PENSIEVE_CUDA_BENCH_KERNELS") == nullptr) GTEST_SKIP() << "skipped: set PENSIEVE_CUDA_BENCH_KERNELS=1";
+  PS_REQUIRE_CUDA();
+  auto ops = make_cuda_ops();
+  ASSERT_TRUE(ops);
+  cudaStream_t s = ops->context().stream();
+  const std::pair<int64_t, int64_t> shapes[] = {{4096, 4096}, {4096, 1024}, {4096, 14336}, {14336, 4096}};
+  float *x = nullptr, *y = nullptr, *part = nullptr;
+  ASSERT_EQ(cudaMalloc(reinterpret_cast<void**>(&x), 64 * 14336 * 4), cudaSuccess);
+  ASSERT_EQ(cudaMalloc(reinterpret_cast<void**>(&y), 64 * 14336 * 4), cudaSuccess);
+  ASSERT_EQ(cudaMalloc(reinterpret_cast<void**>(&part), size_t(64) << 22), cudaSuccess);
+  cudaMemset(x, 0, 64 * 14336 * 4);
+  for (GgmlType type : {GgmlType::Q4_K, GgmlType::Q6_K, GgmlType::Q8_0}) {
+    for (auto [n_cols, n_rows] : shapes) {
+      const int64_t bytes = int64_t(ggml_row_size(type, uint64_t(n_cols))) * n_rows;
+      const int copies = int(std::max<int64_t>(4, (int64_t(512) << 20) / bytes));
+      std::vector<void*> w(static_cast<size_t>(copies));
+      for (auto& p : w) {
+        ASSERT_EQ(cudaMalloc(&p, size_t(bytes) + 64), cudaSuccess);
+        cudaMemset(p, 0x11, size_t(bytes));
+      }
+      for (int n_tokens : {8, 16, 32}) {
+        ASSERT_LE(cuda::matmul_mma_partial_floats(n_cols, n_rows, n_tokens) * 4, int64_t(64) << 22);
+        auto run = [&](int i) {
+          cuda::matmul_mma(type, w[size_t(i % copies)], n_cols, n_rows, x, n_tokens, y, nullptr, part, s);
+        };
+        const double us = time_launches_us(s, copies, run);
+        std::printf("{\"bench\":\"cuda-mma\",\"type\":\"%s\",\"n_cols\":%lld,\"n_rows\":%lld,\"tokens\":%d,"
+                    "\"us\":%.2f,\"GBps\":%.0f}\n",
+                    std::string(ggml_type_name(type)).c_str(), (long long)n_cols, (long long)n_rows, n_tokens, us,
+                    double(bytes) / (us * 1e3));
+      }
+      for (auto p : w) cudaFree(p);
+    }
+  }
+  cudaFree(x);
+  cudaFree(y);
+  cudaFree(part);
 }
 
 TEST(CudaBench, MatvecBandwidth) {

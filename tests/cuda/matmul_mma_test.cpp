@@ -33,10 +33,11 @@ std::vector<float> run(const QuantMatrix& m, const void* dw, const std::vector<f
 }
 
 TEST(CudaMatmulMma, SplitsDependOnTheShapeOnly) {  // host only
-  // 100 rows x 512 columns: 4 row blocks, k split over its 4 tiles; the tokens change the size.
-  EXPECT_EQ(cuda::matmul_mma_partial_floats(512, 100, 1), 4 * 100);
-  EXPECT_EQ(cuda::matmul_mma_partial_floats(512, 100, 64), 4 * 64 * 100);
-  EXPECT_EQ(cuda::matmul_mma_partial_floats(4096, 128256, 32), 0);  // enough row blocks: no split
+  // The F16 copy of x (2 halves per float), then the partials: 100 rows x 512 columns are 2 row
+  // blocks, k split over its 4 tiles; the tokens change only the size.
+  EXPECT_EQ(cuda::matmul_mma_partial_floats(512, 100, 1), 512 / 2 + 4 * 100);
+  EXPECT_EQ(cuda::matmul_mma_partial_floats(512, 100, 64), 64 * 512 / 2 + 4 * 64 * 100);
+  EXPECT_EQ(cuda::matmul_mma_partial_floats(4096, 128256, 32), 32 * 4096 / 2);  // enough row blocks: no split
 }
 
 TEST(CudaMatmulMma, MatchesReferenceOverTypesAndTokenCounts) {

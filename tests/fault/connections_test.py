@@ -319,7 +319,7 @@ class OnePortOneServer(unittest.TestCase):
                                capture_output=True, timeout=20)
             self.assertEqual(p.returncode, 1, p.stderr)
             self.assertIn(b"in use", p.stderr)
-            self.assertNotIn(b"listening", p.stdout)
+            self.assertNotIn(b"listening on", p.stderr)
             self.assertEqual(request(first.port, "GET", "/health")[0], 200)
 
     def test_kill_9_and_restart_on_the_same_port(self):

@@ -58,12 +58,19 @@ class Server:
         self.log_path = os.path.join(WORK, "server-%d-%d.log" % (os.getpid(), time.monotonic_ns()))
         self.log_file = open(self.log_path, "wb")
         self.proc = subprocess.Popen([BIN, "serve", "-m", test_model(), "--port", str(port), *args],
-                                     stdout=subprocess.PIPE, stderr=self.log_file)
-        line = self.proc.stdout.readline().decode()
-        m = re.search(r"listening on http://([0-9.]+):(\d+)", line)
+                                     stdout=subprocess.DEVNULL, stderr=self.log_file)
+        # The server logs everything on stderr, the "listening on" line first.
+        deadline = time.monotonic() + 30
+        m = None
+        while m is None and time.monotonic() < deadline and self.proc.poll() is None:
+            m = re.search(r"listening on http://([0-9.]+):(\d+)", self.log())
+            if m is None:
+                time.sleep(0.02)
         if not m:
+            if self.proc.poll() is None:
+                self.proc.kill()
             self.proc.wait(10)
-            raise RuntimeError("server did not start: %r %s" % (line, self.log()))
+            raise RuntimeError("server did not start: %s" % self.log())
         self.host, self.port = m.group(1), int(m.group(2))
         if wait_ready:
             deadline = time.monotonic() + 30

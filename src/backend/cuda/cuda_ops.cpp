@@ -288,7 +288,11 @@ void CudaOps::begin_step(const backend::StepInputs& in) {
   // step has only n_kv_heads blocks per split: 2 on qwen2-0.5b). Bucketed by powers of two so
   // that a decode graph stays valid for many steps.
   step_splits_ = 1;
-  if (nt <= 8 && kv_shape_.n_kv_heads > 0) {
+  // Decode-like steps (at most 2 tokens per sequence on average: many sequences decoding, maybe
+  // with a short prompt part) use the flash-decoding kernel; the tensor-core prefill kernel would
+  // walk each sequence's keys once per 16-row query tile of mostly other sequences' rows.
+  step_decode_attention_ = nt <= options_.matvec_max_tokens || nt <= 2 * ns;
+  if (step_decode_attention_ && kv_shape_.n_kv_heads > 0) {
     const int blocks = nt * kv_shape_.n_kv_heads;
     const int want = (2 * ctx_->info().sm_count + blocks - 1) / blocks;
     step_splits_ = std::clamp(std::min(want, next_pow2((max_len + 31) / 32)), 1, kAttnMaxSplits);

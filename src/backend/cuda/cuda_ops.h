@@ -150,11 +150,12 @@ class CudaOps final : public backend::Ops {
   int32_t* dev_inputs_ = nullptr;
   int64_t inputs_cap_ = 0;   // ints
   int bt_stride_ = 0;
-  void* mma_partial_ = nullptr;  // matmul_mma's split-k partial sums
+  void* mma_partial_ = nullptr;  // matmul_mma's scratch (F16 activations, split-k partial sums)
   int64_t mma_partial_cap_ = 0;
   int inputs_rows_ = 0;      // the M of the layout (max tokens per step)
   CUevent_st* inputs_copied_ = nullptr;
   int step_tokens_ = 0, step_seqs_ = 0, step_out_ = 0, step_splits_ = 1;
+  bool step_decode_attention_ = true;  // begin_step: the flash-decoding attention kernel for this step
   void* partial_ = nullptr;  // split attention's partial softmax states (floats)
   int64_t partial_cap_ = 0;  // bytes
   int32_t* argmax_dev_ = nullptr;

@@ -260,8 +260,8 @@ void CudaOps::attention(int layer, const float* q, const backend::AttentionShape
     a.out_ds = act_q8_.ds;
   }
   const KvLayout kv = layer_layout(kv_shape_, k_pool_, v_pool_, layer);
-  // Many tokens: the tensor-core kernel where it takes the shape (attention_prefill.cuh).
-  const bool prefill = a.n_tokens > options_.matvec_max_tokens && !quantize;
+  // Prompt parts: the tensor-core kernel where it takes the shape (attention_prefill.cuh).
+  const bool prefill = !step_decode_attention_ && !quantize;
   issue(kAttn, signature(kAttn, P(kv.k), P(q), P(out), a.n_tokens, a.n_heads, a.n_splits, P(a.partial), P(a.out_q)),
         [=](cudaStream_t s) {
           if (!prefill || !attention_prefill(kv, a, s)) cuda::attention(kv, a, s);

@@ -10,10 +10,36 @@ namespace {
 
 using namespace nvcuda;
 
-constexpr int kRows = 32;      // output rows per block: one 16-row fragment per warp
+constexpr int kRows = 64;      // output rows per block: one 16-row fragment per warp
 constexpr int kK = 128;        // columns per shared-memory tile (4 dequant chunks of 32)
 constexpr int kPad = 8;        // halves of padding per smem row (keeps wmma pointers 32-byte aligned)
-constexpr int kThreads = 64;
+constexpr int kThreads = 128;
+constexpr int kTargetBlocks = 1056;  // ~8 blocks per SM of an H100/H200: many tiles in flight
+
+// Asks L2 to fetch [p, p + bytes) ahead of the loads (a hint: never faults, never waits). The
+// whole k range of a block's rows is requested when the block starts, so HBM streams the weights
+// at full rate while the warps still dequantize earlier tiles (the tile loop alone has only a
+// few loads in flight per thread and is latency-bound).
+__device__ __forceinline__ void prefetch_l2(const uint8_t* p, int64_t bytes) {
+  const uintptr_t a0 = (reinterpret_cast<uintptr_t>(p) + 15) & ~uintptr_t(15);
+  const uintptr_t a1 = (reinterpret_cast<uintptr_t>(p) + uintptr_t(bytes)) & ~uintptr_t(15);
+  if (a1 <= a0) return;
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+  asm volatile("cp.async.bulk.prefetch.L2.global [%0], %1;" ::"l"(a0), "r"(uint32_t(a1 - a0)) : "memory");
+#else
+  for (uintptr_t a = a0; a < a1; a += 128) asm volatile("prefetch.global.L2 [%0];" ::"l"(a));
+#endif
+}
+
+// x (F32) -> F16 once per launch, so each block reads half the bytes and converts nothing.
+__global__ void to_half_kernel(const float* __restrict__ x, half* __restrict__ xh, int64_t n4) {
+  const int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (i >= n4) return;
+  const float4 v = __ldg(reinterpret_cast<const float4*>(x) + i);
+  half2* d = reinterpret_cast<half2*>(xh) + 2 * i;
+  d[0] = __floats2half2_rn(v.x, v.y);
+  d[1] = __floats2half2_rn(v.z, v.w);
+}
 
 template <int NP>
 struct Smem {
@@ -25,7 +51,7 @@ struct Smem {
 // several write their partial sums to `partial` ([split][token][row]) for reduce_kernel.
 template <GgmlType T, int NP>  // NP: tokens padded to a multiple of 16
 __global__ void __launch_bounds__(kThreads) mma_kernel(const uint8_t* __restrict__ w, int64_t row_bytes,
-                                                       int64_t n_cols, int64_t n_rows, const float* __restrict__ x,
+                                                       int64_t n_cols, int64_t n_rows, const half* __restrict__ x,
                                                        int n_tokens, float* __restrict__ y,
                                                        const float* __restrict__ bias, int tiles_per_split,
                                                        float* __restrict__ partial) {
@@ -38,14 +64,34 @@ __global__ void __launch_bounds__(kThreads) mma_kernel(const uint8_t* __restrict
   const int64_t k_begin = int64_t(blockIdx.y) * tiles_per_split * kK;
   const int64_t k_end = min(n_cols, k_begin + int64_t(tiles_per_split) * kK);
 
+  if (threadIdx.x < kRows && r0 + threadIdx.x < n_rows) {
+    const uint8_t* row = w + (r0 + threadIdx.x) * row_bytes;
+    const int64_t b0 = k_begin * row_bytes / n_cols, b1 = k_end * row_bytes / n_cols;
+    prefetch_l2(row + b0, b1 - b0);
+  }
+
   wmma::fragment<wmma::accumulator, 16, 16, 16, float> acc[NP / 16];
 #pragma unroll
   for (int j = 0; j < NP / 16; ++j) wmma::fill_fragment(acc[j], 0.0f);
 
   for (int64_t k0 = k_begin; k0 < k_end; k0 += kK) {
-    // The weight tile: kRows rows x 4 chunks of 32, dequantized once.
-    for (int i = threadIdx.x; i < kRows * (kK / 32); i += kThreads) {
-      const int rr = i / (kK / 32), cc = i % (kK / 32);
+    // Every global load of the tile is issued before any result is used (the activation tile into
+    // registers, then each thread's weight chunks): one memory round trip per tile, not four.
+    constexpr int kXPer = NP * (kK / 8) / kThreads;  // 16-byte activation pieces per thread
+    uint4 xv[kXPer];
+#pragma unroll
+    for (int j = 0; j < kXPer; ++j) {
+      const int i = threadIdx.x + j * kThreads, t = i / (kK / 8), c8 = (i % (kK / 8)) * 8;
+      xv[j] = t < n_tokens ? __ldg(reinterpret_cast<const uint4*>(x + int64_t(t) * n_cols + k0 + c8))
+                           : make_uint4(0, 0, 0, 0);
+    }
+    // The weight tile: kRows rows x 4 chunks of 32, dequantized once. The loop is unrolled, so the
+    // compiler issues the later chunks' loads (read-only global) ahead of the earlier chunks' math
+    // and shared-memory stores.
+    constexpr int kWPer = kRows * (kK / 32) / kThreads;  // chunks per thread
+#pragma unroll
+    for (int j = 0; j < kWPer; ++j) {
+      const int i = threadIdx.x + j * kThreads, rr = i / (kK / 32), cc = i % (kK / 32);
       float v[32];
       if (r0 + rr < n_rows) {
         Dq<T>::chunk(w + (r0 + rr) * row_bytes, k0 / 32 + cc, v);
@@ -57,14 +103,10 @@ __global__ void __launch_bounds__(kThreads) mma_kernel(const uint8_t* __restrict
 #pragma unroll
       for (int e = 0; e < 16; ++e) dst[e] = __floats2half2_rn(v[2 * e], v[2 * e + 1]);
     }
-    // The activation tile: NP tokens x kK columns (zeros past n_tokens).
-    for (int i = threadIdx.x; i < NP * (kK / 4); i += kThreads) {
-      const int t = i / (kK / 4), c4 = (i % (kK / 4)) * 4;
-      float4 v = make_float4(0.f, 0.f, 0.f, 0.f);
-      if (t < n_tokens) v = __ldg(reinterpret_cast<const float4*>(x + int64_t(t) * n_cols + k0 + c4));
-      half2* dst = reinterpret_cast<half2*>(&xs[t][c4]);
-      dst[0] = __floats2half2_rn(v.x, v.y);
-      dst[1] = __floats2half2_rn(v.z, v.w);
+#pragma unroll
+    for (int j = 0; j < kXPer; ++j) {
+      const int i = threadIdx.x + j * kThreads, t = i / (kK / 8), c8 = (i % (kK / 8)) * 8;
+      *reinterpret_cast<uint4*>(&xs[t][c8]) = xv[j];
     }
     __syncthreads();
 #pragma unroll
@@ -109,26 +151,33 @@ struct Plan {
 };
 Plan plan(int64_t n_cols, int64_t n_rows) {
   const int64_t row_blocks = (n_rows + kRows - 1) / kRows, tiles = n_cols / kK;
-  int64_t s = (1056 + row_blocks - 1) / row_blocks;
+  int64_t s = (kTargetBlocks + row_blocks - 1) / row_blocks;
   s = s < 1 ? 1 : (s > 16 ? 16 : s);
   if (s > tiles) s = tiles;
   const int64_t per = (tiles + s - 1) / s;
   return Plan{int((tiles + per - 1) / per), int(per)};
 }
 
+// Floats of scratch for the F16 copy of x (a multiple of 4: the partials after it stay 16-byte aligned).
+int64_t half_floats(int64_t n_cols, int n_tokens) { return (int64_t(n_tokens) * n_cols / 2 + 3) / 4 * 4; }
+
 template <GgmlType T>
 void launch(const void* w, int64_t n_cols, int64_t n_rows, const float* x, int n_tokens, float* y, const float* bias,
             float* partial, cudaStream_t s) {
   const int64_t row_bytes = int64_t(ggml_row_size(T, uint64_t(n_cols)));
   const Plan p = plan(n_cols, n_rows);
-  float* part = p.splits > 1 ? partial : nullptr;
+  // Scratch: the F16 activations, then (when k is split) the splits' partial sums.
+  half* xh = reinterpret_cast<half*>(partial);
+  const int64_t n4 = int64_t(n_tokens) * n_cols / 4;
+  to_half_kernel<<<unsigned((n4 + 255) / 256), 256, 0, s>>>(x, xh, n4);
+  float* part = p.splits > 1 ? partial + half_floats(n_cols, n_tokens) : nullptr;
   const dim3 grid(unsigned((n_rows + kRows - 1) / kRows), unsigned(p.splits));
   const auto* wb = static_cast<const uint8_t*>(w);
   const int tps = p.tiles_per_split;
-  if (n_tokens <= 16) mma_kernel<T, 16><<<grid, kThreads, 0, s>>>(wb, row_bytes, n_cols, n_rows, x, n_tokens, y, bias, tps, part);
-  else if (n_tokens <= 32) mma_kernel<T, 32><<<grid, kThreads, 0, s>>>(wb, row_bytes, n_cols, n_rows, x, n_tokens, y, bias, tps, part);
-  else if (n_tokens <= 48) mma_kernel<T, 48><<<grid, kThreads, 0, s>>>(wb, row_bytes, n_cols, n_rows, x, n_tokens, y, bias, tps, part);
-  else mma_kernel<T, 64><<<grid, kThreads, 0, s>>>(wb, row_bytes, n_cols, n_rows, x, n_tokens, y, bias, tps, part);
+  if (n_tokens <= 16) mma_kernel<T, 16><<<grid, kThreads, 0, s>>>(wb, row_bytes, n_cols, n_rows, xh, n_tokens, y, bias, tps, part);
+  else if (n_tokens <= 32) mma_kernel<T, 32><<<grid, kThreads, 0, s>>>(wb, row_bytes, n_cols, n_rows, xh, n_tokens, y, bias, tps, part);
+  else if (n_tokens <= 48) mma_kernel<T, 48><<<grid, kThreads, 0, s>>>(wb, row_bytes, n_cols, n_rows, xh, n_tokens, y, bias, tps, part);
+  else mma_kernel<T, 64><<<grid, kThreads, 0, s>>>(wb, row_bytes, n_cols, n_rows, xh, n_tokens, y, bias, tps, part);
   if (part) {
     const int64_t n = int64_t(n_tokens) * n_rows;
     reduce_kernel<<<unsigned((n + 255) / 256), 256, 0, s>>>(part, p.splits, n, n_rows, bias, y);
@@ -152,7 +201,7 @@ bool matmul_mma_supported(GgmlType type, int64_t n_cols) {
 int64_t matmul_mma_partial_floats(int64_t n_cols, int64_t n_rows, int n_tokens) {
   if (n_cols < kK || n_rows <= 0) return 0;
   const Plan p = plan(n_cols, n_rows);
-  return p.splits > 1 ? int64_t(p.splits) * n_tokens * n_rows : 0;
+  return half_floats(n_cols, n_tokens) + (p.splits > 1 ? int64_t(p.splits) * n_tokens * n_rows : 0);
 }
 
 bool matmul_mma(GgmlType type, const void* w, int64_t n_cols, int64_t n_rows, const float* x, int n_tokens, float* y,

@@ -126,6 +126,15 @@ Request request_line_of(const beast::flat_buffer& buffer) {
   return req;
 }
 
+// "ip:port", "[ip6]:port", or "" when the socket has no peer any more.
+std::string peer_address(const tcp::socket& sock) {
+  beast::error_code ec;
+  tcp::endpoint ep = sock.remote_endpoint(ec);
+  if (ec) return "";
+  const std::string ip = ep.address().to_string();
+  return (ep.address().is_v6() ? "[" + ip + "]" : ip) + ":" + std::to_string(ep.port());
+}
+
 bool is_disconnect(const beast::error_code& ec) {
   return ec == bhttp::error::end_of_stream || ec == asio::error::eof || ec == asio::error::connection_reset ||
          ec == asio::error::operation_aborted || ec == beast::error::timeout || ec == asio::error::broken_pipe ||
@@ -250,6 +259,7 @@ awaitable<void> Loop::Impl::session(std::shared_ptr<Conn> c) {
 awaitable<void> Loop::Impl::serve_requests(std::shared_ptr<Conn> c) {
   beast::flat_buffer buffer;
   bool first = true;
+  const std::string peer = peer_address(c->stream.socket());
   while (!stopping.load()) {
     bhttp::request_parser<bhttp::string_body> parser;
     parser.header_limit(static_cast<std::uint32_t>(config.max_header_bytes));
@@ -265,6 +275,7 @@ awaitable<void> Loop::Impl::serve_requests(std::shared_ptr<Conn> c) {
       // The request line (and fields) parsed so far: errors get the shape of the API meant.
       Request partial = head_of(parser);
       if (partial.target.empty()) partial = request_line_of(buffer);
+      partial.remote = peer;
       if (ec == bhttp::error::body_limit)
         co_await send_error_and_close(*c, 413, partial, "Request exceeds the maximum allowed number of bytes.", t0);
       else if (ec == bhttp::error::header_limit)
@@ -276,6 +287,7 @@ awaitable<void> Loop::Impl::serve_requests(std::shared_ptr<Conn> c) {
       break;
     }
     Request req = head_of(parser);
+    req.remote = peer;
     if (stopping.load()) break;
     if (iequals(req.header("Expect"), "100-continue") && !parser.is_done())
       if (!co_await write(*c, "HTTP/1.1 100 Continue\r\n\r\n")) break;
@@ -323,6 +335,7 @@ awaitable<void> Loop::Impl::serve_requests(std::shared_ptr<Conn> c) {
 awaitable<void> Loop::Impl::refuse(tcp::socket sock) {
   auto c = std::make_shared<Conn>(std::move(sock));
   Request none;
+  none.remote = peer_address(c->stream.socket());
   co_await send_error_and_close(*c, 503, none, "too many connections (the server's limit is " +
                                                    std::to_string(config.max_connections) + "); retry later",
                                 Clock::now());

@@ -28,6 +28,7 @@ struct Request {
   std::string body;
   std::vector<std::string> params;  // path segments matched by '*' in the route pattern
   unsigned version = 11;            // HTTP/1.1; 10 for HTTP/1.0 (no chunked streams)
+  std::string remote;               // the client's address, "ip:port" ("[ip6]:port")
 
   // The first header with this name (any case), or "".
   std::string header(std::string_view name) const;
@@ -80,6 +81,8 @@ struct RequestStats {
   double ttft_ms = 0, decode_ms = 0;
   std::string note;  // e.g. "cancelled: client disconnected"
   bool client_gone = false;  // the client left before its reply began: logged as 499
+  std::string request_id;    // also sent in the response's request-id header
+  std::string model;         // the model that generated (empty: none did)
 };
 
 struct Response {

@@ -37,7 +37,7 @@ test('claude -p completes a turn with pensieve as ANTHROPIC_BASE_URL', { skip: s
   assert.equal(result.type, 'result');
   // The server saw Claude Code's real request: a large prompt with its tools.
   const log = readFileSync(join(work, 'serve.err'), 'utf8');
-  const m = log.match(/POST \/v1\/messages 200 in=(\d+)/);
+  const m = log.match(/POST \/v1\/messages 200 (?:model=\S+ )?in=(\d+)/);
   assert.ok(m, log);
   assert.ok(Number(m[1]) > 5000, `Claude Code's prompt was only ${m[1]} tokens`);
   // The ending model answers in a few tokens, ended by EOS: Claude Code reports end_turn.

@@ -13,13 +13,14 @@ export async function startServer(extraArgs = [], env = {}, { model = MODEL, wai
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';
-  proc.stderr.on('data', (d) => { stderr += d.toString(); });
+  let stdout = '';
+  proc.stdout.on('data', (d) => { stdout += d.toString(); });
+  // Every log line goes to stderr, the "listening on" line included; stdout stays empty.
   const url = await new Promise((resolve, reject) => {
-    let out = '';
     const timer = setTimeout(() => reject(new Error(`server did not start: ${stderr}`)), 30000);
-    proc.stdout.on('data', (d) => {
-      out += d.toString();
-      const m = out.match(/listening on (http:\/\/[0-9.]+:\d+)/);
+    proc.stderr.on('data', (d) => {
+      stderr += d.toString();
+      const m = stderr.match(/listening on (http:\/\/[0-9.]+:\d+)/);
       if (m) { clearTimeout(timer); resolve(m[1]); }
     });
     proc.on('exit', (code) => { clearTimeout(timer); reject(new Error(`server exited ${code}: ${stderr}`)); });
@@ -34,6 +35,7 @@ export async function startServer(extraArgs = [], env = {}, { model = MODEL, wai
     url,
     proc,
     log: () => stderr,
+    stdout: () => stdout,
     async stop(signal = 'SIGTERM') {
       if (proc.exitCode !== null) return proc.exitCode;
       proc.kill(signal);
