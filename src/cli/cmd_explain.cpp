@@ -179,7 +179,42 @@ const FlagDoc* find_flag(const ProgramDoc& p, std::string_view flag) {
 
 bool takes_value(const FlagDoc& f) { return std::strstr(f.text, "{}") != nullptr; }
 
+// find's tests whose value reads differently by its sign: -mtime -1 is "within the last 1 day".
+std::string find_value_text(std::string_view flag, const std::string& value) {
+  if (value.empty()) return "";
+  const char sign = value[0] == '+' || value[0] == '-' ? value[0] : 0;
+  const std::string n = sign ? value.substr(1) : value;
+  if (flag == "-mtime" || flag == "-mmin" || flag == "-atime" || flag == "-ctime") {
+    const std::string unit = flag == "-mmin" ? " minute(s)" : " day(s)";
+    const std::string what = flag == "-atime" ? "read" : flag == "-ctime" ? "changed" : "modified";
+    if (sign == '-') return what + " within the last " + n + unit;
+    if (sign == '+') return what + " more than " + n + unit + " ago";
+    return what + " " + n + unit + " ago";
+  }
+  if (flag == "-size") {
+    std::string num = n, unit = " blocks of 512 bytes";
+    if (!num.empty()) {
+      switch (num.back()) {
+        case 'c': unit = " bytes"; break;
+        case 'k': unit = " KiB"; break;
+        case 'M': unit = " MiB"; break;
+        case 'G': unit = " GiB"; break;
+        default: break;
+      }
+      if (std::string("ckMG").find(num.back()) != std::string::npos) num.pop_back();
+    }
+    return std::string(sign == '+' ? "bigger than " : sign == '-' ? "smaller than " : "of size ") + num + unit;
+  }
+  if (flag == "-type") {
+    if (value == "f") return "regular files";
+    if (value == "d") return "directories";
+    if (value == "l") return "symbolic links";
+  }
+  return "";
+}
+
 std::string fill(const FlagDoc& f, const std::string& value) {
+  if (std::string special = find_value_text(f.flag, value); !special.empty()) return special;
   std::string t = f.text;
   if (auto pos = t.find("{}"); pos != std::string::npos) t.replace(pos, 2, value);
   return t;

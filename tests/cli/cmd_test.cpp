@@ -146,6 +146,11 @@ TEST_F(CmdTest, ExplainNamesTheProgramAndItsFlags) {
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.err.find("ls: list directory contents"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("-la: long format, including hidden entries"), std::string::npos) << r.err;
+  const auto find = run({"-m", scripted_model("find src -mmin +5"), "--explain", "old files in src"});
+  EXPECT_EQ(find.exit_code, 0) << find.err;
+  EXPECT_NE(find.err.find("find: search a directory tree; -mmin +5: modified more than 5 minute(s) ago; on src"),
+            std::string::npos)
+      << find.err;
 }
 
 TEST_F(CmdTest, ExplainAsksAGeneralModelButNotTheShippedOne) {
