@@ -170,9 +170,9 @@ int run_cmd(int argc, char** argv) {
     a.model_path = find_shipped_model(&searched);
     if (a.model_path.empty()) {
       std::fprintf(stderr,
-                   "pensieve cmd: the shipped model %s is missing (looked in: %s); run scripts/setup.sh in the "
-                   "checkout, set $PENSIEVE_CMD_MODEL, or pass a model with -m FILE.gguf\n",
-                   kShippedModelFile, searched.c_str());
+                   "pensieve cmd: the shipped model %s is missing (looked in: %s); it is part of the repository "
+                   "(models/%s), or set $PENSIEVE_CMD_MODEL, or pass a model with -m FILE.gguf\n",
+                   kShippedModelFile, searched.c_str(), kShippedModelFile);
       return 1;
     }
   }
