@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -38,6 +39,7 @@ constexpr const char* kUsage =
 
 // Greedy, one line: a command is short, and the first line break ends it.
 constexpr int kMaxTokens = 96;
+constexpr int kMinAnswerTokens = 32;
 // The shipped model's prompts are ~30 tokens; a general model's instruction with two examples
 // is a few hundred. The KV cache holds only this much (not the model's whole context).
 constexpr int kShippedCtx = 512;
@@ -147,7 +149,8 @@ int run_cmd(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("-m,--model", a.model_path, "any supported GGUF model, prompted through its chat template "
                                               "(default: the shipped pensieve-cmd model)");
-  app.add_option("-t,--threads", a.threads, "CPU threads (0: one for a model under 64 MiB, else physical cores)")->check(CLI::NonNegativeNumber);
+  app.add_option("-t,--threads", a.threads, "CPU threads (0: one for a model under 64 MiB, else physical cores)")
+      ->check(CLI::NonNegativeNumber);
   app.add_option("--device", a.device, "auto | cpu | cuda | cuda:N (default: cpu for the shipped model, else auto)");
   app.add_flag("--explain", a.explain, "also explain the command (stderr)");
   app.add_flag("--run", a.run, "ask on the terminal, then run it with your shell (never when blocked)");
@@ -221,15 +224,18 @@ int run_cmd(int argc, char** argv) {
     std::fprintf(stderr, "pensieve cmd: chat template: %s\n", prompt.error().message.c_str());
     return 1;
   }
-  if (static_cast<int>(prompt->size()) + kMaxTokens > be.info().n_ctx) {
+  // The answer gets what the context leaves, up to kMaxTokens; a request that leaves less than
+  // a short command's worth is refused.
+  const int room = be.info().n_ctx - static_cast<int>(prompt->size());
+  if (room < kMinAnswerTokens) {
     std::fprintf(stderr, "pensieve cmd: the request is too long (%zu prompt tokens; at most %d fit)\n",
-                 prompt->size(), be.info().n_ctx - kMaxTokens);
+                 prompt->size(), be.info().n_ctx - kMinAnswerTokens);
     return 2;
   }
   if (a.show_prompt) std::fprintf(stderr, "%s\n", be.tokenizer().decode(*prompt, /*special=*/true).c_str());
   engine::GenerateOptions gen;
   gen.sampling.temperature = 0;  // greedy: the same request gives the same command
-  gen.max_tokens = kMaxTokens;
+  gen.max_tokens = std::min(kMaxTokens, room);
   std::string reply;
   auto g = be.stream(*prompt, gen, [&reply](std::string_view piece, engine::token_id) {
     reply.append(piece);
