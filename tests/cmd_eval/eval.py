@@ -7,7 +7,8 @@ in two fresh copies of one fixture tree (fixture.py), each in its own mount and 
 two runs are compared by what they print (normalised: paths relative to the tree, whitespace
 collapsed, lines sorted unless order matters) and what they leave in the tree (a snapshot of every
 file's type, mode, size, content hash and whether its time changed, plus the git repository's
-state), never by the command's text. A command the validator rates blocked, or one that names a
+state), never by the command's text. Archives are compared by what they hold (names, modes, contents),
+not their bytes. A command the validator rates blocked, or one that names a
 path outside the tree, is not run and fails.
 
   eval.py [--model FILE] [--binary build/pensieve] [--category C] [--verbose] [--json-out F]
@@ -16,6 +17,7 @@ path outside the tree, is not run and fails.
 """
 
 import argparse
+import gzip
 import hashlib
 import json
 import os
@@ -25,8 +27,10 @@ import shlex
 import shutil
 import subprocess
 import sys
+import tarfile
 import tempfile
 import time
+import zipfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -173,6 +177,38 @@ def git_state(repo, files_key):
     return out
 
 
+def _member_name(name):
+    return re.sub(r"^(\./)+", "", name).rstrip("/")
+
+
+def archive_digest(path):
+    """What an archive holds (member names, types, modes, contents), not its bytes: zip stores
+    access times and compressors differ in their output, so two archives of the same files may
+    differ byte for byte. None when `path` is not an archive this reads."""
+    name = path.lower()
+    try:
+        if name.endswith(".zip"):
+            with zipfile.ZipFile(path) as z:
+                members = sorted((_member_name(i.filename), i.is_dir(), hashlib.sha256(z.read(i)).hexdigest())
+                                 for i in z.infolist())
+        elif re.search(r"\.(tar|tar\.gz|tgz|tar\.bz2|tbz2|tar\.xz|txz)$", name):
+            with tarfile.open(path, "r:*") as t:
+                members = []
+                for m in t.getmembers():
+                    data = t.extractfile(m).read() if m.isfile() else b""
+                    members.append((_member_name(m.name), m.type.decode(), m.mode & 0o777, m.linkname,
+                                    hashlib.sha256(data).hexdigest()))
+                members.sort()
+        elif name.endswith(".gz"):
+            with gzip.open(path, "rb") as f:
+                members = [hashlib.sha256(f.read()).hexdigest()]
+        else:
+            return None
+    except (OSError, EOFError, zipfile.BadZipFile, tarfile.TarError, KeyError):
+        return None
+    return hashlib.sha256(repr(members).encode()).hexdigest()
+
+
 def snapshot(root, original_mtimes):
     state = {}
     for rel, st in walk(root):
@@ -183,11 +219,15 @@ def snapshot(root, original_mtimes):
         elif os.path.isdir(p):
             state[rel] = ("dir", mode)
         else:
+            touched = rel in original_mtimes and original_mtimes[rel] != st.st_mtime_ns
+            archive = archive_digest(p)
+            if archive is not None:
+                state[rel] = ("archive", mode, archive, touched)
+                continue
             h = hashlib.sha256()
             with open(p, "rb") as f:
                 for chunk in iter(lambda: f.read(1 << 20), b""):
                     h.update(chunk)
-            touched = rel in original_mtimes and original_mtimes[rel] != st.st_mtime_ns
             state[rel] = ("file", mode, st.st_size, h.hexdigest(), touched)
     repo_files = tuple(sorted((k, v) for k, v in state.items() if k == "repo" or k.startswith("repo/")))
     state["<git repo>"] = git_state(os.path.join(root, "repo"), repo_files)

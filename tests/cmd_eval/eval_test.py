@@ -103,6 +103,14 @@ class Judge(unittest.TestCase):
         self.assertFalse(ok)
         self.assertIn("tree differs", why)
 
+    def test_archives_are_compared_by_what_they_hold(self):
+        self.assertEqual(self.judge("zip -qr s.zip scripts", "zip -9 -qr s.zip scripts/", "state"), (True, ""))
+        self.assertEqual(self.judge("tar -czf d.tar.gz docs", "tar -cf - docs | gzip -9 > d.tar.gz", "state"),
+                         (True, ""))
+        ok, why = self.judge("zip -qr s.zip scripts", "zip -qr s.zip scripts/deploy.sh", "state")
+        self.assertFalse(ok)
+        self.assertIn("s.zip", why)
+
     def test_blocked_and_outside_commands_do_not_run(self):
         ok, why = self.judge("ls", "rm -rf /")
         self.assertEqual((ok, why), (False, "blocked by the validator"))
