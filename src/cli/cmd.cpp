@@ -201,8 +201,8 @@ int run_cmd(int argc, char** argv) {
   engine::LoadOptions lo;
   lo.model_path = a.model_path;
   // A small model's matrices are too small to split: the threads would spend a decode step
-  // mostly waiting for each other (bench/RESULTS.md: the shipped model answers in ~100 ms on one
-  // thread, ~270 ms on two of a busy 2-core machine).
+  // mostly waiting for each other (bench/RESULTS.md: the shipped model answers in 49 ms on one
+  // thread, 89 ms on two).
   lo.threads = a.threads > 0 ? a.threads : (*meta)->file_size() < kOneThreadBytes ? 1 : 0;
   lo.n_parallel = 1;
   lo.quiet = true;
