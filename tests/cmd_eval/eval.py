@@ -23,6 +23,7 @@ import json
 import os
 import pty
 import re
+import resource
 import shlex
 import shutil
 import subprocess
@@ -37,7 +38,8 @@ sys.path.insert(0, HERE)
 import fixture  # noqa: E402
 
 TIMEOUT_S = 10
-MAX_OUTPUT = 1 << 20
+MAX_OUTPUT = 1 << 20   # bytes of output compared
+MAX_FILE = 32 << 20    # bytes any file (the output too) may reach
 # Absolute paths a command may name although they are outside the tree.
 ALLOWED_ABSOLUTE = ("/dev/null", "/dev/stdin", "/dev/stdout", "/dev/stderr", "/dev/zero", "/dev/urandom",
                     "/bin/", "/usr/bin/", "/usr/local/bin/")
@@ -111,19 +113,27 @@ class Runner:
         # command that reads stdin gets EOF instead of waiting.
         master, slave = pty.openpty()
         os.write(master, b"\x04")
+        # Output goes to files beside the tree, and no file may grow past MAX_FILE (`yes` or
+        # `cat /dev/zero` end with SIGXFSZ instead of filling memory or the disk).
+        out_path, err_path = os.path.join(work, "stdout"), os.path.join(work, "stderr")
+        limit = lambda: resource.setrlimit(resource.RLIMIT_FSIZE, (MAX_FILE, MAX_FILE))  # noqa: E731
         t0 = time.time()
         try:
-            p = subprocess.run(argv, cwd=os.path.join(root, cwd), env=env, stdin=slave, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, timeout=TIMEOUT_S + 20)
+            with open(out_path, "wb") as fo, open(err_path, "wb") as fe:
+                p = subprocess.run(argv, cwd=os.path.join(root, cwd), env=env, stdin=slave, stdout=fo, stderr=fe,
+                                   timeout=TIMEOUT_S + 20, preexec_fn=limit)
         finally:
             os.close(slave)
             os.close(master)
         timed_out = p.returncode in (124, 137) and time.time() - t0 >= TIMEOUT_S - 0.5
-        out = p.stdout[:MAX_OUTPUT].decode("utf-8", errors="replace")
+        with open(out_path, "rb") as f:
+            out = f.read(MAX_OUTPUT).decode("utf-8", errors="replace")
+        with open(err_path, "rb") as f:
+            err = f.read(2000).decode("utf-8", errors="replace")
         snap = snapshot(root, self.original_mtimes)
         shutil.rmtree(work, ignore_errors=True)
         return dict(stdout=out, rc=p.returncode, timed_out=timed_out, state=snap, root=root,
-                    stderr=p.stderr[:2000].decode("utf-8", errors="replace"))
+                    stderr=err)
 
 
 def walk(root):

@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -133,6 +134,14 @@ class Judge(unittest.TestCase):
         self.assertEqual(self.runner.run(count)["stdout"].strip(), "0")
         outside = subprocess.run(["sh", "-c", count], stdout=subprocess.PIPE, text=True).stdout
         self.assertNotEqual(outside.strip(), "0")
+
+    def test_endless_output_is_cut_off(self):
+        t0 = time.time()
+        got = self.runner.run("yes")
+        self.assertLess(time.time() - t0, harness.TIMEOUT_S)  # SIGXFSZ, not the time limit
+        self.assertEqual(len(got["stdout"]), harness.MAX_OUTPUT)
+        ok, why = self.judge("ls", "yes")
+        self.assertFalse(ok)
 
     def test_a_command_that_runs_too_long_times_out(self):
         old = harness.TIMEOUT_S
