@@ -7,9 +7,9 @@ in two fresh copies of one fixture tree (fixture.py), each in its own mount and 
 two runs are compared by what they print (normalised: paths relative to the tree, whitespace
 collapsed, lines sorted unless order matters) and what they leave in the tree (a snapshot of every
 file's type, mode, size, content hash and whether its time changed, plus the git repository's
-state), never by the command's text. Archives are compared by what they hold (names, modes, contents),
-not their bytes. A command the validator rates blocked, or one that names a
-path outside the tree, is not run and fails.
+state), never by the command's text; archives by what they hold (names, modes, contents), not
+their bytes. A command the validator rates blocked, or one that names a path outside the tree,
+is not run and fails. Output goes to files capped at MAX_FILE; stdin is a terminal holding EOF.
 
   eval.py [--model FILE] [--binary build/pensieve] [--category C] [--verbose] [--json-out F]
   eval.py --self-check    the references against themselves (must all pass), and each reference
@@ -72,8 +72,9 @@ def load_requests(path):
 
 
 def sandbox_works():
+    """Whether this user may make the namespaces and remount / read-only inside them (root)."""
     try:
-        r = subprocess.run(["unshare", "-n", "-m", "--", "/bin/sh", "-c", "mount --bind / /mnt 2>/dev/null; true"],
+        r = subprocess.run(["unshare", "-n", "-m", "--", "/bin/sh", "-c", "mount -o remount,bind,ro /"],
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=10)
         return r.returncode == 0
     except (OSError, subprocess.TimeoutExpired):
