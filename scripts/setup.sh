@@ -20,6 +20,7 @@ PACKAGES=(
   iproute2 util-linux procps curl   # unshare -n / ip for the Claude Code e2e test
   lcov                              # scripts/coverage.sh (gcov comes with g++)
   zsh fish                          # `pensieve completions zsh|fish` are checked with zsh -n / fish -n
+  zip unzip jq file                 # tests/cmd_eval: programs the evaluated commands run
   chromium                          # the web page's test (tests/clients/test/web.test.mjs, headless)
   systemd                           # systemd-analyze verify for packaging/pensieve.service
 )

@@ -20,6 +20,7 @@
 
 #include "cli/command.h"
 #include "cli/engine_args.h"
+#include "cli/shipped_model.h"
 #include "engine/sampler.h"
 #include "util/thread_pool.h"
 
@@ -212,6 +213,7 @@ int run_bench(int argc, char** argv) {
       return 2;
     }
   }
+  if (lo.model_path.empty() && !use_shipped_model(lo.model_path, "bench")) return 1;
   if (!std::filesystem::exists(lo.model_path)) {
     std::fprintf(stderr, "pensieve: model file not found: %s\n", lo.model_path.c_str());
     return 1;

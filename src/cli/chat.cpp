@@ -20,6 +20,7 @@
 #include "cli/compat.h"
 #include "cli/engine_args.h"
 #include "cli/line_editor.h"
+#include "cli/shipped_model.h"
 #include "engine/sampling_limits.h"
 #include "text/chat_template.h"
 
@@ -296,6 +297,7 @@ int run_chat(int argc, char** argv) {
   app.add_flag("-v,--verbose", verbose, "also print the seed when given and the sampling settings");
   add_accepted_llama_flags(app, /*server=*/false);
   if (auto code = parse_or_usage(app, argc, argv)) return *code;
+  if (lo.model_path.empty() && !use_shipped_model(lo.model_path, "chat")) return 1;
   if (!std::filesystem::exists(lo.model_path)) {
     std::fprintf(stderr, "pensieve: model file not found: %s\n", lo.model_path.c_str());
     return 1;

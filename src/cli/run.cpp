@@ -10,6 +10,7 @@
 #include "cli/command.h"
 #include "cli/compat.h"
 #include "cli/engine_args.h"
+#include "cli/shipped_model.h"
 #include "engine/inference.h"
 #include "grammar/json_schema.h"
 #include "text/chat_template.h"
@@ -67,7 +68,8 @@ std::string timing_line(const engine::Generation& g, double load_ms) {
 void add_load_options(CLI::App& app, engine::LoadOptions& lo, bool* allow_ctx_extension) {
   lo.n_parallel = 1;  // one user at the terminal: a KV pool of one context
   app.option_defaults()->always_capture_default();  // --help shows every default
-  app.add_option("-m,--model", lo.model_path, "GGUF model file or store name")->required()->transform(model_path_or_name());
+  app.add_option("-m,--model", lo.model_path, "GGUF model file or store name (default: the shipped shell-command model)")
+      ->transform(model_path_or_name());
   app.add_option("-t,--threads", lo.threads, "CPU threads (0: physical cores)")->check(CLI::NonNegativeNumber);
   app.add_option("-c,--ctx,--ctx-size", lo.n_ctx,
                  "context size in tokens, at most the model's training context (0: the model's, at most 8192)")
@@ -141,6 +143,7 @@ int run_run(int argc, char** argv) {
                          "Run with --help for more information.\n");
     return 2;
   }
+  if (a.load.model_path.empty() && !use_shipped_model(a.load.model_path, "run")) return 1;
   if (!std::filesystem::exists(a.load.model_path)) {
     std::fprintf(stderr, "pensieve: model file not found: %s\n", a.load.model_path.c_str());
     return 1;

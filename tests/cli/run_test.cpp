@@ -59,7 +59,8 @@ TEST(CliRun, PrintsTheGoldenStory) {
 
 TEST(CliRun, BadArgumentsExit2AndMissingModelExit1) {
   PS_REQUIRE_FIXTURES();
-  EXPECT_EQ(run_cmd(pensieve_binary() + " run -p hi 2>/dev/null").code, 2);  // no -m
+  // No -m: the shipped model, here pointed at a file that does not exist.
+  EXPECT_EQ(run_cmd("PENSIEVE_CMD_MODEL=/nonexistent.gguf " + pensieve_binary() + " run -p hi 2>/dev/null").code, 1);
   EXPECT_EQ(run_cmd(pensieve_binary() + " run -m " + model() + " -p hi --kv-type q4 2>/dev/null").code, 2);
   EXPECT_EQ(run_cmd(pensieve_binary() + " run -m /nonexistent.gguf -p hi 2>/dev/null").code, 1);
   EXPECT_EQ(run_cmd(pensieve_binary() + " run --help").code, 0);

@@ -126,6 +126,9 @@ class Install(unittest.TestCase):
         expected = {"bin/pensieve", "share/doc/pensieve/README.md", "share/doc/pensieve/examples/pensieve.env",
                     "share/doc/pensieve/examples/Dockerfile", "lib/systemd/system/pensieve.service"}
         expected |= {COMPLETIONS[s] for s in self.completions}
+        # The shipped model, where the installed `pensieve cmd` finds it (in the repository since issue 11).
+        if os.path.exists(os.path.join(SOURCE, "models/pensieve-cmd.gguf")):
+            expected.add("share/pensieve/models/pensieve-cmd.gguf")
         self.assertEqual(files_under(self.prefix), expected, self.log)
         self.assertTrue(os.access(os.path.join(self.prefix, "bin/pensieve"), os.X_OK))
         for shell, text in self.completions.items():
