@@ -43,10 +43,15 @@ fi
 
 # npm packages for tests/clients (official @anthropic-ai/sdk and openai clients).
 if [ -f tests/clients/package.json ] && command -v npm >/dev/null; then
-  # Also when package-lock.json changed since the last install (a package was added).
-  if [ ! -d tests/clients/node_modules ] || [ tests/clients/package-lock.json -nt tests/clients/node_modules/.package-lock.json ]; then
-    (cd tests/clients && (npm ci --no-audit --no-fund --loglevel=error || npm install --no-audit --no-fund --loglevel=error)) \
-      || echo "setup: npm install failed; the client tests will skip (and fail when CI is set)"
+  # Also when package-lock.json changed since the last install (a package was added): the lock's
+  # hash is kept beside the installed packages (mtimes do not survive merges and checkouts).
+  lock_sum=$(sha256sum tests/clients/package-lock.json | cut -d' ' -f1)
+  if [ "$(cat tests/clients/node_modules/.pensieve-lock-sha256 2>/dev/null)" != "$lock_sum" ]; then
+    if (cd tests/clients && (npm ci --no-audit --no-fund --loglevel=error || npm install --no-audit --no-fund --loglevel=error)); then
+      echo "$lock_sum" > tests/clients/node_modules/.pensieve-lock-sha256
+    else
+      echo "setup: npm install failed; the client tests will skip (and fail when CI is set)"
+    fi
   fi
 fi
 

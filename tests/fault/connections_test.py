@@ -113,7 +113,9 @@ class SlowAndIdleClients(unittest.TestCase):
 
     def test_connection_cap_answers_503(self):
         require_env(self)
-        with Server(["--max-connections", "20"]) as server:
+        # Long deadlines: on a loaded machine the held, silent connections must not be cut off (and
+        # their slots freed) before the 21st arrives.
+        with Server(["--max-connections", "20", "--header-timeout", "60", "--idle-timeout", "60"]) as server:
             held = [connect(server.port) for _ in range(20)]
             time.sleep(0.3)
             with connect(server.port) as s:
