@@ -18,7 +18,7 @@ let anthropic;
 
 before(async () => {
   if (!READY) return;
-  server = await startServer(['--alias', 'tiny']);
+  server = await startServer(['--alias', 'tiny', '--ctx', '32768']);  // Claude Code's 23 tools are ~19k tokens
   openai = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: 'unused', maxRetries: 0 });
   anthropic = new Anthropic({ baseURL: server.url, apiKey: 'unused', maxRetries: 0 });
 });
