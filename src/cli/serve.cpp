@@ -32,6 +32,7 @@ struct ServeArgs {
   int n_ctx = 0;
   int threads = 0;
   int n_parallel = 0;
+  bool batch_invariant = false;
   int64_t kv_budget_mb = 0;
   std::string device = "auto";
   int n_ubatch = engine::LoadOptions{}.n_ubatch;
@@ -67,6 +68,8 @@ void add_options(CLI::App& app, ServeArgs& a) {
   app.add_option("--parallel", a.n_parallel,
                  "generations batched together (0: 4 on a CPU, 32 on a GPU); more wait in the queue")
       ->check(CLI::Range(0, 512));
+  app.add_flag("--batch-invariant", a.batch_invariant,
+               "GPU: a request's tokens never depend on what shares its steps (slower single streams)");
   app.add_option("--kv-budget", a.kv_budget_mb, "KV cache pool in MiB (0: --ctx x --parallel tokens; GPU: capped by free memory)")
       ->check(CLI::NonNegativeNumber);
   app.add_option("--cors-origin", a.config.cors_origins, "allow browser requests from this origin ('*': any)");
@@ -150,6 +153,7 @@ void load_model(ServeArgs& a, server::Server& srv) {
   lo.n_ubatch = a.n_batch > 0 ? std::min(a.n_batch, a.n_ubatch) : a.n_ubatch;
   lo.n_parallel = a.n_parallel;
   lo.kv_budget_mb = a.kv_budget_mb;
+  lo.batch_invariant = a.batch_invariant;
   lo.quiet = server::log_format() == server::LogFormat::json;  // the summary names the device
   auto t0 = std::chrono::steady_clock::now();
   Status st = backend->load(lo);

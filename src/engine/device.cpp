@@ -8,7 +8,7 @@
 namespace pensieve::engine {
 
 Result<std::unique_ptr<backend::Ops>> create_ops(const std::string& device, int threads, int64_t bytes_needed,
-                                                 std::string* why) {
+                                                 std::string* why, bool batch_invariant) {
   auto spec = cuda::parse_device_spec(device);
   if (!spec) return spec.error();
   if (spec->kind == cuda::DeviceSpec::Kind::cpu) {
@@ -20,7 +20,9 @@ Result<std::unique_ptr<backend::Ops>> create_ops(const std::string& device, int 
   if (!choice) return choice.error();
   if (why) *why = choice->reason;
   if (!choice->use_cuda) return cpu::make_cpu_ops(threads);
-  auto ops = cuda::create_cuda_ops(choice->index);
+  cuda::CudaOpsOptions cuda_options;
+  cuda_options.batch_invariant = batch_invariant;
+  auto ops = cuda::create_cuda_ops(choice->index, cuda_options);
   // --device auto: a GPU whose runtime pieces are missing or broken (no cuBLAS, a driver error)
   // leaves the CPU; an explicit --device cuda reports the error.
   if (!ops && spec->kind == cuda::DeviceSpec::Kind::automatic && ops.error().kind == ErrorKind::platform_unsupported) {
@@ -30,6 +32,7 @@ Result<std::unique_ptr<backend::Ops>> create_ops(const std::string& device, int 
   return ops;
 #else
   (void)bytes_needed;
+  (void)batch_invariant;
   if (spec->kind == cuda::DeviceSpec::Kind::cuda)
     return make_error(ErrorKind::platform_unsupported, "device '" + device + "': this build has no CUDA backend");
   if (why) *why = "device cpu (this build has no CUDA backend)";

@@ -171,7 +171,7 @@ Status InferenceBackend::load(const LoadOptions& options) {
   // Weights plus a KV cache of the requested (or a 4096-token) context, plus 10 % headroom.
   const int64_t weight_bytes = static_cast<int64_t>(s.file->file_size());
   std::string why;
-  auto ops = create_ops(options.device, options.threads, weight_bytes + weight_bytes / 10, &why);
+  auto ops = create_ops(options.device, options.threads, weight_bytes + weight_bytes / 10, &why, options.batch_invariant);
   if (!ops) return fail(ops.error());
   if (!options.quiet) std::fprintf(stderr, "pensieve: %s\n", why.c_str());
   s.ops = std::move(*ops);

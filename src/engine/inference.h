@@ -70,6 +70,8 @@ struct LoadOptions {
   int n_parallel = 0;           // sequences decoded together; 0: 4 on a CPU, 32 on a GPU
   int64_t kv_budget_mb = 0;     // KV pool size; 0: n_ctx x n_parallel tokens (GPU: capped by free memory)
   bool quiet = false;           // no log line about the device choice
+  // GPU: a request's tokens do not depend on what shares its steps (slower; cuda_ops.h says how).
+  bool batch_invariant = false;
 };
 
 struct ModelInfo {

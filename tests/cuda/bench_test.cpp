@@ -141,7 +141,9 @@ void bench_model(const std::string& path) {
 void bench_batched(const std::string& path) {
   auto file = GgufFile::open(path);
   ASSERT_TRUE(file.ok()) << file.error().message;
-  auto ops_r = cuda::CudaOps::create(0, cuda::CudaOpsOptions{});
+  cuda::CudaOpsOptions options;
+  options.batch_invariant = std::getenv("PENSIEVE_BENCH_BATCH_INVARIANT") != nullptr;  // its cost
+  auto ops_r = cuda::CudaOps::create(0, options);
   ASSERT_TRUE(ops_r.ok()) << ops_r.error().message;
   cuda::CudaOps& ops = **ops_r;
   auto m = model::load_model(**file, ops);
@@ -191,9 +193,9 @@ void bench_batched(const std::string& path) {
       p += (p.empty() ? "" : ",") + std::string("\"") + kind + "\":" + std::to_string(t.ms / 4);
       gpu += t.ms / 4;
     }
-    std::printf("{\"bench\":\"cuda-batched\",\"model\":\"%s\",\"seqs\":%d,\"step_ms\":%.3f,\"tokens_per_s\":%.1f,"
+    std::printf("{\"bench\":\"cuda-batched\",\"model\":\"%s\",\"batch_invariant\":%d,\"seqs\":%d,\"step_ms\":%.3f,\"tokens_per_s\":%.1f,"
                 "\"op_by_op_gpu_ms\":%.3f,\"ms_per_step\":{%s}}\n",
-                name.c_str(), n, step_ms, n * 1000.0 / step_ms, gpu, p.c_str());
+                name.c_str(), int(options.batch_invariant), n, step_ms, n * 1000.0 / step_ms, gpu, p.c_str());
     std::fflush(stdout);
   }
 }

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <latch>
@@ -233,10 +234,13 @@ TEST(Batching, SeededSamplingInACrowdMatchesAlone) {
 namespace pensieve::engine {
 namespace {
 
-// The same check on the GPU (scripts/gpu-check.sh runs it there): 16 requests at once give each
-// the tokens it gets alone. Skips where there is no CUDA device.
+// The same check on the GPU (scripts/gpu-check.sh runs it there): with --batch-invariant, 16
+// requests at once give each the tokens it gets alone; the default kernels (8-bit activations
+// for single tokens, a split count that follows the step) are reported, not required, to match.
+// Skips where there is no CUDA device.
 TEST(BatchingCuda, SixteenConcurrentRequestsMatchEachAlone) {
   PS_REQUIRE_FIXTURES();
+  for (const bool invariant : {true, false})
   for (const std::string& path : {stories(), tiny_q8()}) {
     Status st = ok_status();
     auto make = [&](int parallel) {
@@ -247,6 +251,7 @@ TEST(BatchingCuda, SixteenConcurrentRequestsMatchEachAlone) {
       lo.n_ctx = 512;
       lo.n_parallel = parallel;
       lo.quiet = true;
+      lo.batch_invariant = invariant;
       st = be->load(lo);
       return st.ok() ? std::move(be) : nullptr;
     };
@@ -262,7 +267,9 @@ TEST(BatchingCuda, SixteenConcurrentRequestsMatchEachAlone) {
     const auto got = run_concurrently(*crowd, ps, greedy(24));
     int same = 0;
     for (size_t i = 0; i < ps.size(); ++i) same += got[i] == expected[i];
-    EXPECT_EQ(same, 16) << path;
+    std::printf("%s, %s kernels: %d of 16 requests identical alone and in the crowd\n", path.c_str(),
+                invariant ? "batch-invariant" : "default", same);
+    if (invariant) EXPECT_EQ(same, 16) << path;
   }
 }
 

@@ -44,6 +44,7 @@ Result<std::unique_ptr<CudaOps>> CudaOps::create(int device, const CudaOpsOption
   from_env("PENSIEVE_CUDA_MMA_MIN_TOKENS", &ops->options_.mma_min_tokens, 0);
   from_env("PENSIEVE_CUDA_MMA_MAX_TOKENS", &ops->options_.mma_max_tokens, 0);
   from_env("PENSIEVE_CUDA_GRAPH_MAX_TOKENS", &ops->options_.graph_max_tokens, 0);
+  if (ops->options_.batch_invariant) ops->options_.int8_matvec = false;
   PS_TRY(ops->gemm_.init(ops->ctx_->stream(), &ops->ctx_->pool()));
   PS_CUDA_TRY(cudaEventCreateWithFlags(&ops->inputs_copied_, cudaEventDisableTiming));
   return ops;
@@ -287,12 +288,17 @@ void CudaOps::begin_step(const backend::StepInputs& in) {
   // Flash-decoding splits: enough blocks to fill the GPU, down to one 32-key tile each (a decode
   // step has only n_kv_heads blocks per split: 2 on qwen2-0.5b). Bucketed by powers of two so
   // that a decode graph stays valid for many steps.
+  // Attention splits in batch-invariant mode: fixed, so a token sees the same key ranges and merge
+  // order in every step (empty splits of short sequences are skipped by the merge).
+  constexpr int kInvariantSplits = 8;
   step_splits_ = 1;
   // Decode-like steps (at most 2 tokens per sequence on average: many sequences decoding, maybe
   // with a short prompt part) use the flash-decoding kernel; the tensor-core prefill kernel would
   // walk each sequence's keys once per 16-row query tile of mostly other sequences' rows.
-  step_decode_attention_ = nt <= options_.matvec_max_tokens || nt <= 2 * ns;
-  if (step_decode_attention_ && kv_shape_.n_kv_heads > 0) {
+  step_decode_attention_ = options_.batch_invariant || nt <= options_.matvec_max_tokens || nt <= 2 * ns;
+  if (options_.batch_invariant) {
+    step_splits_ = kInvariantSplits;  // the key ranges then depend on each token's own length only
+  } else if (step_decode_attention_ && kv_shape_.n_kv_heads > 0) {
     const int blocks = nt * kv_shape_.n_kv_heads;
     const int want = (2 * ctx_->info().sm_count + blocks - 1) / blocks;
     step_splits_ = std::clamp(std::min(want, next_pow2((max_len + 31) / 32)), 1, kAttnMaxSplits);

@@ -36,13 +36,20 @@ struct CudaOpsOptions {
   // tensor-core kernel of matmul_mma.cuh, which reads each weight once for all of them.
   // 0: off. Measured on the H200 (bench/RESULTS.md, llama-8b Q4_K_M): faster than the 8-token
   // mat-vec passes at 8 sequences (768 vs 638 t/s) and than dequantize + GEMM at 32 (1296 vs
-  // 1182), slower than GEMM at 64 (1973 vs 2267). PENSIEVE_CUDA_MMA_MIN/MAX_TOKENS override.
+  // 1182); since its 64-row blocks and prefetch, also at 64 (16.1 vs 17.2 ms per decode step).
+  // PENSIEVE_CUDA_MMA_MIN/MAX_TOKENS override.
   int mma_min_tokens = 2;
-  int mma_max_tokens = 32;
+  int mma_max_tokens = 64;
   int graph_max_tokens = 8;  // steps of at most this many tokens are captured as CUDA graphs
   // Decode mat-vecs on Q8_0 / Q5_0 / Q4_K / Q6_K weights use integer dot products on activations
   // quantized to 8 bits (matvec_q8.cuh); off: dequantize to float (matvec.cuh), exact but slower.
   bool int8_matvec = true;
+  // A token's result independent of the step it shares (which sequences, how many tokens, how its
+  // prompt was chunked): every matmul through one per-token kernel (matmul_mma in pieces of 64
+  // tokens; F32/F16 weights it does not take through the float mat-vec in pieces of 8), no 8-bit
+  // activations, the flash-decoding attention with a fixed split count for every step. Costs the
+  // single-stream mat-vec speed (bench/RESULTS.md). Set by --batch-invariant.
+  bool batch_invariant = false;
   std::chrono::milliseconds step_timeout{60000};
   int64_t pool_cap_bytes = int64_t(1) << 40;
 };
@@ -114,6 +121,7 @@ class CudaOps final : public backend::Ops {
   // Runs or records one op; `sig` identifies it (kind + arguments) for replay checks.
   void issue(int op, uint64_t sig, Launch launch);
   void finish_step();  // ends capture / launches the replayed graph
+  void matmul_invariant(const backend::Weight& w, const float* x, int n_tokens, float* y, const float* bias);
   void flush_pending();  // issues the held-back ops (mat-vecs, add, ropes) as they are
   void flush_matvec();
   Status ensure_inputs(int n_tokens, int n_seqs);

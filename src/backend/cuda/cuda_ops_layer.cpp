@@ -80,6 +80,8 @@ void CudaOps::matmul(const Weight& w, const float* x, int n_tokens, float* y, co
   const float* b = bias && !bias->empty() ? static_cast<const float*>(bias->data) : nullptr;
   const bool aligned = reinterpret_cast<uintptr_t>(x) % 16 == 0;
   const int64_t n_in = int64_t(n_tokens) * w.n_cols;
+  if (options_.batch_invariant && aligned && (matmul_mma_supported(w.type, w.n_cols) || matvec_supported(w.type, w.n_cols)))
+    return matmul_invariant(w, x, n_tokens, y, b);
   if (options_.mma_min_tokens > 0 && n_tokens >= options_.mma_min_tokens &&
       n_tokens <= std::min(options_.mma_max_tokens, kMmaMaxTokens) && aligned && matmul_mma_supported(w.type, w.n_cols)) {
     const int64_t need = matmul_mma_partial_floats(w.n_cols, w.n_rows, n_tokens) * 4;
@@ -120,6 +122,33 @@ void CudaOps::matmul(const Weight& w, const float* x, int n_tokens, float* y, co
     if (Status st = gemm_.matmul(w.type, w.data, w.n_cols, w.n_rows, x, n_tokens, y); !st.ok()) return fail(st.error());
     if (b) add_bias(y, b, n_tokens, w.n_rows, s);
   });
+}
+
+// Batch-invariant matmul: kernels whose per-token result does not depend on the other tokens of
+// the launch, in pieces of a fixed size, so any step gives a token the same bits.
+void CudaOps::matmul_invariant(const Weight& w, const float* x, int n_tokens, float* y, const float* b) {
+  const bool mma = matmul_mma_supported(w.type, w.n_cols);
+  const int piece = mma ? kMmaMaxTokens : 8;
+  if (mma) {
+    const int64_t need = matmul_mma_partial_floats(w.n_cols, w.n_rows, std::min(n_tokens, piece)) * 4;
+    if (Status st = grow_scratch(&mma_partial_, &mma_partial_cap_, need, false, "mma partials"); !st.ok())
+      return fail(st.error());
+  }
+  float* part = static_cast<float*>(mma_partial_);
+  for (int t0 = 0; t0 < n_tokens; t0 += piece) {
+    const int n = std::min(piece, n_tokens - t0);
+    const float* xp = x + int64_t(t0) * w.n_cols;
+    float* yp = y + int64_t(t0) * w.n_rows;
+    if (mma) {
+      issue(kMma, signature(kMma, P(w.data), P(xp), P(yp), P(b), n, P(part)), [=](cudaStream_t s) {
+        matmul_mma(w.type, w.data, w.n_cols, w.n_rows, xp, n, yp, b, part, s);
+      });
+    } else {
+      issue(kMatvec, signature(kMatvec, P(w.data), P(xp), P(yp), P(b), n), [=](cudaStream_t s) {
+        matvec(w.type, w.data, w.n_cols, w.n_rows, xp, n, yp, b, s);
+      });
+    }
+  }
 }
 
 // Whether [a, a + n) and [b, b + n) are the same range or do not overlap.
