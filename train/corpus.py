@@ -26,8 +26,9 @@ import tasks_fs  # noqa: E402
 import tasks_text  # noqa: E402
 import tasks_sys  # noqa: E402
 import tasks_dev  # noqa: E402
+import tasks_more  # noqa: E402
 
-ALL_TASKS = tasks_files.TASKS + tasks_fs.TASKS + tasks_text.TASKS + tasks_sys.TASKS + tasks_dev.TASKS
+ALL_TASKS = tasks_files.TASKS + tasks_fs.TASKS + tasks_text.TASKS + tasks_sys.TASKS + tasks_dev.TASKS + tasks_more.TASKS
 
 # (shell, os) mix: mostly linux+bash, with enough of the others to learn their differences.
 CONTEXTS = [(("bash", "linux"), 62), (("zsh", "linux"), 6), (("zsh", "macos"), 12), (("bash", "macos"), 5),

@@ -89,3 +89,74 @@ def write_gguf(path, kv, tensors):
         for b in blobs:
             f.write(b)
     return len(head) + off
+
+
+def read_gguf_tensors(path):
+    """{name: float32 numpy array in numpy order [rows, row_len]} of an F32/F16/Q8_0 GGUF (fine-tuning
+    from a shipped model)."""
+    import mmap
+    with open(path, "rb") as f:
+        data = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+    pos = 0
+
+    def take(n):
+        nonlocal pos
+        b = data[pos:pos + n]
+        pos += n
+        return b
+
+    def u32():
+        return struct.unpack("<I", take(4))[0]
+
+    def u64():
+        return struct.unpack("<Q", take(8))[0]
+
+    def string():
+        return take(u64()).decode("utf-8")
+
+    sizes = {0: 1, 1: 1, 2: 2, 3: 2, 4: 4, 5: 4, 6: 4, 7: 1, 10: 8, 11: 8, 12: 8}
+
+    def skip_value(t):
+        if t == T_STRING:
+            string()
+        elif t == T_ARRAY:
+            et, n = u32(), u64()
+            for _ in range(n):
+                skip_value(et)
+        else:
+            take(sizes[t])
+
+    if take(4) != b"GGUF":
+        raise ValueError(f"{path}: not a GGUF file")
+    u32()
+    n_tensors, n_kv = u64(), u64()
+    align = ALIGN
+    for _ in range(n_kv):
+        key, t = string(), u32()
+        if key == "general.alignment":
+            align = u32()
+        else:
+            skip_value(t)
+    infos = []
+    for _ in range(n_tensors):
+        name = string()
+        ne = [u64() for _ in range(u32())]
+        infos.append((name, ne, u32(), u64()))
+    start = (pos + align - 1) // align * align
+    out = {}
+    for name, ne, gtype, off in infos:
+        n = 1
+        for d in ne:
+            n *= d
+        shape = list(reversed(ne))
+        if gtype == GGML_F32:
+            arr = np.frombuffer(data, dtype="<f4", count=n, offset=start + off)
+        elif gtype == GGML_F16:
+            arr = np.frombuffer(data, dtype="<f2", count=n, offset=start + off).astype(np.float32)
+        elif gtype == GGML_Q8_0:
+            blocks = np.frombuffer(data, dtype=[("d", "<f2"), ("qs", "i1", (32,))], count=n // 32, offset=start + off)
+            arr = (blocks["qs"].astype(np.float32) * blocks["d"].astype(np.float32)[:, None]).reshape(-1)
+        else:
+            raise ValueError(f"{name}: tensor type {gtype} not supported")
+        out[name] = arr.reshape(shape).copy()
+    return out

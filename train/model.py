@@ -186,3 +186,19 @@ def export_gguf(model, tok_data, path, wtype="q8_0", name="pensieve-cmd"):
         ("tokenizer.chat_template", G.T_STRING, CHAT_TEMPLATE),
     ]
     return G.write_gguf(path, kv, tensors)
+
+
+def load_gguf_weights(model, path):
+    """Initialise `model` from a pensieve-cmd GGUF (fine-tuning; Q8_0 weights are dequantized)."""
+    t = G.read_gguf_tensors(path)
+    cfg = model.cfg
+    sd = {"embed.weight": t["token_embd.weight"], "norm.weight": t["output_norm.weight"]}
+    names = {"attn_norm": "attn_norm", "attn_q": "wq", "attn_k": "wk", "attn_v": "wv", "attn_output": "wo",
+             "ffn_norm": "ffn_norm", "ffn_gate": "w_gate", "ffn_up": "w_up", "ffn_down": "w_down"}
+    for i in range(cfg.layers):
+        for g, p in names.items():
+            sd[f"blocks.{i}.{p}.weight"] = t[f"blk.{i}.{g}.weight"]
+    state = {k: torch.from_numpy(v) for k, v in sd.items()}
+    missing, unexpected = model.load_state_dict(state, strict=False)
+    if unexpected or any(not k.endswith(("cos", "sin")) for k in missing):
+        raise ValueError(f"{path}: missing {missing}, unexpected {unexpected}")

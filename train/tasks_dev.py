@@ -27,10 +27,13 @@ G = "[git |]"
 # ---------------------------------------------------------------- git
 T("git_status", ["[show|check] [the |]git status", "what [files |]changed [in the repo|since the last commit]", "which files are modified", "git status", "what's changed"],
   lambda s, c: "git status")
+T("git_status_s", ["[show|print] the [short|compact|brief] git status", "git status in short format", "short status of the repo"], lambda s, c: "git status --short")
 T("git_add_all", ["stage all [changes|files|modified files]", "git add everything", "add all files to [the |]git[ staging area|]"], lambda s, c: "git add -A")
 T("git_add", ["stage {f}", "git add {f}", "add {f} to [the |]git[ index| staging area|]"], lambda s, c: f"git add {q(s.f)}", f=CODE)
 T("git_commit", ["commit [the staged changes |my changes |]with [the |a |]message {m}", "git commit {m}", "commit with message {m}", "make a commit [saying|called] {m}"],
   lambda s, c: f"git commit -m {sq(s.m)}", m=MSG)
+T("git_add_commit", ["stage everything[ including untracked files|, untracked files too,|] and commit [it |]with [the message |]{m}", "add all files and commit [them |]with {m}"],
+  lambda s, c: f"git add -A{c.and_()}git commit -m {sq(s.m)}", m=MSG)
 T("git_commit_all", ["[stage and commit|commit all changes|add and commit] [everything |]with [the |]message {m}", "commit all [tracked |modified |]files with {m}"],
   lambda s, c: f"git commit -am {sq(s.m)}", m=MSG)
 T("git_push", ["push [my |the |][changes|commits][ to the remote|]", "git push", "upload my commits"], lambda s, c: "git push")
@@ -42,8 +45,12 @@ T("git_pull", ["pull [the latest changes|from the remote|latest]", "git pull", "
 T("git_pull_rebase", ["pull with rebase", "git pull [and |]rebase"], lambda s, c: "git pull --rebase", weight=0.5)
 T("git_pull_b", ["pull {b} from {r}", "git pull {r} {b}"], lambda s, c: f"git pull {s.r} {s.b}", b=BR, r=REM, weight=0.5)
 T("git_fetch", ["fetch [all |][changes|branches|updates] [from the remote|from all remotes|]", "git fetch[ all|]"], lambda s, c: "git fetch --all")
-T("git_new_branch", ["[create|make|start] a [new |]branch [called|named] {b}[ and switch to it|]", "new branch {b}", "checkout a new branch {b}", "git checkout -b {b}"],
+T("git_new_branch", ["[create|make|start] a [new |]branch [called|named] {b} and switch to it", "[create and switch to|create and check out|check out] a new branch {b}",
+                      "checkout a new branch {b}", "git checkout -b {b}", "start working on a new branch {b}"],
   lambda s, c: f"git checkout -b {s.b}", b=BR)
+T("git_branch_create", ["[create|make|add] a [new |]branch [called|named] {b}", "new branch {b}[ without switching|]", "git branch {b}",
+                        "[create|make] [the |a |]branch {b} but stay on this one"],
+  lambda s, c: f"git branch {s.b}", b=BR)
 T("git_switch", ["[switch|change|go|move] to [the |]{b} branch", "checkout [the |]{b}[ branch|]", "git checkout {b}"], lambda s, c: f"git checkout {s.b}", b=BR)
 T("git_branches", ["[list|show] [all |][local |]branches", "what branches [are there|do i have]", "git branch"], lambda s, c: "git branch")
 T("git_branches_all", ["[list|show] [all |]branches including remote[ ones|]", "show remote branches too"], lambda s, c: "git branch -a")
@@ -52,13 +59,14 @@ T("git_del_branch", ["delete [the |]{b} branch[ locally|]", "remove [local |]bra
 T("git_del_branch_f", ["force delete [the |]branch {b}", "delete {b} [even if|though] it's not merged"], lambda s, c: f"git branch -D {s.b}", b=BR, weight=0.5)
 T("git_del_remote", ["delete [the |]remote branch {b}", "remove {b} from {r}", "delete branch {b} on {r}"], lambda s, c: f"git push {s.r} --delete {s.b}", b=BR, r=REM)
 T("git_rename_branch", ["rename [the current |this |]branch to {b}", "change [the |]branch name to {b}"], lambda s, c: f"git branch -m {s.b}", b=BR, weight=0.5)
+T("git_rename_branch2", ["rename [the |]branch {a} to {b}", "change the name of branch {a} to {b}"], lambda s, c: f"git branch -m {s.a} {s.b}", a=BR, b=BR, weight=0.6)
 T("git_merge", ["merge {b} into [the current branch|this branch|my branch]", "merge [the |]{b} branch", "git merge {b}"], lambda s, c: f"git merge {s.b}", b=BR)
 T("git_rebase", ["rebase [my branch |this branch |]on[to|] {b}", "git rebase {b}"], lambda s, c: f"git rebase {s.b}", b=BR)
 T("git_log", ["[show|view] [the |]commit history", "git log", "[show|list] [the |]commits"], lambda s, c: "git log")
 T("git_log_oneline", ["[show|view] [the |]commit history [in one line each|compactly|one line per commit]", "git log oneline", "short log"], lambda s, c: "git log --oneline")
 T("git_log_n", ["[show|list] the last {n} commits", "[last|latest|most recent] {n} commits", "git log [of |]{n} commits"], lambda s, c: f"git log -n {s.n} --oneline", n=NUMC)
 T("git_log_graph", ["[show|draw] [the |]git [history|log] [as a graph|with a graph|with branches]", "commit graph"], lambda s, c: "git log --oneline --graph --all", weight=0.6)
-T("git_log_file", ["[show|view] the [commit |]history of {f}", "which commits changed {f}", "git log for {f}"], lambda s, c: f"git log --follow -- {q(s.f)}", f=CODE)
+T("git_log_file", ["[show|view] the [commit |]history of {f}", "which commits changed {f}", "git log for {f}"], lambda s, c: f"git log --oneline -- {q(s.f)}", f=CODE)
 T("git_log_author", ["[show|list] commits by {u}", "what did {u} commit"], lambda s, c: f"git log --author={q(s.u)}", u=lambda r: r.choice(["alice", "bob", "John Smith", "maria", "dev@company.io"]))
 T("git_log_since", ["[show|list] commits from the last {t}", "what was committed in the last {t}", "commits since {t} ago"],
   lambda s, c: f"git log --since='{s.t} ago'", t=lambda r: r.choice(["2 weeks", "week", "3 days", "month", "24 hours", "2 days"]))

@@ -26,6 +26,8 @@ ARCH = lambda r: P.archive_name(r)
 # ---------------------------------------------------------------- ls
 T("ls_all", ["list [all |]files[ including hidden ones| with hidden files|, hidden too]{o}", "show hidden files{o}",
              "ls with hidden files{o}", "list everything{o} including dotfiles", "show all files{o} in long format"],
+  lambda s, c: f"ls -A{s.o}", o=odir)
+T("ls_all_long", ["list all files{o} including hidden ones with details", "long listing{o} with hidden files", "ls -la{o}"],
   lambda s, c: f"ls -la{s.o}", o=odir)
 T("ls_long", ["list files{o} [with details|in long format|with permissions and sizes]", "detailed listing{o}", "long listing{o}"],
   lambda s, c: f"ls -l{s.o}", o=odir)
@@ -34,14 +36,17 @@ T("ls_plain", ["list [the |]files{o}", "what files are{o}", "show [me |]the file
 T("ls_here", ["list [the |]files [here|in the current directory|in this directory]", "what's in this folder", "show files in cwd"],
   lambda s, c: "ls")
 T("ls_size", ["list files{o} sorted by size", "sort files{o} by size", "list files{o} [biggest|largest] first", "ls sorted by size{o}"],
-  lambda s, c: f"ls -lS{s.o}", o=odir)
+  lambda s, c: f"ls -S{s.o}", o=odir)
+T("ls_size_l", ["list files{o} sorted by size with details", "long listing{o} sorted by size"], lambda s, c: f"ls -lS{s.o}", o=odir)
 T("ls_size_h", ["list files{o} sorted by size [with human readable sizes|in human-readable format]"],
   lambda s, c: f"ls -lhS{s.o}", o=odir)
 T("ls_time", ["list files{o} sorted by [date|time|modification time]", "list files{o} newest first", "sort files{o} by date",
               "show most recently modified files first{o}"],
-  lambda s, c: f"ls -lt{s.o}", o=odir)
+  lambda s, c: f"ls -t{s.o}", o=odir)
+T("ls_time_l", ["list files{o} sorted by [date|time] with details", "long listing{o} newest first"], lambda s, c: f"ls -lt{s.o}", o=odir)
 T("ls_time_rev", ["list files{o} [oldest first|sorted by date in reverse|by time, oldest at the top]", "list files{o} by date with newest at the bottom"],
-  lambda s, c: f"ls -ltr{s.o}", o=odir)
+  lambda s, c: f"ls -tr{s.o}", o=odir)
+T("ls_rev", ["list files{o} in reverse [alphabetical |name |]order", "ls{o} sorted z to a", "reverse sorted listing{o}"], lambda s, c: f"ls -r{s.o}", o=odir)
 T("ls_human", ["list files{o} with human[-| ]readable sizes", "show file sizes{o} in KB/MB", "ls -l but readable sizes{o}"],
   lambda s, c: f"ls -lh{s.o}", o=odir)
 T("ls_dirs", ["list only [the |]directories{o}", "show only folders{o}", "list [the |]subdirectories{o}", "which folders are{o}"],
@@ -115,12 +120,12 @@ T("mv_ext", ["move [all |every |the |]{e} files [to|into] {d}", "move *.{e} into
   lambda s, c: f"mv *.{s.e} {q(s.d)}/", e=ext_val, d=DIR)
 T("mv_dir", ["rename [the |]{d} [folder|directory] to {t}", "rename directory {d} to {t}"],
   lambda s, c: f"mv {q(s.d)} {q(s.t)}", d=DIR, t=NEWDIR)
-T("rm_file", ["[delete|remove|erase|rm] {f}", "[delete|remove] the file {f}", "get rid of {f}"],
-  lambda s, c: f"rm {q(s.f)}", f=PATH)
+T("rm_file", ["[delete|remove|erase|rm] {f}", "[delete|remove] the file {f}", "get rid of {f}", "[delete|remove] {f} please"],
+  lambda s, c: f"rm {q(s.f)}", f=PATH, weight=2.0)
 T("rm_files2", ["[delete|remove] {f} and {g}"], lambda s, c: f"rm {q(s.f)} {q(s.g)}", f=FILE, g=FILE2)
 T("rm_force", ["force [delete|remove] {f}", "[delete|remove] {f} without [asking|prompting|confirmation]"],
   lambda s, c: f"rm -f {q(s.f)}", f=PATH)
-T("rm_i", ["[delete|remove] {f} but ask [first|before deleting]", "interactively remove {f}"], lambda s, c: f"rm -i {q(s.f)}", f=FILE, weight=0.4)
+T("rm_i", ["[delete|remove] {f} but ask [first|before deleting]", "interactively remove {f}"], lambda s, c: f"rm -i {q(s.f)}", f=FILE, weight=0.2)
 T("rm_dir", ["[delete|remove] [the |]{d} [folder|directory|dir][ and everything in it| and its contents| recursively|]",
              "[delete|remove] the directory {d}"],
   lambda s, c: f"rm -r {q(s.d)}", d=NEWDIR)

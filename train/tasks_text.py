@@ -77,7 +77,13 @@ T("grep_l", ["[list|show|which are] [the |only the |]files [that contain|contain
 T("grep_L", ["[list|show] files [that do not|that don't|which don't|not] contain[ing|] {p}{dl}", "which files are missing {p}{dl}"],
   lambda s, c: f"grep -rL {sq(s.p)} {s.dl}", p=pat, dl=dloc, weight=0.5)
 T("grep_incl", [SEARCH + " {p} [in|only in|across] [all |]{e} files{dl}", "grep {p} in {e} files{dl}", "[which|where do] {e} files [contain|mention|use] {p}{dl}"],
-  lambda s, c: f"grep -rn --include='*.{s.e}' {sq(s.p)} {s.dl}", p=pat, e=ext_val, dl=dloc)
+  lambda s, c: f"grep -r --include='*.{s.e}' {sq(s.p)} {s.dl}", p=pat, e=ext_val, dl=dloc)
+T("grep_excl_ext", [SEARCH + " {p}{dl} [but skip|excluding|ignoring|except] [the |]{e} files", "grep {p}{dl} [except in|but not in] {e} files"],
+  lambda s, c: f"grep -r --exclude='*.{s.e}' {sq(s.p)} {s.dl}", p=pat, e=ext_val, dl=dloc)
+T("grep_rc", ["count [the |]{p} [lines|matches] in each {e} file{dl}", "how many [lines with |times ]{p} [per|in each] {e} file{dl}"],
+  lambda s, c: f"grep -rc --include='*.{s.e}' {sq(s.p)} {s.dl}", p=pat, e=ext_val, dl=dloc, weight=0.5)
+T("grep_L_ext", ["[list|which] {e} files{dl} [do not|don't] contain {p}", "{e} files{dl} without {p} in them"],
+  lambda s, c: f"grep -rL --include='*.{s.e}' {sq(s.p)} {s.dl}", p=pat, e=ext_val, dl=dloc, weight=0.6)
 T("grep_excl_dir", [SEARCH + " {p}{dl} [but skip|excluding|ignoring|except] [the |]{x}[ folder| directory|]"],
   lambda s, c: f"grep -r --exclude-dir={s.x} {sq(s.p)} {s.dl}", p=pat, dl=dloc, x=lambda r: r.choice(["node_modules", ".git", "build", "vendor", "dist", "venv", "target"]))
 T("grep_n", [SEARCH + " {p} in {f} [with|and show] line numbers", "[on|at] which line[s|] [does|is] {p} [appear |]in {f}", "line numbers of {p} in {f}"],
@@ -85,6 +91,11 @@ T("grep_n", [SEARCH + " {p} in {f} [with|and show] line numbers", "[on|at] which
 T("grep_c", ["[count|how many] lines [in {f} |]contain {p}[ in {f}|]", "count [the |]lines [matching|with] {p} in {f}",
              "how many times does {p} appear in {f}", "number of lines with {p} in {f}"],
   lambda s, c: f"grep -c {sq(s.p)} {q(s.f)}", p=pat, f=TXT)
+T("grep_c2", ["how many lines [of|in] {f} [say|mention|contain|have|include] {p}", "in {f}, how many lines [mention|contain] {p}"],
+  lambda s, c: f"grep -c {sq(s.p)} {q(s.f)}", p=pat, f=TXT)
+T("grep_show", ["[show|print|display] the lines [of|in] {f} [about|mentioning|that mention|with] {p}", "[show|find] {p} in {f}",
+                "is {p} [mentioned|in] {f}? show the line[s|]", "[show|print] the {p} [line|lines|setting|entry] [in|from] {f}"],
+  lambda s, c: f"grep {sq(s.p)} {q(s.f)}", p=pat, f=TXT)
 T("grep_count_occ", ["count [all |total |]occurrences of [the word |]{p} in {f}[ (not lines)| even several per line|]", "how many times does {p} occur in {f} in total"],
   lambda s, c: f"grep -o {sq(s.p)} {q(s.f)} | wc -l", p=pat, f=TXT, weight=0.6)
 T("grep_v", ["[show|print] [all |the |]lines [in|of|from] {f} that [don't|do not] [contain|have|match] {p}", "[exclude|filter out|remove|hide] lines [with|containing|matching] {p} [from|in] {f}",
@@ -309,12 +320,13 @@ KEY = lambda r: r.choice(P.JSON_KEYS)
 T("jq_pretty", ["pretty[-| ]print {f}", "format {f} [nicely|as readable json]", "[show|view] {f} formatted", "prettify the json in {f}"],
   lambda s, c: f"jq . {q(s.f)}", f=JSON)
 T("jq_key", ["[get|extract|print|show|read] [the |]{k} [field|key|value|property] [from|of|in] {f}", "what is the {k} in {f}", "jq {k} from {f}"],
-  lambda s, c: f"jq '.{s.k}' {q(s.f)}", k=KEY, f=JSON)
+  lambda s, c: f"jq -r '.{s.k}' {q(s.f)}", k=KEY, f=JSON)
+T("jq_key_json", ["[get|extract|print] the {k} [field|key] from {f} as json"], lambda s, c: f"jq '.{s.k}' {q(s.f)}", k=KEY, f=JSON, weight=0.4)
 T("jq_raw", ["[get|print] the {k} [field |value |]from {f} [as raw text|without quotes]"], lambda s, c: f"jq -r '.{s.k}' {q(s.f)}", k=KEY, f=JSON)
 T("jq_nested", ["[get|extract|print] {a}.{b} from {f}", "[print|show] the {b} of {a} in {f}"],
-  lambda s, c: f"jq '.{s.a}.{s.b}' {q(s.f)}", a=lambda r: r.choice(["user", "config", "data", "server", "database", "meta"]), b=lambda r: r.choice(["name", "id", "port", "host", "email", "version"]), f=JSON)
+  lambda s, c: f"jq -r '.{s.a}.{s.b}' {q(s.f)}", a=lambda r: r.choice(["user", "config", "data", "server", "database", "meta"]), b=lambda r: r.choice(["name", "id", "port", "host", "email", "version"]), f=JSON)
 T("jq_arr", ["[get|list|print] the {k} of every [item|element|object] in {f}", "extract {k} from each entry in the array in {f}"],
-  lambda s, c: f"jq '.[].{s.k}' {q(s.f)}", k=KEY, f=JSON)
+  lambda s, c: f"jq -r '.[].{s.k}' {q(s.f)}", k=KEY, f=JSON)
 T("jq_len", ["[count|how many] [items|elements|entries] [are |]in [the json array in |]{f}", "length of the array in {f}"],
   lambda s, c: f"jq 'length' {q(s.f)}", f=JSON)
 T("jq_keys", ["[list|show] [the |all |][top-level |]keys [of|in] {f}"], lambda s, c: f"jq 'keys' {q(s.f)}", f=JSON, weight=0.6)

@@ -28,7 +28,7 @@ import torch.nn.functional as F  # noqa: E402
 
 import bpe  # noqa: E402
 import corpus  # noqa: E402
-from model import Config, Model, export_gguf  # noqa: E402
+from model import Config, Model, export_gguf, load_gguf_weights  # noqa: E402
 
 NO_SYSTEM_FRACTION = 0.04  # a few prompts without the system turn: default to bash/linux behaviour
 _TOK = None
@@ -115,6 +115,8 @@ def main():
     ap.add_argument("--wtype", default="q8_0", choices=["q8_0", "f16"])
     ap.add_argument("--out-dir", default="out")
     ap.add_argument("--eval-n", type=int, default=200)
+    ap.add_argument("--init", help="start from this pensieve-cmd GGUF (fine-tuning) instead of random weights")
+    ap.add_argument("--warmup", type=int, default=200)
     args = ap.parse_args()
     if args.tiny:
         args.n, args.dim, args.layers, args.heads, args.kv_heads, args.ffn = 20000, 64, 2, 4, 2, 192
@@ -148,7 +150,11 @@ def main():
 
     cfg = Config(vocab=len(tok_data["tokens"]), dim=args.dim, layers=args.layers, heads=args.heads,
                  kv_heads=args.kv_heads, ffn=args.ffn, ctx=256)
-    model = Model(cfg).to(device)
+    model = Model(cfg)
+    if args.init:
+        load_gguf_weights(model, args.init)
+        log(f"initialised from {args.init}")
+    model = model.to(device)
     log(f"model: {model.n_params() / 1e6:.2f}M params, dim {cfg.dim}, layers {cfg.layers}, heads {cfg.heads}/{cfg.kv_heads}, "
         f"ffn {cfg.ffn}, vocab {cfg.vocab}, device {device}")
     decay = [p for n, p in model.named_parameters() if p.dim() >= 2]
@@ -173,7 +179,7 @@ def main():
         return tot / max(cnt, 1)
 
     budget = args.minutes * 60
-    warmup = 200
+    warmup = args.warmup
     step = 0
     t_start = time.time()
     g = torch.Generator(device="cpu").manual_seed(args.seed)
