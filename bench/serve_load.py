@@ -7,6 +7,7 @@ latency percentiles (client-side, from the SSE events). Python standard library 
   bench/serve_load.py --port 8080 --api openai --n 1,8,32 --prompt-words 80 --max-tokens 256
   bench/serve_load.py --port 8080 --api anthropic --n 32 --jsonl out.jsonl
   bench/serve_load.py --port 8080 --n 31 --late-after 3      # + one request while 31 decode: its TTFT
+  bench/serve_load.py --port 8080 --n 1,32 --json-schema S.json  # every reply constrained to a schema
   bench/serve_load.py --port 8080 --prefix-words 19000       # a ~25k-token system prompt: a first
       request decodes while a second with the same prefix arrives; its TTFT and cached tokens
 
@@ -35,6 +36,11 @@ def request(api, i, args, system=None):
         msgs = ([{"role": "system", "content": system}] if system else []) + [{"role": "user", "content": text}]
         body = {"model": "local", "stream": True, "max_tokens": args.max_tokens, "temperature": 0,
                 "stream_options": {"include_usage": True}, "messages": msgs}
+        if args.json_schema:  # constrained decoding: the server's grammar masks every token
+            with open(args.json_schema) as f:
+                schema = json.load(f)
+            body["response_format"] = {"type": "json_schema",
+                                       "json_schema": {"name": "answer", "strict": True, "schema": schema}}
         return "/v1/chat/completions", body, {"authorization": f"Bearer {args.api_key}"}
     body = {"model": "claude-sonnet-4-5", "stream": True, "max_tokens": args.max_tokens, "temperature": 0,
             "messages": [{"role": "user", "content": text}]}
@@ -110,7 +116,7 @@ def measure(api, n, args):
     ttft = [(r["stamps"][0] - r["t0"]) * 1000 for r in out if r["stamps"]]
     itl = [(b - a) * 1000 for r in out for a, b in zip(r["stamps"], r["stamps"][1:])]
     tokens = sum(r["n_out"] for r in out)
-    r = {"api": api, "n_parallel": n, "prompt_words": args.prompt_words, "max_tokens": args.max_tokens,
+    r = {"api": api, "n_parallel": n, "json_schema": args.json_schema, "prompt_words": args.prompt_words, "max_tokens": args.max_tokens,
             "aggregate_tps": tokens / wall, "wall_s": wall, "output_tokens": tokens, "errors": len(errors),
             "first_error": errors[0] if errors else None,
             "ttft_ms": {"p50": pct(ttft, 50), "p90": pct(ttft, 90), "p99": pct(ttft, 99)},
@@ -160,6 +166,7 @@ def main():
     ap.add_argument("--prefix-words", type=int, default=0, help="run the shared-prefix test instead")
     ap.add_argument("--prefix-gap", type=float, default=3.0, help="seconds after the first request starts")
     ap.add_argument("--prefix-first-tokens", type=int, default=2048, help="tokens the first request generates")
+    ap.add_argument("--json-schema", help="OpenAI only: constrain every reply to this JSON Schema file")
     ap.add_argument("--jsonl")
     args = ap.parse_args()
     if args.prefix_words:

@@ -121,7 +121,7 @@ class SlowAndIdleClients(unittest.TestCase):
             with connect(server.port) as s:
                 s.sendall(b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
                 status, headers, body = read_response(s)
-            self.assertEqual(status, 503)
+            self.assertEqual(status, 503, "the 21st connection was served; server log:\n" + server.log()[-3000:])
             self.assertIn(b"connections", body)
             for h in held:
                 h.close()
