@@ -154,8 +154,11 @@ class Ops {
   virtual void read(const float* src, int64_t n, float* host_dst) = 0;
   // Greedy sampling where the logits live: host_out[r] = index of the largest value of row r of
   // `logits` (n_rows rows of `width`; the lowest index among equals). Ends the step like read();
-  // a GPU moves n_rows ints over the bus instead of the logits.
-  virtual void read_argmax(const float* logits, int n_rows, int width, int32_t* host_out) = 0;
+  // a GPU moves n_rows ints over the bus instead of the logits. With `allowed` (host memory,
+  // n_rows rows of allowed_words(width) words, bit t of a row = token t may be chosen), only
+  // allowed tokens compete: constrained greedy decoding without the logits leaving the device.
+  virtual void read_argmax(const float* logits, int n_rows, int width, int32_t* host_out,
+                           const uint64_t* allowed) = 0;
   // The first failure any op hit (ops return void; a GPU reports errors asynchronously). After
   // a failure the step's reads return NaN logits / -1 tokens; callers check this after a read.
   virtual Status status() const { return ok_status(); }
@@ -167,6 +170,23 @@ inline int32_t argmax_row(const float* x, int64_t n) {
   for (int64_t i = 1; i < n; ++i)
     if (x[i] > x[best]) best = i;
   return static_cast<int32_t>(best);
+}
+
+// 64-bit words of one row of read_argmax's `allowed` bit mask.
+inline int64_t allowed_words(int64_t width) { return (width + 63) / 64; }
+
+// argmax_row over the tokens whose bit is set in `allowed` (the lowest among equals); 0 when
+// none is (the caller checks that some token is allowed).
+inline int32_t argmax_row_allowed(const float* x, int64_t n, const uint64_t* allowed) {
+  int64_t best = -1;
+  for (int64_t w = 0; w < allowed_words(n); ++w) {
+    for (uint64_t bits = allowed[w]; bits != 0; bits &= bits - 1) {
+      const int64_t i = w * 64 + __builtin_ctzll(bits);
+      if (i >= n) break;
+      if (best < 0 || x[i] > x[best]) best = i;
+    }
+  }
+  return static_cast<int32_t>(best < 0 ? 0 : best);
 }
 
 

@@ -85,6 +85,9 @@ struct Sequence : SchedSeq {
   std::optional<grammar::Matcher> matcher;
   bool grammar_active = false;
   std::string trigger_tail;
+  // Greedy sampling under a grammar: while the grammar is active its token mask goes to the
+  // device's argmax (Context::step's `allowed`), so the logits stay where they are.
+  bool greedy_grammar = false;
 };
 
 
@@ -137,6 +140,7 @@ struct InferenceBackend::Impl {
   std::shared_ptr<const grammar::TokenVocab> grammar_vocab;
   std::vector<std::pair<std::shared_ptr<const grammar::Grammar>, std::shared_ptr<grammar::TokenGrammar>>> grammars;
   std::vector<uint64_t> mask_words;
+  std::vector<uint64_t> step_allowed;  // [rows][allowed_words(n_vocab)] of the step being run
 
   bool loaded() const { return context != nullptr; }
   void reset();
@@ -157,6 +161,12 @@ struct InferenceBackend::Impl {
   // Masks the row's logits to what the grammar allows, samples, and keeps the output
   // finishable within the sequence's remaining token budget. An error when nothing is allowed.
   Result<token_id> sample_constrained(Sequence& s, std::span<float> row_logits);
+  // The grammar's mask for the sequence's next token into `words` (n_words of the vocabulary;
+  // the end-of-generation tokens cleared under ignore_eos); false when nothing is allowed.
+  bool fill_token_mask(Sequence& s, uint64_t* words);
+  // Whether a grammar-allowed token keeps the output finishable within the token budget.
+  bool fits_budget(Sequence& s, token_id tok);
+  int64_t token_budget(const Sequence& s) const;
   // Advances the grammar with an accepted (non-EOG) token; true when the grammar is complete
   // and the generation must end.
   bool advance_grammar(Sequence& s, token_id tok);

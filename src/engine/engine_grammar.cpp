@@ -38,18 +38,39 @@ std::shared_ptr<grammar::TokenGrammar> InferenceBackend::Impl::token_grammar(con
   return grammars.back().second;
 }
 
+bool InferenceBackend::Impl::fill_token_mask(Sequence& s, uint64_t* words) {
+  grammar::Matcher& m = *s.matcher;
+  const grammar::TokenVocab& v = m.grammar().vocab();
+  m.fill_mask(words);
+  if (s.options.ignore_eos)
+    for (token_id t : v.eog) words[t >> 6] &= ~(uint64_t(1) << (t & 63));
+  for (size_t w = 0; w < v.n_words; ++w)
+    if (words[w] != 0) return true;
+  return false;
+}
+
+// The budget: tokens left after the next one. A token that leaves more bytes to write than that
+// (at worst one byte per token) could make the output impossible to finish.
+int64_t InferenceBackend::Impl::token_budget(const Sequence& s) const {
+  const int64_t generated = static_cast<int64_t>(s.gen.tokens.size()) + 1;
+  int64_t budget = static_cast<int64_t>(context->options().n_ctx) - static_cast<int64_t>(s.tokens.size()) - 1;
+  if (s.options.max_tokens > 0) budget = std::min<int64_t>(budget, s.options.max_tokens - generated);
+  return budget;
+}
+
+bool InferenceBackend::Impl::fits_budget(Sequence& s, token_id tok) {
+  if (tokenizer->is_eog(tok)) return true;  // only allowed where the grammar accepts
+  return static_cast<int64_t>(s.matcher->distance_after(tok)) <= token_budget(s);
+}
+
 Result<token_id> InferenceBackend::Impl::sample_constrained(Sequence& s, std::span<float> row) {
   grammar::Matcher& m = *s.matcher;
   const grammar::TokenVocab& v = m.grammar().vocab();
   mask_words.resize(v.n_words);
-  m.fill_mask(mask_words.data());
-  if (s.options.ignore_eos)
-    for (token_id t : v.eog) mask_words[t >> 6] &= ~(uint64_t(1) << (t & 63));
-  bool any = false;
+  const bool any = fill_token_mask(s, mask_words.data());
   const size_t n = std::min<size_t>(row.size(), static_cast<size_t>(v.n_vocab));
   for (size_t w = 0; w < v.n_words; ++w) {
     const uint64_t bits = mask_words[w];
-    any = any || bits != 0;
     if (bits == ~uint64_t(0)) continue;
     const size_t end = std::min(n, (w + 1) * 64);
     for (size_t t = w * 64; t < end; ++t)
@@ -59,17 +80,10 @@ Result<token_id> InferenceBackend::Impl::sample_constrained(Sequence& s, std::sp
   if (!any) return make_error(ErrorKind::invalid_request, "the grammar allows no token of this model's vocabulary here");
 
   token_id tok = s.sampler.sample(row, s.tokens);
-  // The budget: tokens left after this one. A token that leaves more bytes to write than that
-  // (at worst one byte per token) could make the output impossible to finish: then only the
-  // tokens that keep it finishable are left in, and the draw is made again.
-  const int64_t generated = static_cast<int64_t>(s.gen.tokens.size()) + 1;
-  int64_t budget = static_cast<int64_t>(context->options().n_ctx) - static_cast<int64_t>(s.tokens.size()) - 1;
-  if (s.options.max_tokens > 0) budget = std::min<int64_t>(budget, s.options.max_tokens - generated);
-  auto fits = [&](token_id t) {
-    if (tokenizer->is_eog(t)) return true;  // only allowed where the grammar accepts
-    return static_cast<int64_t>(m.distance_after(t)) <= budget;
-  };
-  if (fits(tok)) return tok;
+  // A token that does not fit the budget: only the tokens that keep the output finishable are
+  // left in, and the draw is made again.
+  if (fits_budget(s, tok)) return tok;
+  const int64_t budget = token_budget(s);
   uint32_t best = UINT32_MAX;
   std::vector<std::pair<token_id, uint32_t>> dist;
   for (size_t t = 0; t < n; ++t) {

@@ -51,7 +51,8 @@ void InferenceBackend::Impl::admit(PendingRequest&& r) {
   if (s->options.grammar) {
     s->matcher.emplace(token_grammar(s->options.grammar));
     s->grammar_active = s->options.grammar_triggers.empty();
-    s->greedy = false;  // the logits are needed on the host for the mask
+    s->greedy_grammar = s->greedy;  // greedy: the mask goes to the device's argmax
+    s->greedy = false;  // otherwise the logits are needed on the host for the mask
   }
   scheduler->add(s.get());
   sequences.push_back(std::move(s));
@@ -154,16 +155,37 @@ bool InferenceBackend::Impl::step_once() {
     n_tokens += p.n_tokens;
     if (p.output) {
       ++n_out;
-      all_greedy = all_greedy && s.greedy;
+      all_greedy = all_greedy && (s.greedy || (s.greedy_grammar && s.grammar_active));
     }
   }
   const bool no_output = n_out == 0;  // a prefill chunk mid-prompt: one row is read anyway
   if (no_output) parts.back().n_outputs = 1, n_out = 1;
   const int n_vocab = model->hp.n_vocab;
+  const uint64_t* allowed = nullptr;
+  if (all_greedy && !no_output) {
+    // Greedy rows under a grammar: their token masks go with the step to the device's argmax
+    // (the others allow everything), so no logits cross the bus. A mask that allows nothing
+    // sends the step down the host path, which reports it.
+    const int64_t words = backend::allowed_words(n_vocab);
+    bool any_mask = false;
+    int row = 0;
+    for (const PlannedPart& p : plan.parts) {
+      if (!p.output) continue;
+      auto& s = static_cast<Sequence&>(*p.seq);
+      const int r = row++;
+      if (!s.greedy_grammar || !s.grammar_active) continue;
+      if (!any_mask) step_allowed.assign(static_cast<size_t>(n_out) * words, ~uint64_t(0));
+      any_mask = true;
+      uint64_t* w = step_allowed.data() + static_cast<size_t>(r) * words;
+      std::fill(w, w + words, 0);  // tokens past the tokenizer's vocabulary stay out
+      if (!fill_token_mask(s, w)) all_greedy = false;
+    }
+    if (any_mask && all_greedy) allowed = step_allowed.data();
+  }
   argmaxes.resize(n_out);
   if (!all_greedy) logits.resize(static_cast<size_t>(n_out) * n_vocab);
   const model::Observer* obs = dump ? &*dump : nullptr;
-  const Status st = context->step(parts, all_greedy ? nullptr : logits.data(), argmaxes.data(), obs);
+  const Status st = context->step(parts, all_greedy ? nullptr : logits.data(), argmaxes.data(), obs, allowed);
   ++live.steps;
   live.step_tokens += n_tokens;
   live.step_seqs += static_cast<int64_t>(plan.parts.size());
@@ -194,6 +216,22 @@ bool InferenceBackend::Impl::step_once() {
     token_id tok;
     if (all_greedy) {
       tok = argmaxes[r];
+      if (s.greedy_grammar && s.grammar_active && !fits_budget(s, tok)) {
+        // Near the end of the token budget the grammar's choice must also stay finishable: this
+        // row's logits (still on the device) take the host path.
+        logits.resize(n_vocab);
+        std::span<float> row_logits(logits.data(), n_vocab);
+        if (Status rs = context->read_logits_row(r, logits.data()); !rs.ok()) {
+          finish(s, rs.error());
+          continue;
+        }
+        auto t = sample_constrained(s, row_logits);
+        if (!t.ok()) {
+          finish(s, t.error());
+          continue;
+        }
+        tok = *t;
+      }
     } else {
       std::span<float> row_logits(logits.data() + static_cast<size_t>(r) * n_vocab, n_vocab);
       if (s.matcher && s.grammar_active) {

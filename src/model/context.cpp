@@ -47,16 +47,23 @@ Status Context::check(std::span<const SeqStep> batch, int* n_tokens, int* n_out)
   return ok_status();
 }
 
-Status Context::step(std::span<const SeqStep> batch, float* logits, int32_t* argmax, const Observer* obs) {
-  return run_step(batch, logits, argmax, nullptr, obs);
+Status Context::step(std::span<const SeqStep> batch, float* logits, int32_t* argmax, const Observer* obs,
+                     const uint64_t* allowed) {
+  return run_step(batch, logits, argmax, allowed, nullptr, obs);
 }
 
 Status Context::hidden_states(std::span<const SeqStep> batch, float* hidden, const Observer* obs) {
-  return run_step(batch, nullptr, nullptr, hidden, obs);
+  return run_step(batch, nullptr, nullptr, nullptr, hidden, obs);
 }
 
-Status Context::run_step(std::span<const SeqStep> batch, float* logits, int32_t* argmax, float* hidden,
-                         const Observer* obs) {
+Status Context::read_logits_row(int row, float* logits) {
+  if (row < 0 || row >= opt_.max_outputs) return make_error(ErrorKind::invalid_request, "no such output row");
+  ops_.read(scratch_.logits + static_cast<int64_t>(row) * model_.hp.n_vocab, model_.hp.n_vocab, logits);
+  return ops_.status();
+}
+
+Status Context::run_step(std::span<const SeqStep> batch, float* logits, int32_t* argmax, const uint64_t* allowed,
+                         float* hidden, const Observer* obs) {
   int n_tokens = 0, n_out = 0;
   PS_TRY(check(batch, &n_tokens, &n_out));
   for (const SeqStep& p : batch)
@@ -107,7 +114,7 @@ Status Context::run_step(std::span<const SeqStep> batch, float* logits, int32_t*
   } else if (logits != nullptr) {
     ops_.read(scratch_.logits, static_cast<int64_t>(n_out) * model_.hp.n_vocab, logits);
   } else {
-    ops_.read_argmax(scratch_.logits, n_out, model_.hp.n_vocab, argmax);
+    ops_.read_argmax(scratch_.logits, n_out, model_.hp.n_vocab, argmax, allowed);
   }
   PS_TRY(ops_.status());
   if (logits == nullptr && hidden == nullptr)

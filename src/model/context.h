@@ -49,8 +49,14 @@ class Context {
   // valid. The output rows, in batch order, go to `logits` ([rows][n_vocab], host memory) or,
   // when `logits` is null, their argmax to `argmax` ([rows]). Fails with resource_exhausted when
   // the KV pool cannot hold the tokens and with invalid_request when a sequence would pass n_ctx
-  // or the step is too big; no sequence's valid length changes then.
-  Status step(std::span<const SeqStep> batch, float* logits, int32_t* argmax, const Observer* obs = nullptr);
+  // or the step is too big; no sequence's valid length changes then. `allowed` (with `argmax`
+  // only): per output row, backend::allowed_words(n_vocab) words of a token bit mask; the argmax
+  // is taken over the allowed tokens (grammar-constrained greedy decoding).
+  Status step(std::span<const SeqStep> batch, float* logits, int32_t* argmax, const Observer* obs = nullptr,
+              const uint64_t* allowed = nullptr);
+  // Row `row` of the last step's output logits ([n_vocab], host memory): for the rare output row
+  // whose argmax the caller cannot take after all (still on the device until the next step).
+  Status read_logits_row(int row, float* logits);
   // One sequence: logits of the last token only (all_logits false) or of every token (at most
   // max_outputs).
   Status decode(SequenceKv& seq, std::span<const int32_t> tokens, bool all_logits, float* logits,
@@ -68,7 +74,8 @@ class Context {
   Context(const Model& model, backend::Ops& ops, const ContextOptions& opt, int n_blocks);
   int max_blocks_per_seq() const { return (opt_.n_ctx + opt_.block_size - 1) / opt_.block_size; }
   Status check(std::span<const SeqStep> batch, int* n_tokens, int* n_out) const;
-  Status run_step(std::span<const SeqStep> batch, float* logits, int32_t* argmax, float* hidden, const Observer* obs);
+  Status run_step(std::span<const SeqStep> batch, float* logits, int32_t* argmax, const uint64_t* allowed,
+                  float* hidden, const Observer* obs);
 
   const Model& model_;
   backend::Ops& ops_;

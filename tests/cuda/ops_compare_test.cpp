@@ -194,7 +194,7 @@ TEST(CudaVsCpu, OutputRowsAndArgmax) {
   EXPECT_EQ(res[0], res[1]);
   float* dx = upload_activation(*b.gpu, x);
   int32_t ids[6];
-  b.gpu->read_argmax(dx, 6, width, ids);
+  b.gpu->read_argmax(dx, 6, width, ids, nullptr);
   for (int r = 0; r < 6; ++r) {
     int best = 0;
     for (int i = 1; i < width; ++i)
@@ -205,8 +205,35 @@ TEST(CudaVsCpu, OutputRowsAndArgmax) {
   EXPECT_EQ(ids[5], 4999);
   int32_t cpu_ids[6];
   float* cx = upload_activation(*b.cpu, x);
-  b.cpu->read_argmax(cx, 6, width, cpu_ids);
+  b.cpu->read_argmax(cx, 6, width, cpu_ids, nullptr);
   EXPECT_TRUE(std::equal(ids, ids + 6, cpu_ids));
+
+  // With token masks (constrained greedy decoding): only allowed tokens compete. Row 0 allows
+  // every third token, row 1 one token past the last full word, row 2 both tied tokens (17
+  // wins), row 3 the even tokens, row 4 none (token 0), row 5 all but the maximum.
+  const int64_t words = backend::allowed_words(width);
+  std::vector<uint64_t> allowed(size_t(6 * words), 0);
+  auto allow = [&](int r, int t) { allowed[size_t(r * words + t / 64)] |= uint64_t(1) << (t % 64); };
+  for (int t = 0; t < width; t += 3) allow(0, t);
+  allow(1, width - 1);
+  allow(2, 4000), allow(2, 17);
+  for (int t = 0; t < width; t += 2) allow(3, t);
+  for (int t = 0; t < width; ++t)
+    if (t != 4999) allow(5, t);
+  int32_t masked_gpu[6], masked_cpu[6];
+  b.gpu->read_argmax(dx, 6, width, masked_gpu, allowed.data());
+  b.cpu->read_argmax(cx, 6, width, masked_cpu, allowed.data());
+  for (int r = 0; r < 6; ++r) {
+    int best = -1;
+    for (int i = 0; i < width; ++i)
+      if ((allowed[size_t(r * words + i / 64)] >> (i % 64)) & 1)
+        if (best < 0 || x[size_t(r * width + i)] > x[size_t(r * width + best)]) best = i;
+    EXPECT_EQ(masked_gpu[r], best < 0 ? 0 : best) << "row " << r;
+    EXPECT_EQ(masked_cpu[r], masked_gpu[r]) << "row " << r;
+  }
+  EXPECT_EQ(masked_gpu[1], width - 1);
+  EXPECT_EQ(masked_gpu[2], 17);
+  EXPECT_NE(masked_gpu[5], 4999);
 }
 
 // The op sequence of a decoder layer, where the CUDA Ops fuses what the model issues one by one:

@@ -6,6 +6,7 @@
 
 #include <future>
 #include <regex>
+#include <thread>
 
 #include "engine/inference.h"
 #include "engine_test_util.h"
@@ -105,6 +106,47 @@ TEST(GrammarDecoding, TheBudgetIsKeptSoTheOutputStillCompletes) {
       EXPECT_LE(r->n_generated, max_tokens);
       const json doc = json::parse(r->text, nullptr, false);
       EXPECT_FALSE(doc.is_discarded()) << max_tokens << ": " << r->text;
+    }
+  }
+}
+
+// Greedy decoding under a grammar takes its argmax where the logits are, over the grammar's
+// token mask (Context::step's `allowed`); next to a sampled sequence the whole step takes the
+// host path (logits read back, masked, sampled). Both must choose the same tokens, including
+// where the token budget forces the host path's finishable choice (small max_tokens).
+TEST(GrammarDecoding, GreedyMaskedArgmaxEqualsTheHostPath) {
+  auto be = backend(4);
+  ASSERT_TRUE(be);
+  auto g = schema_grammar(R"({"type":"object","properties":{"a":{"type":"string"},"b":{"type":"array","items":{"type":"string"}}},"required":["a","b"]})");
+  auto strict = schema_grammar(kSchema);
+  ASSERT_TRUE(g && strict);
+  for (const auto& grammar : {g, strict}) {
+    for (int max_tokens : {10, 16, 30, 80}) {
+      GenerateOptions o = greedy_options(max_tokens);
+      o.grammar = grammar;
+      auto alone = be->infer("x", o);
+      ASSERT_TRUE(alone.ok()) << alone.error().message;
+      // (10 tokens cannot always hold the strict schema's required keys: the budget then keeps
+      // the output as close to finished as it can.)
+      if (grammar == g || max_tokens >= 30)
+        EXPECT_FALSE(json::parse(alone->text, nullptr, false).is_discarded()) << max_tokens << ": " << alone->text;
+      // A sampled companion that outlasts it: every step with both is a host-path step.
+      auto companion = std::async(std::launch::async, [&] {
+        GenerateOptions c;
+        c.sampling.temperature = 1;
+        c.sampling.seed = 7;
+        c.ignore_eos = true;
+        c.max_tokens = 400;
+        return be->infer("Once upon a time", c);
+      });
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      auto crowded = be->infer("x", o);
+      ASSERT_TRUE(crowded.ok());
+      auto c = companion.get();
+      ASSERT_TRUE(c.ok());
+      EXPECT_EQ(c->n_generated, 400);
+      EXPECT_EQ(crowded->text, alone->text) << "max_tokens " << max_tokens;
+      EXPECT_EQ(crowded->n_generated, alone->n_generated);
     }
   }
 }

@@ -125,8 +125,12 @@ class CpuOps final : public backend::Ops {
     std::memcpy(host_dst, src, static_cast<size_t>(n) * sizeof(float));
   }
 
-  void read_argmax(const float* logits, int n_rows, int width, int32_t* host_out) override {
-    for (int r = 0; r < n_rows; ++r) host_out[r] = backend::argmax_row(logits + static_cast<int64_t>(r) * width, width);
+  void read_argmax(const float* logits, int n_rows, int width, int32_t* host_out, const uint64_t* allowed) override {
+    for (int r = 0; r < n_rows; ++r) {
+      const float* row = logits + static_cast<int64_t>(r) * width;
+      host_out[r] = allowed ? backend::argmax_row_allowed(row, width, allowed + r * backend::allowed_words(width))
+                            : backend::argmax_row(row, width);
+    }
   }
 
  private:

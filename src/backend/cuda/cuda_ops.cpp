@@ -58,6 +58,7 @@ CudaOps::~CudaOps() {
   if (inputs_copied_) cudaEventDestroy(inputs_copied_);
   if (host_inputs_) cudaFreeHost(host_inputs_);
   if (argmax_host_) cudaFreeHost(argmax_host_);
+  if (allowed_host_) cudaFreeHost(allowed_host_);
   if (read_host_) cudaFreeHost(read_host_);
   if (k_pool_) cudaFree(k_pool_);
   if (v_pool_) cudaFree(v_pool_);
@@ -419,7 +420,7 @@ void CudaOps::read(const float* src, int64_t n, float* host_dst) {
   std::memcpy(host_dst, read_host_, size_t(n) * 4);
 }
 
-void CudaOps::read_argmax(const float* logits, int n_rows, int width, int32_t* host_out) {
+void CudaOps::read_argmax(const float* logits, int n_rows, int width, int32_t* host_out, const uint64_t* allowed) {
   if (n_rows > argmax_cap_) {
     if (mode_ != Mode::direct) graphs_[key_].broken = true;
     if (argmax_dev_) ctx_->pool().release(argmax_dev_);
@@ -441,8 +442,37 @@ void CudaOps::read_argmax(const float* logits, int n_rows, int width, int32_t* h
   }
   int32_t* out = argmax_dev_;
   int32_t* scratch = argmax_dev_ + argmax_cap_;
-  issue(kArgmax, signature(kArgmax, P(logits), n_rows, width, P(out)),
-        [=](cudaStream_t s) { argmax_rows(logits, n_rows, width, out, scratch, s); });
+  const int64_t words = allowed ? n_rows * backend::allowed_words(width) : 0;
+  if (words > allowed_cap_) {
+    if (mode_ != Mode::direct) graphs_[key_].broken = true;
+    if (allowed_dev_) ctx_->pool().release(allowed_dev_);
+    if (allowed_host_) cudaFreeHost(allowed_host_);
+    allowed_dev_ = nullptr;
+    allowed_host_ = nullptr;
+    allowed_cap_ = 0;
+    const int64_t cap = std::max<int64_t>(words, std::max(max_tokens_, 1) * backend::allowed_words(width));
+    auto p = ctx_->pool().acquire(cap * 8);
+    if (!p.ok()) return fail(p.error());
+    allowed_dev_ = static_cast<uint64_t*>(*p);
+    if (cudaError_t e = cudaMallocHost(reinterpret_cast<void**>(&allowed_host_), size_t(cap) * 8); e != cudaSuccess)
+      return fail_cuda(e, "cudaMallocHost (argmax masks)");
+    allowed_cap_ = cap;
+  }
+  if (allowed) {
+    // Staged in pinned memory and copied inside the issued work, so that a captured graph's copy
+    // node reads this step's masks when it is replayed.
+    std::memcpy(allowed_host_, allowed, size_t(words) * 8);
+    const uint64_t* src = allowed_host_;
+    uint64_t* dev = allowed_dev_;
+    issue(kArgmax, signature(kArgmax, P(logits), n_rows, width, P(out), P(dev), words),
+          [=](cudaStream_t s) {
+            cudaMemcpyAsync(dev, src, size_t(words) * 8, cudaMemcpyHostToDevice, s);
+            argmax_rows(logits, n_rows, width, dev, out, scratch, s);
+          });
+  } else {
+    issue(kArgmax, signature(kArgmax, P(logits), n_rows, width, P(out)),
+          [=](cudaStream_t s) { argmax_rows(logits, n_rows, width, nullptr, out, scratch, s); });
+  }
   finish_step();
   std::fill(host_out, host_out + n_rows, -1);
   if (!status_.ok()) return;

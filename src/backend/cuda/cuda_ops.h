@@ -89,7 +89,7 @@ class CudaOps final : public backend::Ops {
   void copy_output_rows(const float* src, int width, float* dst) override;
   void read(const float* src, int64_t n, float* host_dst) override;
   // Argmax on the device: only n_rows ints cross the bus instead of the logits.
-  void read_argmax(const float* logits, int n_rows, int width, int32_t* host_out) override;
+  void read_argmax(const float* logits, int n_rows, int width, int32_t* host_out, const uint64_t* allowed) override;
 
   // ---- CUDA extras (not in backend::Ops) ----
   Status status() const override { return status_; }
@@ -169,6 +169,9 @@ class CudaOps final : public backend::Ops {
   int32_t* argmax_dev_ = nullptr;
   int32_t* argmax_host_ = nullptr;
   int argmax_cap_ = 0;
+  uint64_t* allowed_dev_ = nullptr;  // read_argmax's token masks: pinned staging + device copy
+  uint64_t* allowed_host_ = nullptr;
+  int64_t allowed_cap_ = 0;  // words
   float* read_host_ = nullptr;  // pinned bounce buffer for read()
   int64_t read_cap_ = 0;
 

@@ -120,12 +120,14 @@ __device__ __forceinline__ void argmax_block(float& v, int& i) {
 // thread and leaves its (max, index) in the scratch; the last block of a row to finish (a
 // counter per row, reset by that block) merges them. One block per row took ~20-40 us on a
 // 150k vocabulary, every decode step.
-__global__ void argmax_kernel(const float* __restrict__ x, int width, int32_t* out, int32_t* scratch) {
+__global__ void argmax_kernel(const float* __restrict__ x, int width, const uint64_t* __restrict__ allowed,
+                              int32_t* out, int32_t* scratch) {
   pdl_wait();
   pdl_trigger();
   constexpr int kUnroll = 8;
   const int row = blockIdx.y, nb = gridDim.x;
   const float* r = x + int64_t(row) * width;
+  const uint64_t* bits = allowed ? allowed + int64_t(row) * ((width + 63) / 64) : nullptr;
   const int chunk = (width + nb - 1) / nb;
   const int begin = blockIdx.x * chunk, end = min(width, begin + chunk);
   float best = -INFINITY;
@@ -135,7 +137,7 @@ __global__ void argmax_kernel(const float* __restrict__ x, int width, int32_t* o
 #pragma unroll
     for (int k = 0; k < kUnroll; ++k) {
       const int i = i0 + k * blockDim.x;
-      v[k] = i < end ? r[i] : -INFINITY;
+      v[k] = i < end && (!bits || ((bits[i >> 6] >> (i & 63)) & 1)) ? r[i] : -INFINITY;
     }
 #pragma unroll
     for (int k = 0; k < kUnroll; ++k)  // increasing index: a strict > keeps the first of equals
@@ -217,9 +219,10 @@ void gather_rows(const float* src, int width, const int32_t* rows, int n, float*
   launch_pdl(gather_rows_kernel, dim3(n), dim3(kThreads), 0, stream, src, width, rows, dst);
 }
 
-void argmax_rows(const float* x, int n_rows, int width, int32_t* out, int32_t* scratch, cudaStream_t stream) {
+void argmax_rows(const float* x, int n_rows, int width, const uint64_t* allowed, int32_t* out, int32_t* scratch,
+                 cudaStream_t stream) {
   if (n_rows == 0) return;
-  launch_pdl(argmax_kernel, dim3(kArgmaxBlocks, n_rows), dim3(256), 0, stream, x, width, out, scratch);
+  launch_pdl(argmax_kernel, dim3(kArgmaxBlocks, n_rows), dim3(256), 0, stream, x, width, allowed, out, scratch);
 }
 
 }  // namespace pensieve::cuda

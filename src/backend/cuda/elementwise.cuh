@@ -32,6 +32,9 @@ void gather_rows(const float* src, int width, const int32_t* rows, int n, float*
 // them zero again).
 inline constexpr int kArgmaxBlocks = 64;  // blocks per row (<= 256)
 inline int64_t argmax_scratch_ints(int n_rows) { return int64_t(n_rows) * (1 + 2 * kArgmaxBlocks); }
-void argmax_rows(const float* x, int n_rows, int width, int32_t* out, int32_t* scratch, cudaStream_t stream);
+// `allowed` (device, n_rows rows of (width + 63) / 64 words) or null: only tokens whose bit is set
+// compete (constrained greedy decoding); a row with none allowed gives token 0.
+void argmax_rows(const float* x, int n_rows, int width, const uint64_t* allowed, int32_t* out, int32_t* scratch,
+                 cudaStream_t stream);
 
 }  // namespace pensieve::cuda
