@@ -96,6 +96,7 @@ struct LiveStats {
   std::atomic<int> running{0}, waiting{0};
   std::atomic<int64_t> steps{0}, step_tokens{0}, step_seqs{0}, preemptions{0}, prefix_hit_tokens{0};
   std::atomic<int64_t> blocks_used{0}, blocks_cached{0}, blocks_total{0}, block_size{0};
+  std::atomic<int64_t> forward_ns{0}, host_ns{0};  // engine time in forward passes / around them
   std::array<std::atomic<int64_t>, kBatchBuckets> batch_hist{};  // sequences per step
   void reset();
 };
@@ -160,7 +161,9 @@ struct InferenceBackend::Impl {
   std::shared_ptr<grammar::TokenGrammar> token_grammar(const std::shared_ptr<const grammar::Grammar>& g);
   // Masks the row's logits to what the grammar allows, samples, and keeps the output
   // finishable within the sequence's remaining token budget. An error when nothing is allowed.
-  Result<token_id> sample_constrained(Sequence& s, std::span<float> row_logits);
+  // `unfit`: a token already drawn (by the device's masked argmax) that does not fit the budget:
+  // the first draw is skipped.
+  Result<token_id> sample_constrained(Sequence& s, std::span<float> row_logits, token_id unfit = -1);
   // The grammar's mask for the sequence's next token into `words` (n_words of the vocabulary;
   // the end-of-generation tokens cleared under ignore_eos); false when nothing is allowed.
   bool fill_token_mask(Sequence& s, uint64_t* words);

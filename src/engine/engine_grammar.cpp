@@ -12,8 +12,6 @@ namespace {
 
 constexpr size_t kGrammarCache = 16;
 
-bool allowed(const std::vector<uint64_t>& mask, token_id t) { return (mask[t >> 6] >> (t & 63)) & 1; }
-
 }  // namespace
 
 std::shared_ptr<grammar::TokenGrammar> InferenceBackend::Impl::token_grammar(const std::shared_ptr<const grammar::Grammar>& g) {
@@ -63,7 +61,7 @@ bool InferenceBackend::Impl::fits_budget(Sequence& s, token_id tok) {
   return static_cast<int64_t>(s.matcher->distance_after(tok)) <= token_budget(s);
 }
 
-Result<token_id> InferenceBackend::Impl::sample_constrained(Sequence& s, std::span<float> row) {
+Result<token_id> InferenceBackend::Impl::sample_constrained(Sequence& s, std::span<float> row, token_id unfit) {
   grammar::Matcher& m = *s.matcher;
   const grammar::TokenVocab& v = m.grammar().vocab();
   mask_words.resize(v.n_words);
@@ -79,23 +77,28 @@ Result<token_id> InferenceBackend::Impl::sample_constrained(Sequence& s, std::sp
   for (size_t t = n; t < row.size(); ++t) row[t] = -INFINITY;  // embedding rows past the vocabulary
   if (!any) return make_error(ErrorKind::invalid_request, "the grammar allows no token of this model's vocabulary here");
 
-  token_id tok = s.sampler.sample(row, s.tokens);
   // A token that does not fit the budget: only the tokens that keep the output finishable are
   // left in, and the draw is made again.
-  if (fits_budget(s, tok)) return tok;
-  const int64_t budget = token_budget(s);
-  uint32_t best = UINT32_MAX;
-  std::vector<std::pair<token_id, uint32_t>> dist;
-  for (size_t t = 0; t < n; ++t) {
-    if (!allowed(mask_words, static_cast<token_id>(t)) || row[t] == -INFINITY) continue;
-    const uint32_t d = tokenizer->is_eog(static_cast<token_id>(t)) ? 0 : m.distance_after(static_cast<token_id>(t));
-    dist.emplace_back(static_cast<token_id>(t), d);
-    best = std::min(best, d);
+  if (unfit < 0) {
+    const token_id tok = s.sampler.sample(row, s.tokens);
+    if (fits_budget(s, tok)) return tok;
   }
+  const int64_t budget = token_budget(s);
+  // Two passes over the state's distance table (cached per state: near the end of the budget the
+  // same in-string state comes back step after step). The end-of-generation tokens (distance 0,
+  // allowed only where the grammar accepts) have no bytes, so no entry: they are kept aside.
+  const auto after = m.grammar().distances_after(m.state(), mask_words.data());
+  std::vector<std::pair<token_id, float>> eog;
+  for (token_id t : v.eog)
+    if (static_cast<size_t>(t) < n && row[t] != -INFINITY) eog.emplace_back(t, row[t]);
+  uint32_t best = eog.empty() ? UINT32_MAX : 0;
+  for (size_t t = 0; t < n; ++t)
+    if (row[t] != -INFINITY) best = std::min(best, (*after)[t]);
   // Nothing fits: the ones that come closest to the end.
   const int64_t limit = std::max<int64_t>(budget, best);
-  for (auto [t, d] : dist)
-    if (static_cast<int64_t>(d) > limit) row[t] = -INFINITY;
+  for (size_t t = 0; t < n; ++t)
+    if (row[t] != -INFINITY && static_cast<int64_t>((*after)[t]) > limit) row[t] = -INFINITY;
+  for (auto [t, logit] : eog) row[t] = logit;
   return s.sampler.sample(row, s.tokens);
 }
 

@@ -41,6 +41,7 @@ void RequestChannel::finish(Result<Generation> r) {
 void LiveStats::reset() {
   running = waiting = 0;
   steps = step_tokens = step_seqs = preemptions = prefix_hit_tokens = 0;
+  forward_ns = host_ns = 0;
   blocks_used = blocks_cached = blocks_total = block_size = 0;
   for (auto& b : batch_hist) b = 0;
 }
@@ -127,6 +128,7 @@ void InferenceBackend::Impl::accept(Sequence& s, token_id tok) {
 }
 
 bool InferenceBackend::Impl::step_once() {
+  const auto t_begin = Clock::now();
   // Cancelled requests leave before the step, running or waiting.
   std::vector<Sequence*> cancelled;
   for (auto& s : sequences)
@@ -185,7 +187,17 @@ bool InferenceBackend::Impl::step_once() {
   argmaxes.resize(n_out);
   if (!all_greedy) logits.resize(static_cast<size_t>(n_out) * n_vocab);
   const model::Observer* obs = dump ? &*dump : nullptr;
+  const auto t_forward = Clock::now();
   const Status st = context->step(parts, all_greedy ? nullptr : logits.data(), argmaxes.data(), obs, allowed);
+  const auto t_forward_end = Clock::now();
+  live.forward_ns += std::chrono::duration_cast<std::chrono::nanoseconds>(t_forward_end - t_forward).count();
+  live.host_ns += std::chrono::duration_cast<std::chrono::nanoseconds>(t_forward - t_begin).count();
+  // The host's share after the forward pass: sampling, grammar masks, streaming the text.
+  struct AddHostTime {
+    std::atomic<int64_t>& ns;
+    Clock::time_point t0;
+    ~AddHostTime() { ns += std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - t0).count(); }
+  } add_host_time{live.host_ns, t_forward_end};
   ++live.steps;
   live.step_tokens += n_tokens;
   live.step_seqs += static_cast<int64_t>(plan.parts.size());
@@ -225,7 +237,7 @@ bool InferenceBackend::Impl::step_once() {
           finish(s, rs.error());
           continue;
         }
-        auto t = sample_constrained(s, row_logits);
+        auto t = sample_constrained(s, row_logits, /*unfit=*/tok);
         if (!t.ok()) {
           finish(s, t.error());
           continue;

@@ -249,6 +249,8 @@ EngineStats InferenceBackend::stats() const {
   e.step_seqs = l.step_seqs;
   e.preemptions = l.preemptions;
   e.prefix_hit_tokens = l.prefix_hit_tokens;
+  e.forward_seconds = static_cast<double>(l.forward_ns) * 1e-9;
+  e.host_seconds = static_cast<double>(l.host_ns) * 1e-9;
   e.blocks_used = l.blocks_used;
   e.blocks_cached = l.blocks_cached;
   e.blocks_total = l.blocks_total;

@@ -120,6 +120,9 @@ struct EngineStats {
   int64_t prefix_hit_tokens = 0;       // prompt tokens found in the prefix cache
   int64_t blocks_used = 0, blocks_cached = 0, blocks_total = 0, block_size = 0;
   int64_t batch_hist[kBatchBuckets] = {};  // steps per batch-size bucket (not cumulative)
+  // Engine-thread time: in forward passes (device work included) and on the host around them
+  // (scheduling, grammar masks, sampling, streaming): where a step's time goes.
+  double forward_seconds = 0, host_seconds = 0;
 };
 
 class InferenceBackend {

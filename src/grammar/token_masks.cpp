@@ -225,6 +225,23 @@ uint32_t TokenGrammar::distance(StateId s) {
   return a_.distance(s);
 }
 
+std::shared_ptr<const std::vector<uint32_t>> TokenGrammar::distances_after(StateId s, const uint64_t* mask) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (auto it = distance_cache_.find(s); it != distance_cache_.end()) return it->second;
+  constexpr size_t kMaxDistanceStates = 32;  // a vocabulary's worth of uint32 each
+  if (distance_cache_.size() >= kMaxDistanceStates) distance_cache_.clear();
+  auto d = std::make_shared<std::vector<uint32_t>>(static_cast<size_t>(vocab_->n_vocab), UINT32_MAX);
+  for (size_t w = 0; w < vocab_->n_words; ++w)
+    for (uint64_t bits = mask[w]; bits != 0; bits &= bits - 1) {
+      const token_id t = static_cast<token_id>(w * 64 + __builtin_ctzll(bits));
+      if (t >= vocab_->n_vocab || vocab_->bytes[t].empty()) continue;
+      const StateId next = a_.advance(s, vocab_->bytes[t]);
+      if (next != kDead) (*d)[t] = a_.distance(next);
+    }
+  distance_cache_.emplace(s, d);
+  return d;
+}
+
 const std::vector<token_id>& TokenGrammar::tokens_containing(const std::vector<std::string>& triggers) {
   std::lock_guard<std::mutex> lock(mu_);
   std::string key;

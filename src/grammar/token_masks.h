@@ -66,6 +66,10 @@ class TokenGrammar {
   bool accepting(StateId s);
   bool complete(StateId s);
   uint32_t distance(StateId s);
+  // For every token `mask` allows in `s`: the distance (bytes still needed to finish) after it;
+  // UINT32_MAX for the rest. Cached per state: the budget check near the end of a token budget
+  // asks this of the same few states step after step (inside a string, mostly).
+  std::shared_ptr<const std::vector<uint32_t>> distances_after(StateId s, const uint64_t* mask);
   // The tokens whose bytes contain one of `triggers` (a lazy grammar's), computed once.
   const std::vector<token_id>& tokens_containing(const std::vector<std::string>& triggers);
 
@@ -97,6 +101,7 @@ class TokenGrammar {
   Automaton a_;
   std::unordered_map<uint64_t, std::unique_ptr<PositionTable>> tables_;  // (pos, parent pos)
   std::unordered_map<StateId, std::vector<uint64_t>> mask_cache_;
+  std::unordered_map<StateId, std::shared_ptr<const std::vector<uint32_t>>> distance_cache_;
   std::unordered_map<std::string, std::vector<token_id>> trigger_tokens_;
   Stats stats_;
 };

@@ -80,6 +80,12 @@ void render_engine(const engine::EngineStats& e, std::string& out) {
   gauge(out, "pensieve_kv_block_size_tokens", "Tokens per KV block.", e.block_size);
   counter(out, "pensieve_engine_steps_total", "Forward steps run.", e.steps);
   counter(out, "pensieve_engine_step_tokens_total", "Tokens run by all forward steps.", e.step_tokens);
+  header(out, "pensieve_engine_forward_seconds_total", "counter",
+         "Engine time in forward passes (the device's work included).");
+  out += "pensieve_engine_forward_seconds_total " + std::to_string(e.forward_seconds) + "\n";
+  header(out, "pensieve_engine_host_seconds_total", "counter",
+         "Engine time around forward passes: scheduling, grammar masks, sampling, streaming.");
+  out += "pensieve_engine_host_seconds_total " + std::to_string(e.host_seconds) + "\n";
   counter(out, "pensieve_engine_preemptions_total", "Sequences preempted (KV pool full) to be recomputed.",
           e.preemptions);
   counter(out, "pensieve_engine_prefix_hit_tokens_total", "Prompt tokens found in the prefix cache.",

@@ -106,6 +106,35 @@ TEST(TokenMasks, EndOfGenerationOnlyWhereAccepting) {
   EXPECT_EQ(m.distance(), 0u);
 }
 
+// The per-state table of distances after each allowed token (the budget check's) equals
+// distance_after token by token, on the first call and from the cache.
+TEST(TokenMasks, DistancesAfterEveryTokenMatchOneByOne) {
+  auto vocab = qwen2_vocab();
+  if (!vocab) GTEST_FAIL() << "the qwen2 vocabulary fixture is missing";
+  auto g = compile_json_schema(nlohmann::json::parse(
+      R"({"type":"object","properties":{"title":{"type":"string"},"n":{"type":"integer"}},"required":["title","n"]})"));
+  ASSERT_TRUE(g.ok());
+  auto tg = std::make_shared<TokenGrammar>(*g, vocab);
+  Matcher m(tg);
+  std::vector<uint64_t> mask(vocab->n_words);
+  for (const char* bytes : {"", "{\"n\":12,\"title\":\"ab", "c"}) {  // keys come sorted
+    ASSERT_TRUE(m.accept_bytes(bytes)) << bytes;
+    m.fill_mask(mask.data());
+    for (int pass = 0; pass < 2; ++pass) {
+      auto d = tg->distances_after(m.state(), mask.data());
+      ASSERT_EQ(d->size(), static_cast<size_t>(vocab->n_vocab));
+      size_t finite = 0;
+      for (token_id t = 0; t < vocab->n_vocab; ++t) {
+        const bool in_mask = (mask[t >> 6] >> (t & 63)) & 1;
+        const uint32_t want = in_mask && !vocab->bytes[t].empty() ? m.distance_after(t) : UINT32_MAX;
+        ASSERT_EQ((*d)[t], want) << "token " << t << " '" << vocab->bytes[t] << "' after '" << bytes << "'";
+        finite += want != UINT32_MAX;
+      }
+      EXPECT_GT(finite, 0u);
+    }
+  }
+}
+
 TEST(TokenMasks, ClaudeCodeToolSchemasAllConvert) {
   std::ifstream in(std::string(PENSIEVE_SOURCE_DIR) + "/tests/grammar/claude_code_tools.json");
   ASSERT_TRUE(in.good());

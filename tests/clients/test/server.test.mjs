@@ -182,6 +182,10 @@ test('concurrent clients of both SDKs all get complete answers', opts, async () 
     const kv = Number(metrics.match(/^pensieve_kv_cache_tokens (\d+)$/m)?.[1]);
     const cap = Number(metrics.match(/^pensieve_kv_cache_capacity_tokens (\d+)$/m)?.[1]);
     assert.ok(kv > 5 && kv < cap, `kv ${kv} of ${cap}`);
+    // Where the engine's time went: 48 generated tokens took forward passes and host work.
+    const fwd = Number(metrics.match(/^pensieve_engine_forward_seconds_total ([\d.]+)$/m)?.[1]);
+    const host = Number(metrics.match(/^pensieve_engine_host_seconds_total ([\d.]+)$/m)?.[1]);
+    assert.ok(fwd > 0 && host > 0 && fwd < 600 && host < 600, `forward ${fwd} s, host ${host} s`);
   } finally {
     assert.equal(await server.stop(), 0);
   }
