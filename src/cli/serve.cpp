@@ -163,6 +163,7 @@ void load_model(ServeArgs& a, server::Server& srv) {
   lo.device = a.device;
   lo.threads = a.threads;
   lo.n_ctx = a.n_ctx;
+  lo.default_ctx_cap = 0;  // a server's sequences may be long (Claude Code's first request: ~25k tokens)
   lo.n_ubatch = a.n_batch > 0 ? std::min(a.n_batch, a.n_ubatch) : a.n_ubatch;
   lo.n_parallel = a.n_parallel;
   lo.kv_budget_mb = a.kv_budget_mb;
@@ -211,6 +212,7 @@ server::ModelSource store_source(const ServeArgs& a) {
     lo.device = a.device;
     lo.threads = a.threads;
     lo.n_ctx = a.n_ctx > 0 && m.context > 0 ? std::min<int64_t>(a.n_ctx, m.context) : a.n_ctx;
+    lo.default_ctx_cap = 0;
     lo.n_ubatch = a.n_batch > 0 ? std::min(a.n_batch, a.n_ubatch) : a.n_ubatch;
     lo.n_parallel = a.n_parallel;
     lo.kv_budget_mb = a.kv_budget_mb;

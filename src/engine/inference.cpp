@@ -61,12 +61,12 @@ int64_t mem_available_bytes() {
 // as sequences fill, but a pool the machine could never hold would fail late instead of early).
 int64_t host_kv_budget() { return std::clamp<int64_t>(mem_available_bytes() / 4, 1LL << 30, 8LL << 30); }
 
-// Without an explicit n_ctx: the model's context length, at most 8192 tokens (a 128k-context model
-// would otherwise reserve memory and time for a context nobody asked for), halved until one
-// sequence's KV cache fits the host budget.
-constexpr int kDefaultMaxCtx = 8192;
-int choose_n_ctx(const model::HParams& h, backend::KvType t) {
-  int n = std::min(std::max(h.n_ctx_train, 256), kDefaultMaxCtx);
+// Without an explicit n_ctx: the model's context length, at most `cap` tokens (for a terminal
+// session a 128k-context model would otherwise reserve memory and time for a context nobody asked
+// for), halved until one sequence's KV cache fits the host budget.
+int choose_n_ctx(const model::HParams& h, backend::KvType t, int cap) {
+  int n = std::max(h.n_ctx_train, 256);
+  if (cap > 0) n = std::min(n, cap);
   while (n > 2048 && int64_t(n) * kv_bytes_per_token(h, t) > host_kv_budget()) n /= 2;
   return n;
 }
@@ -182,7 +182,7 @@ Status InferenceBackend::load(const LoadOptions& options) {
 
   const int n_parallel = options.n_parallel > 0 ? options.n_parallel : (s.device == "cpu" ? 4 : 32);
   model::ContextOptions co;
-  co.n_ctx = options.n_ctx > 0 ? options.n_ctx : choose_n_ctx(h, kv_type);
+  co.n_ctx = options.n_ctx > 0 ? options.n_ctx : choose_n_ctx(h, kv_type, options.default_ctx_cap);
   // A step holds one token of every running sequence plus a prefill chunk.
   co.max_step_tokens = std::max(std::min(options.n_ubatch, co.n_ctx), n_parallel);
   co.max_outputs = n_parallel;

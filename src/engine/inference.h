@@ -77,7 +77,10 @@ struct LoadOptions {
   std::string model_path;
   std::string device = "auto";  // auto | cpu | cuda | cuda:N
   int threads = 0;              // 0: physical cores
-  int n_ctx = 0;                // 0: the model's context length, at most 8192 (and capped by memory)
+  int n_ctx = 0;                // 0: the model's context length, at most default_ctx_cap (and capped by memory)
+  // The cap on that default: a terminal session gets 8192; a server (paged KV pool: a sequence's
+  // limit costs nothing until it is used) 0 = none, so a 25k-token agent prompt fits.
+  int default_ctx_cap = 8192;
   std::string kv_type = "f16";  // f16 | f32
   int n_ubatch = 512;           // tokens per forward step (decode tokens + prefill chunks)
   int n_parallel = 0;           // sequences decoded together; 0: 4 on a CPU, 32 on a GPU

@@ -46,9 +46,8 @@ void apply_after(const json& body, OllamaRequest& out) {
     out.chat.options.max_tokens = 0;
 }
 
-// format: "json" asks for a JSON reply (through the system turn, as response_format json_object);
-// a JSON schema needs grammar-constrained decoding, which this build does not have: a 400, never
-// a silently unconstrained reply.
+// format: "json" is response_format json_object, a JSON schema is response_format json_schema
+// (strict): either way the reply is grammar-constrained, so it parses (and matches the schema).
 Status translate_format(const json& body, json& oa) {
   if (!body.contains("format") || body["format"].is_null()) return ok_status();
   const json& f = body["format"];
@@ -59,9 +58,11 @@ Status translate_format(const json& body, json& oa) {
     oa["response_format"] = {{"type", "json_object"}};
     return ok_status();
   }
-  if (f.is_object())
-    return bad("format: a JSON schema needs grammar-constrained decoding, which this server does not have yet; "
-               "use format \"json\"");
+  if (f.is_object()) {
+    oa["response_format"] = {{"type", "json_schema"},
+                             {"json_schema", {{"name", "format"}, {"strict", true}, {"schema", f}}}};
+    return ok_status();
+  }
   return bad("format: expected \"json\" or a JSON schema object");
 }
 

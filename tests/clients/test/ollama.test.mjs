@@ -121,11 +121,23 @@ test('generate: streaming and not agree; a seed repeats a sampled reply; num_ctx
     (e) => e.status_code === 400 && /num_ctx/.test(e.error));
 });
 
-test('format json is accepted; a JSON schema, images and unknown models get clear errors', opts, async () => {
+test('format json and a JSON schema constrain the reply; images and unknown models get clear errors', opts, async () => {
   const r = await ollama.chat({ model: 'tiny', messages: [{ role: 'user', content: 'a JSON object' }], format: 'json', options: greedy });
   assert.equal(r.done, true);
-  await assert.rejects(ollama.chat({ model: 'tiny', messages: [{ role: 'user', content: 'x' }], format: { type: 'object' } }),
-    (e) => e.status_code === 400 && /JSON schema/.test(e.error));
+  assert.equal(typeof JSON.parse(r.message.content), 'object', r.message.content);
+  // A random-weight model at temperature 1 still answers with the schema's shape.
+  const schema = { type: 'object', properties: { city: { type: 'string', maxLength: 12 }, n: { type: 'integer', minimum: 1, maximum: 9 } },
+    required: ['city', 'n'], additionalProperties: false };
+  for (const seed of [1, 2, 3]) {
+    const s = await ollama.chat({ model: 'tiny', messages: [{ role: 'user', content: 'x' }], format: schema,
+      options: { temperature: 1, seed, num_predict: 200 } });
+    const doc = JSON.parse(s.message.content);
+    assert.deepEqual(Object.keys(doc).sort(), ['city', 'n'], s.message.content);
+    assert.ok(typeof doc.city === 'string' && doc.city.length <= 12 && Number.isInteger(doc.n) && doc.n >= 1 && doc.n <= 9,
+      s.message.content);
+  }
+  await assert.rejects(ollama.chat({ model: 'tiny', messages: [{ role: 'user', content: 'x' }], format: { type: 'object', not: {} } }),
+    (e) => e.status_code === 400 && /not/.test(e.error));
   await assert.rejects(ollama.chat({ model: 'tiny', messages: [{ role: 'user', content: 'x', images: ['aGVsbG8='] }] }),
     (e) => e.status_code === 400 && /images/.test(e.error));
   await assert.rejects(ollama.chat({ model: 'no-such-model', messages: [{ role: 'user', content: 'x' }] }),
