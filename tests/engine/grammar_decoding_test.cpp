@@ -128,8 +128,9 @@ TEST(GrammarDecoding, GreedyMaskedArgmaxEqualsTheHostPath) {
       ASSERT_TRUE(alone.ok()) << alone.error().message;
       // (10 tokens cannot always hold the strict schema's required keys: the budget then keeps
       // the output as close to finished as it can.)
-      if (grammar == g || max_tokens >= 30)
+      if (grammar == g || max_tokens >= 30) {
         EXPECT_FALSE(json::parse(alone->text, nullptr, false).is_discarded()) << max_tokens << ": " << alone->text;
+      }
       // A sampled companion that outlasts it: every step with both is a host-path step.
       auto companion = std::async(std::launch::async, [&] {
         GenerateOptions c;

@@ -85,8 +85,13 @@ TEST(OllamaChat, FormatImagesAndBadFields) {
   auto r = parse_ollama_chat(j);
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->chat.messages[0]["role"], "system");  // the JSON request, through the system turn
-  j["format"] = {{"type", "object"}};
-  EXPECT_NE(parse_ollama_chat(j).error().message.find("JSON schema"), std::string::npos);
+  // A JSON schema: the reply is constrained to it (response_format json_schema, strict).
+  j["format"] = {{"type", "object"}, {"properties", {{"n", {{"type", "integer"}}}}}, {"required", {"n"}}};
+  r = parse_ollama_chat(j);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->chat.response_schema, j["format"]);
+  j["format"] = 42;
+  EXPECT_FALSE(parse_ollama_chat(j).ok());
   j = base;
   j["messages"][0]["images"] = {"aGk="};
   EXPECT_NE(parse_ollama_chat(j).error().message.find("images"), std::string::npos);

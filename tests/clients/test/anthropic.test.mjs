@@ -160,8 +160,9 @@ test('tool round trip: tools, tool_choice, tool_use and tool_result history', op
 test('models list and retrieve expose the context size', opts, async () => {
   const page = await client.models.list();
   assert.ok(page.data.length >= 1);
-  // no -c: the model's training context (65536) capped at the default 8192
-  assert.equal(page.data[0].max_input_tokens, 8192);
+  // no -c: a server gets the model's whole training context (65536; the paged KV pool makes a long
+  // limit cost nothing until a request uses it), unlike `run` and `chat` (at most 8192)
+  assert.equal(page.data[0].max_input_tokens, 65536);
   const m = await client.models.retrieve('claude-opus-4-8');
   assert.equal(m.id, 'claude-opus-4-8');
   await assert.rejects(client.models.retrieve('no-such-model'), (e) => e.status === 404 && e.error?.error?.type === 'not_found_error');
