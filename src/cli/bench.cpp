@@ -117,13 +117,6 @@ std::string size_text(int64_t bytes) {
   return buf;
 }
 
-std::string params_text(int64_t n) {
-  char buf[32];
-  if (n >= 1000000000) std::snprintf(buf, sizeof buf, "%.2f B", n / 1e9);
-  else if (n >= 1000000) std::snprintf(buf, sizeof buf, "%.2f M", n / 1e6);
-  else std::snprintf(buf, sizeof buf, "%.2f K", n / 1e3);
-  return buf;
-}
 
 struct ModelFacts {
   std::string file, variant, device;
@@ -330,7 +323,7 @@ int run_bench(int argc, char** argv) {
       char tsbuf[64], last[64];
       std::snprintf(tsbuf, sizeof tsbuf, "%.2f ± %.2f", ts.mean, ts.sd);
       std::snprintf(last, sizeof last, "%.1f", par ? stats(m.ts_pp).mean : stats(m.ttft).mean);
-      rows.push_back({mf.file, size_text(mf.size), params_text(mf.n_params), mf.variant, mf.device,
+      rows.push_back({mf.file, size_text(mf.size), params_text(mf.n_params, 2), mf.variant, mf.device,
                       std::to_string(m.threads), par ? "x" + std::to_string(m.n_parallel) : m.test, tsbuf, last});
     }
     print_table(rows, {false, true, true, false, false, true, true, true, true});

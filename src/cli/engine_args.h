@@ -29,6 +29,8 @@ void add_load_options(CLI::App& app, engine::LoadOptions& lo, bool* allow_ctx_ex
 // a terminal for files over 1 GB, so its disk time counts as load time; then one summary line on
 // stderr ("pensieve: loaded ... in N ms, context N tokens") unless quiet. Returns the load time in ms.
 Result<double> load_model(engine::InferenceBackend& be, const engine::LoadOptions& lo, bool quiet);
+// A parameter count the way llama-bench prints it: "494.03 M", "8.03 B" (`decimals` after the point).
+std::string params_text(int64_t n, int decimals);
 // --temp, --top-k, --top-p, --min-p, penalties, --seed.
 void add_sampling_options(CLI::App& app, engine::SamplingParams& sp);
 // The model's chat template over `messages`, tokenized (BOS only if the template lacks it).

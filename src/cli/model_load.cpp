@@ -65,18 +65,17 @@ void read_through(const std::string& path, int64_t size, bool show) {
     }
   }
   close(fd);
-
-}
-
-std::string params_text(int64_t n) {
-  char buf[32];
-  if (n >= 1000000000) std::snprintf(buf, sizeof buf, "%.2f B", n / 1e9);
-  else if (n >= 1000000) std::snprintf(buf, sizeof buf, "%.1f M", n / 1e6);
-  else std::snprintf(buf, sizeof buf, "%.1f K", n / 1e3);
-  return buf;
 }
 
 }  // namespace
+
+std::string params_text(int64_t n, int decimals) {
+  char buf[32];
+  const char* unit = n >= 1000000000 ? "B" : n >= 1000000 ? "M" : "K";
+  const double v = n >= 1000000000 ? n / 1e9 : n >= 1000000 ? n / 1e6 : n / 1e3;
+  std::snprintf(buf, sizeof buf, "%.*f %s", decimals, v, unit);
+  return buf;
+}
 
 Result<double> load_model(engine::InferenceBackend& be, const engine::LoadOptions& lo, bool quiet) {
   const auto t0 = std::chrono::steady_clock::now();
@@ -101,7 +100,7 @@ Result<double> load_model(engine::InferenceBackend& be, const engine::LoadOption
     const engine::ModelInfo& info = be.info();
     std::fprintf(stderr, "pensieve: loaded %s (%s, %s params, %s) on %s in %.0f ms, context %d tokens\n",
                  std::filesystem::path(lo.model_path).filename().c_str(), be.variant().c_str(),
-                 params_text(info.n_params).c_str(), gib(size).c_str(), be.device().c_str(), ms, info.n_ctx);
+                 params_text(info.n_params, 1).c_str(), gib(size).c_str(), be.device().c_str(), ms, info.n_ctx);
   }
   return ms;
 }
