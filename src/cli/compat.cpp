@@ -36,12 +36,12 @@ struct Unsupported {
 };
 // llama.cpp flags a user is likely to try that pensieve does not have, and what to do instead.
 constexpr Unsupported kUnsupported[] = {
-    {"-hf", "use `pensieve pull`, planned; for now download the GGUF file and pass -m FILE"},
-    {"--hf-repo", "use `pensieve pull`, planned; for now download the GGUF file and pass -m FILE"},
-    {"-hff", "use `pensieve pull`, planned; for now download the GGUF file and pass -m FILE"},
-    {"--hf-file", "use `pensieve pull`, planned; for now download the GGUF file and pass -m FILE"},
-    {"-mu", "use `pensieve pull`, planned; for now download the GGUF file and pass -m FILE"},
-    {"--model-url", "use `pensieve pull`, planned; for now download the GGUF file and pass -m FILE"},
+    {"-hf", "fetch it first: `pensieve pull hf:OWNER/REPO[:QUANT]`, then -m NAME"},
+    {"--hf-repo", "fetch it first: `pensieve pull hf:OWNER/REPO[:QUANT]`, then -m NAME"},
+    {"-hff", "fetch it first: `pensieve pull hf:OWNER/REPO[:QUANT]`, then -m NAME"},
+    {"--hf-file", "fetch it first: `pensieve pull hf:OWNER/REPO[:QUANT]`, then -m NAME"},
+    {"-mu", "fetch it first: `pensieve pull hf:OWNER/REPO[:QUANT]`, then -m NAME"},
+    {"--model-url", "fetch it first: `pensieve pull hf:OWNER/REPO[:QUANT]`, then -m NAME"},
     {"-cnv", "use `pensieve chat`"},
     {"--conversation", "use `pensieve chat`"},
     {"-ctk", "the KV cache type is one option here: --kv-type f16|f32"},

@@ -141,8 +141,7 @@ TEST_F(Cli, UnsupportedLlamaCppFlagsExit2WithAHint) {
   EXPECT_EQ(hf.exit_code, 2);
   EXPECT_EQ(hf.out, "");
   EXPECT_EQ(hf.err,
-            "pensieve: not supported: -hf (use `pensieve pull`, planned; for now download the GGUF file and pass -m "
-            "FILE)\n");
+            "pensieve: not supported: -hf (fetch it first: `pensieve pull hf:OWNER/REPO[:QUANT]`, then -m NAME)\n");
   struct Case {
     std::vector<std::string> args;
     std::string message;
