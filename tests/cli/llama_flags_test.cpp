@@ -147,7 +147,7 @@ TEST_F(Cli, UnsupportedLlamaCppFlagsExit2WithAHint) {
     std::string message;
   };
   const std::vector<Case> cases = {
-      {{"serve", "--hf-repo=ggml-org/foo"}, "not supported: --hf-repo (use `pensieve pull`"},
+      {{"serve", "--hf-repo=ggml-org/foo"}, "not supported: --hf-repo (fetch it first: `pensieve pull hf:"},
       {{"chat", "-m", model(), "--lora", "x.gguf"}, "not supported: --lora (LoRA adapters are not supported)"},
       {{"run", "-m", model(), "-p", "hi", "-ctk", "q8_0"}, "not supported: -ctk (the KV cache type is one option here"},
       {{"run", "-m", model(), "-cnv"}, "not supported: -cnv (use `pensieve chat`)"},
