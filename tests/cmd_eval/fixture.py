@@ -189,7 +189,10 @@ def build(root):
     """Creates the tree under `root` (which must not exist yet)."""
     os.makedirs(root)
     now = time.time()
-    days = lambda n: now - n * DAY  # noqa: E731
+    # An hour past the whole day: `find -mtime -N` counts whole days, and a file exactly N days old
+    # sits on the boundary (a copy that rounds its time up, or a second's difference between two
+    # runs, flips it; the self-check once saw `-mtime -2` disagree with itself).
+    days = lambda n: now - n * DAY - 3600  # noqa: E731
     files = [
         _write(root, "README.md", README, days(10)),
         _write(root, "notes.txt", NOTES, now - 2 * HOUR),
