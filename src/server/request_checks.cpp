@@ -81,6 +81,18 @@ bool host_allowed(const ServerConfig& config, std::string_view host_header) {
   return is_loopback_name(host);
 }
 
+bool origin_allowed(const ServerConfig& config, std::string_view method, std::string_view origin,
+                    std::string_view host_header) {
+  if (origin.empty() || method == "GET" || method == "HEAD" || method == "OPTIONS") return true;
+  for (const auto& o : config.cors_origins)
+    if (o == "*" || o == origin) return true;
+  const size_t scheme = origin.find("://");
+  if (scheme == std::string_view::npos) return false;  // "null": sandboxed frames, file:// pages
+  std::string_view authority = origin.substr(scheme + 3);
+  if (!authority.empty() && authority.back() == '/') authority.remove_suffix(1);
+  return !host_header.empty() && iequals(authority, host_header);  // the page this server served
+}
+
 bool header_value_clean(std::string_view value) {
   for (char ch : value) {
     unsigned char c = static_cast<unsigned char>(ch);
@@ -107,7 +119,7 @@ bool route_takes_json(std::string_view method, std::string_view path) {
 
 std::optional<HttpError> screen_request(const ServerConfig& config, std::string_view method, std::string_view path,
                                         const HeaderList& headers, WireFormat wire) {
-  std::string_view host, content_type;
+  std::string_view host, content_type, origin;
   int n_host = 0;
   for (const auto& [name, value] : headers) {
     if (!header_value_clean(value) || !header_value_clean(name))
@@ -118,6 +130,8 @@ std::optional<HttpError> screen_request(const ServerConfig& config, std::string_
       ++n_host;
     } else if (iequals(name, "content-type")) {
       content_type = value;
+    } else if (iequals(name, "origin")) {
+      origin = value;
     }
   }
   if (n_host > 1) return to_http_error(wire, make_error(ErrorKind::invalid_request, "more than one Host header"));
@@ -125,10 +139,17 @@ std::optional<HttpError> screen_request(const ServerConfig& config, std::string_
     return forbidden(wire, "Host '" + std::string(host.substr(0, 128)) +
                                "' is not allowed: this server answers only requests addressed to a loopback name "
                                "(127.0.0.1, localhost, [::1]) or to a name given with --allowed-hosts");
+  if (!origin_allowed(config, method, origin, host))
+    return forbidden(wire, "Origin '" + std::string(origin.substr(0, 128)) +
+                               "' may not send " + std::string(method) +
+                               " requests here: only this server's own pages and origins given with --cors-origin "
+                               "may (a web page of any site can post to a local address)");
   if (route_takes_json(method, path) && !is_json_content_type(content_type)) {
     HttpError e = to_http_error(wire, make_error(ErrorKind::invalid_request,
                                                  "Content-Type must be application/json (got '" +
-                                                     std::string(content_type.substr(0, 128)) + "')"));
+                                                     std::string(content_type.substr(0, 128)) +
+                                                     "'); with curl add -H 'Content-Type: application/json'. "
+                                                     "Required so that web pages cannot post to this server"));
     e.status = 415;
     return e;
   }

@@ -27,6 +27,12 @@ std::string host_without_port(std::string_view host_header);
 // Whether a request with this Host header may be served (see above). `bound_host` is --host.
 bool host_allowed(const ServerConfig& config, std::string_view host_header);
 // No byte < 0x20 other than TAB, no DEL.
+// A browser names the page behind a request in Origin, and a page of any site may send a "simple"
+// POST (form or text/plain body, no preflight) to a local address. Requests that change
+// something (not GET/HEAD/OPTIONS) with an Origin are taken only from this server's own pages
+// (Origin's host:port = Host) and from --cors-origin ones; no Origin (curl, SDKs) is fine.
+bool origin_allowed(const ServerConfig& config, std::string_view method, std::string_view origin,
+                    std::string_view host_header);
 bool header_value_clean(std::string_view value);
 // application/json, any case, parameters (charset) allowed.
 bool is_json_content_type(std::string_view content_type);

@@ -109,5 +109,32 @@ TEST(RequestChecks, HeaderBytesAndContentType) {
   EXPECT_EQ(screen_request(c, "GET", "/health", h, WireFormat::openai)->status, 400);  // two Hosts
 }
 
+TEST(RequestChecks, OnlyOwnPagesAndCorsOriginsMayPost) {
+  ServerConfig c;
+  EXPECT_TRUE(origin_allowed(c, "POST", "", "127.0.0.1:8080"));  // curl, SDKs: no Origin
+  EXPECT_TRUE(origin_allowed(c, "POST", "http://127.0.0.1:8080", "127.0.0.1:8080"));  // the web page
+  EXPECT_TRUE(origin_allowed(c, "POST", "http://LOCALHOST:8080", "localhost:8080"));
+  EXPECT_FALSE(origin_allowed(c, "POST", "https://evil.example", "127.0.0.1:8080"));
+  EXPECT_FALSE(origin_allowed(c, "DELETE", "http://127.0.0.1:9999", "127.0.0.1:8080"));  // another local port
+  EXPECT_FALSE(origin_allowed(c, "POST", "null", "127.0.0.1:8080"));
+  EXPECT_TRUE(origin_allowed(c, "GET", "https://evil.example", "127.0.0.1:8080"));  // reads: CORS guards them
+  c.cors_origins = {"http://ui.test"};
+  EXPECT_TRUE(origin_allowed(c, "POST", "http://ui.test", "127.0.0.1:8080"));
+  EXPECT_FALSE(origin_allowed(c, "POST", "http://ui.test.evil", "127.0.0.1:8080"));
+  c.cors_origins = {"*"};
+  EXPECT_TRUE(origin_allowed(c, "POST", "https://evil.example", "127.0.0.1:8080"));
+  // Through the screen: a cross-site form post to the Ollama routes (which take any Content-Type,
+  // as Ollama's own curl examples send none) is a 403.
+  ServerConfig d;
+  HeaderList h = {{"Host", "127.0.0.1:11434"}, {"Origin", "https://evil.example"},
+                  {"Content-Type", "text/plain"}};
+  auto e = screen_request(d, "POST", "/api/delete", h, WireFormat::ollama);
+  ASSERT_TRUE(e.has_value());
+  EXPECT_EQ(e->status, 403);
+  EXPECT_NE(e->body.dump().find("--cors-origin"), std::string::npos) << e->body.dump();
+  h[1].second = "http://127.0.0.1:11434";
+  EXPECT_FALSE(screen_request(d, "POST", "/api/delete", h, WireFormat::ollama).has_value());
+}
+
 }  // namespace
 }  // namespace pensieve::server
