@@ -137,6 +137,23 @@ class LocalSafety(WithServer):
                                      headers={"Origin": "http://evil.example", "Access-Control-Request-Method": "POST"})
         self.assertNotIn("access-control-allow-origin", headers)
 
+    def test_cross_site_posts_refused_own_page_served(self):
+        port = self.server.port
+        # A page of another site posting a text/plain body (no preflight) to the Ollama routes,
+        # which take any Content-Type: refused before anything runs.
+        for path, body in [("/api/delete", {"model": "anything"}), ("/api/pull", {"model": "hf:a/b"}),
+                           ("/api/generate", {"model": "x", "prompt": "hi"})]:
+            status, _, text = request(port, "POST", path, json.dumps(body),
+                                      {"x-api-key": "sekret", "Origin": "https://evil.example", "Content-Type": "text/plain"})
+            self.assertEqual(status, 403, (path, text))
+            self.assertIn(b"--cors-origin", text)
+        # The server's own page (Origin = the address it was loaded from) is served.
+        status, _, text = request(port, "POST", "/v1/chat/completions", json.dumps(openai_chat()),
+                                  {"x-api-key": "sekret", "Origin": "http://127.0.0.1:%d" % port,
+                                   "Host": "127.0.0.1:%d" % port, "Content-Type": "application/json"})
+        self.assertEqual(status, 200, text)
+        self.assertTrue(self.server.alive())
+
     def test_control_bytes_in_header_values_refused(self):
         port = self.server.port
         for value in [b"sekret\x00garbage", b"sekret\x01", b"sek\x7fret"]:
