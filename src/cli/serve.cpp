@@ -238,7 +238,7 @@ server::ModelSource store_source(const ServeArgs& a) {
 }  // namespace
 
 int run_serve(int argc, char** argv) {
-  CLI::App app{"Serve a model over HTTP: Anthropic /v1/messages, OpenAI /v1/chat/completions, /v1/jobs"};
+  CLI::App app{"Serve a model (-m) or the model store (no -m) over HTTP: Anthropic /v1/messages, OpenAI /v1/chat/completions, Ollama /api/*, /v1/jobs, a web chat page at /"};
   app.name("pensieve serve");
   ServeArgs a;
   add_options(app, a);
@@ -337,6 +337,6 @@ int run_serve(int argc, char** argv) {
   return exit_code;
 }
 
-PENSIEVE_COMMAND("serve", "serve a model over HTTP (Anthropic + OpenAI APIs, jobs)", run_serve);
+PENSIEVE_COMMAND("serve", "serve a model, or the whole store, over HTTP (Anthropic, OpenAI, Ollama APIs, jobs, web chat)", run_serve);
 
 }  // namespace pensieve::cli
