@@ -110,6 +110,13 @@ void kquant_tile(int64_t n, const uint8_t* w, size_t ws, int nr, const uint8_t* 
   for (int r0 = 0; r0 < nr; r0 += R) {
     const int rr = std::min(R, nr - r0);
     unpack_rows<kType>(w + r0 * ws, ws, rr, nsb, scratch.data());
+    // The next rows' blocks start coming in while this group computes: unpacking is the first
+    // touch of the weights, and without this its loads wait on memory with nothing to overlap.
+    if (r0 + R < nr) {
+      const char* next = reinterpret_cast<const char*>(w + (r0 + R) * ws);
+      const size_t bytes = static_cast<size_t>(std::min(R, nr - r0 - R)) * ws;
+      for (size_t off = 0; off < bytes; off += 64) _mm_prefetch(next + off, _MM_HINT_T0);
+    }
     for (int t0 = 0; t0 < nt; t0 += T) {
       const int tt = std::min(T, nt - t0);
       kTable[rr - 1][tt - 1](nsb, scratch.data(), x + t0 * xs, xs, y + t0 * ldy + r0, ldy);
