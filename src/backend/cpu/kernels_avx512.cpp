@@ -116,65 +116,9 @@ inline const typename Ty::Block* wblock(const uint8_t* w, size_t ws, int r, int6
   return reinterpret_cast<const typename Ty::Block*>(w + r * ws) + b;
 }
 
-// One step over two blocks (kPair) or the last single block, for R rows x T tokens.
-template <class Ty, int R, int T, bool kPair>
-inline void legacy_step(int64_t b, const uint8_t* w, size_t ws, const uint8_t* x, size_t xs, __m512 (&acc)[R][T]) {
-  using Act = typename Ty::Act;
-  __m512i u[R];
-  __m512 dw[R];
-  [[maybe_unused]] __m512 mw[R];
-  for (int r = 0; r < R; ++r) {
-    const auto* blk = wblock<Ty>(w, ws, r, b);
-    u[r] = kPair ? Ty::unpack2(blk) : Ty::unpack1(blk);
-    dw[r] = kPair ? halves_fp16(blk[0].d, blk[1].d) : halves_fp16(blk[0].d, 0);
-    if constexpr (Ty::kHasMin) mw[r] = kPair ? halves_fp16(blk[0].m, blk[1].m) : halves_fp16(blk[0].m, 0);
-  }
-  for (int t = 0; t < T; ++t) {
-    const Act* xb = reinterpret_cast<const Act*>(x + t * xs) + b;
-    const __m512i xv = kPair ? load2x256(xb[0].qs, xb[1].qs)
-                             : _mm512_zextsi256_si512(_mm256_loadu_si256((const __m256i*)xb[0].qs));
-    const __m512 dx = kPair ? halves_fp16(xb[0].d, xb[1].d) : halves_fp16(xb[0].d, 0);
-    __m512i init = _mm512_setzero_si512();
-    if constexpr (Ty::kOff != 0)
-      init = _mm512_sub_epi32(init, _mm512_dpbusd_epi32(_mm512_setzero_si512(),
-                                                        _mm512_set1_epi8(static_cast<char>(Ty::kOff)), xv));
-    [[maybe_unused]] __m512 sx;
-    if constexpr (Ty::kHasMin)  // m * s per block, spread over the 8 lanes of its half
-      sx = _mm512_mul_ps(kPair ? halves_fp16(xb[0].s, xb[1].s) : halves_fp16(xb[0].s, 0), _mm512_set1_ps(0.125f));
-    for (int r = 0; r < R; ++r) {
-      const __m512i p = _mm512_dpbusd_epi32(init, u[r], xv);
-      acc[r][t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(p), _mm512_mul_ps(dw[r], dx), acc[r][t]);
-      if constexpr (Ty::kHasMin) acc[r][t] = _mm512_fmadd_ps(mw[r], sx, acc[r][t]);
-    }
-  }
-}
-
-template <class Ty, int R, int T>
-void legacy_micro(int64_t n, const uint8_t* w, size_t ws, const uint8_t* x, size_t xs, float* y, int64_t ldy) {
-  const int64_t nb = n / 32;
-  __m512 acc[R][T];
-  for (int r = 0; r < R; ++r)
-    for (int t = 0; t < T; ++t) acc[r][t] = _mm512_setzero_ps();
-  int64_t b = 0;
-  for (; b + 2 <= nb; b += 2) {
-    // Prefetch the same columns of the next R rows (the next microkernel's): rows are short
-    // streams (often < 1 KiB) that the hardware prefetchers do not ramp up on in time.
-    for (int r = 0; r < R; ++r) {
-      const char* next = reinterpret_cast<const char*>(wblock<Ty>(w, ws, r + R, b));
-      _mm_prefetch(next, _MM_HINT_T0);
-      _mm_prefetch(next + 2 * sizeof(typename Ty::Block) - 1, _MM_HINT_T0);
-    }
-    legacy_step<Ty, R, T, true>(b, w, ws, x, xs, acc);
-  }
-  if (b < nb) legacy_step<Ty, R, T, false>(b, w, ws, x, xs, acc);
-  store_tile<R, T>(acc, y, ldy);
-}
-
-// ---- the same, with the activation side computed once per tile ----
-// For types without a min (Q4_0, Q5_0, Q8_0), a token's side of a block pair (its scale pair and
-// the offset correction, one dpbusd) does not depend on the weight row. legacy_micro recomputes
-// it for every R rows; at a few tokens per step that is a fifth of the kernel's instructions, so
-// the tile computes it once for all its rows (per thread, a few KiB).
+// A token's side of a block pair: its scale pair and, for types without a min, the offset
+// correction (one dpbusd). It does not depend on the weight row: legacy_tile computes it once
+// per tile (kPre) instead of once per R rows, a fifth of the kernel at a few tokens a step.
 struct LegacyXSide {
   __m512 dx;
   __m512i init;
@@ -197,49 +141,71 @@ void prepare_xside(int64_t nb, const uint8_t* x, size_t xs, int nt, LegacyXSide*
     }
 }
 
-template <class Ty, int R, int T, bool kPair>
-inline void legacy_step_pre(int64_t b, const uint8_t* w, size_t ws, const uint8_t* x, size_t xs,
-                            const LegacyXSide* xside, int64_t npairs, __m512 (&acc)[R][T]) {
+// One step over two blocks (kPair) or the last single block, for R rows x T tokens; with kPre
+// the tokens' side comes from `xside` ([T][npairs], see prepare_xside).
+template <class Ty, int R, int T, bool kPair, bool kPre>
+inline void legacy_step(int64_t b, const uint8_t* w, size_t ws, const uint8_t* x, size_t xs, const LegacyXSide* xside,
+                        int64_t npairs, __m512 (&acc)[R][T]) {
   using Act = typename Ty::Act;
   __m512i u[R];
   __m512 dw[R];
+  [[maybe_unused]] __m512 mw[R];
   for (int r = 0; r < R; ++r) {
     const auto* blk = wblock<Ty>(w, ws, r, b);
     u[r] = kPair ? Ty::unpack2(blk) : Ty::unpack1(blk);
     dw[r] = kPair ? halves_fp16(blk[0].d, blk[1].d) : halves_fp16(blk[0].d, 0);
+    if constexpr (Ty::kHasMin) mw[r] = kPair ? halves_fp16(blk[0].m, blk[1].m) : halves_fp16(blk[0].m, 0);
   }
   for (int t = 0; t < T; ++t) {
     const Act* xb = reinterpret_cast<const Act*>(x + t * xs) + b;
     const __m512i xv = kPair ? load2x256(xb[0].qs, xb[1].qs)
                              : _mm512_zextsi256_si512(_mm256_loadu_si256((const __m256i*)xb[0].qs));
-    const LegacyXSide& s = xside[t * npairs + b / 2];
+    __m512 dx;
+    __m512i init = _mm512_setzero_si512();
+    if constexpr (kPre) {
+      dx = xside[t * npairs + b / 2].dx;
+      init = xside[t * npairs + b / 2].init;
+    } else {
+      dx = kPair ? halves_fp16(xb[0].d, xb[1].d) : halves_fp16(xb[0].d, 0);
+      if constexpr (Ty::kOff != 0)
+        init = _mm512_sub_epi32(init, _mm512_dpbusd_epi32(_mm512_setzero_si512(),
+                                                          _mm512_set1_epi8(static_cast<char>(Ty::kOff)), xv));
+    }
+    [[maybe_unused]] __m512 sx;
+    if constexpr (Ty::kHasMin)  // m * s per block, spread over the 8 lanes of its half
+      sx = _mm512_mul_ps(kPair ? halves_fp16(xb[0].s, xb[1].s) : halves_fp16(xb[0].s, 0), _mm512_set1_ps(0.125f));
     for (int r = 0; r < R; ++r) {
-      const __m512i p = _mm512_dpbusd_epi32(s.init, u[r], xv);
-      acc[r][t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(p), _mm512_mul_ps(dw[r], s.dx), acc[r][t]);
+      const __m512i p = _mm512_dpbusd_epi32(init, u[r], xv);
+      acc[r][t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(p), _mm512_mul_ps(dw[r], dx), acc[r][t]);
+      if constexpr (Ty::kHasMin) acc[r][t] = _mm512_fmadd_ps(mw[r], sx, acc[r][t]);
     }
   }
 }
 
-template <class Ty, int R, int T>
-void legacy_micro_pre(int64_t n, const uint8_t* w, size_t ws, const uint8_t* x, size_t xs, const LegacyXSide* xside,
-                      int64_t npairs, float* y, int64_t ldy) {
+template <class Ty, int R, int T, bool kPre = false>
+void legacy_micro(int64_t n, const uint8_t* w, size_t ws, const uint8_t* x, size_t xs, const LegacyXSide* xside,
+                  int64_t npairs, float* y, int64_t ldy) {
   const int64_t nb = n / 32;
   __m512 acc[R][T];
   for (int r = 0; r < R; ++r)
     for (int t = 0; t < T; ++t) acc[r][t] = _mm512_setzero_ps();
   int64_t b = 0;
   for (; b + 2 <= nb; b += 2) {
-    for (int r = 0; r < R; ++r) {  // the next R rows' same columns (see legacy_micro)
+    // Prefetch the same columns of the next R rows (the next microkernel's): rows are short
+    // streams (often < 1 KiB) that the hardware prefetchers do not ramp up on in time.
+    for (int r = 0; r < R; ++r) {
       const char* next = reinterpret_cast<const char*>(wblock<Ty>(w, ws, r + R, b));
       _mm_prefetch(next, _MM_HINT_T0);
       _mm_prefetch(next + 2 * sizeof(typename Ty::Block) - 1, _MM_HINT_T0);
     }
-    legacy_step_pre<Ty, R, T, true>(b, w, ws, x, xs, xside, npairs, acc);
+    legacy_step<Ty, R, T, true, kPre>(b, w, ws, x, xs, xside, npairs, acc);
   }
-  if (b < nb) legacy_step_pre<Ty, R, T, false>(b, w, ws, x, xs, xside, npairs, acc);
+  if (b < nb) legacy_step<Ty, R, T, false, kPre>(b, w, ws, x, xs, xside, npairs, acc);
   store_tile<R, T>(acc, y, ldy);
 }
 
+// Few-token tiles of the types without a min: the tokens' side once per tile (prepare_xside),
+// then R x T microkernels over it. Per thread, a few KiB.
 template <class Ty>
 void legacy_tile(int64_t n, const uint8_t* w, size_t ws, int nr, const uint8_t* x, size_t xs, int nt, float* y,
                  int64_t ldy) {
@@ -247,10 +213,10 @@ void legacy_tile(int64_t n, const uint8_t* w, size_t ws, int nr, const uint8_t* 
   using PreFn = void (*)(int64_t, const uint8_t*, size_t, const uint8_t*, size_t, const LegacyXSide*, int64_t, float*,
                          int64_t);
   static constexpr PreFn kTable[4][4] = {
-      {legacy_micro_pre<Ty, 1, 1>, legacy_micro_pre<Ty, 1, 2>, legacy_micro_pre<Ty, 1, 3>, legacy_micro_pre<Ty, 1, 4>},
-      {legacy_micro_pre<Ty, 2, 1>, legacy_micro_pre<Ty, 2, 2>, legacy_micro_pre<Ty, 2, 3>, legacy_micro_pre<Ty, 2, 4>},
-      {legacy_micro_pre<Ty, 3, 1>, legacy_micro_pre<Ty, 3, 2>, legacy_micro_pre<Ty, 3, 3>, legacy_micro_pre<Ty, 3, 4>},
-      {legacy_micro_pre<Ty, 4, 1>, legacy_micro_pre<Ty, 4, 2>, legacy_micro_pre<Ty, 4, 3>, legacy_micro_pre<Ty, 4, 4>}};
+      {legacy_micro<Ty, 1, 1, true>, legacy_micro<Ty, 1, 2, true>, legacy_micro<Ty, 1, 3, true>, legacy_micro<Ty, 1, 4, true>},
+      {legacy_micro<Ty, 2, 1, true>, legacy_micro<Ty, 2, 2, true>, legacy_micro<Ty, 2, 3, true>, legacy_micro<Ty, 2, 4, true>},
+      {legacy_micro<Ty, 3, 1, true>, legacy_micro<Ty, 3, 2, true>, legacy_micro<Ty, 3, 3, true>, legacy_micro<Ty, 3, 4, true>},
+      {legacy_micro<Ty, 4, 1, true>, legacy_micro<Ty, 4, 2, true>, legacy_micro<Ty, 4, 3, true>, legacy_micro<Ty, 4, 4, true>}};
   const int64_t nb = n / 32, npairs = (nb + 1) / 2;
   thread_local std::vector<LegacyXSide> xside;
   if (xside.size() < static_cast<size_t>(nt * npairs)) xside.resize(static_cast<size_t>(nt * npairs));
@@ -315,7 +281,7 @@ template <class Ty>
 struct LegacyMicro {
   template <int R, int T>
   static void run(int64_t n, const uint8_t* w, size_t ws, const uint8_t* x, size_t xs, float* y, int64_t ldy) {
-    legacy_micro<Ty, R, T>(n, w, ws, x, xs, y, ldy);
+    legacy_micro<Ty, R, T>(n, w, ws, x, xs, nullptr, 0, y, ldy);
   }
 };
 template <GgmlType W>
