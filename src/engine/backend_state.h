@@ -142,6 +142,7 @@ struct InferenceBackend::Impl {
   std::vector<std::pair<std::shared_ptr<const grammar::Grammar>, std::shared_ptr<grammar::TokenGrammar>>> grammars;
   std::vector<uint64_t> mask_words;
   std::vector<uint64_t> step_allowed;  // [rows][allowed_words(n_vocab)] of the step being run
+  std::vector<char> row_on_host;       // [rows]: sampled on the host from its logits
 
   bool loaded() const { return context != nullptr; }
   void reset();
@@ -169,6 +170,8 @@ struct InferenceBackend::Impl {
   bool fill_token_mask(Sequence& s, uint64_t* words);
   // Whether a grammar-allowed token keeps the output finishable within the token budget.
   bool fits_budget(Sequence& s, token_id tok);
+  // A greedy row (under an active grammar: over its mask) whose token the device's argmax gives.
+  static bool device_argmax(const Sequence& s) { return s.greedy || (s.greedy_grammar && s.grammar_active); }
   int64_t token_budget(const Sequence& s) const;
   // Advances the grammar with an accepted (non-EOG) token; true when the grammar is complete
   // and the generation must end.

@@ -149,7 +149,7 @@ bool InferenceBackend::Impl::step_once() {
   std::vector<model::SeqStep> parts;
   parts.reserve(plan.parts.size());
   int n_out = 0, n_tokens = 0;
-  bool all_greedy = true;
+  int host_rows = 0;  // output rows sampled on the host (their logits must come back)
   for (const PlannedPart& p : plan.parts) {
     auto& s = static_cast<Sequence&>(*p.seq);
     const int start = s.kv.n_tokens();
@@ -157,17 +157,19 @@ bool InferenceBackend::Impl::step_once() {
     n_tokens += p.n_tokens;
     if (p.output) {
       ++n_out;
-      all_greedy = all_greedy && (s.greedy || (s.greedy_grammar && s.grammar_active));
+      host_rows += !device_argmax(s);
     }
   }
   const bool no_output = n_out == 0;  // a prefill chunk mid-prompt: one row is read anyway
   if (no_output) parts.back().n_outputs = 1, n_out = 1;
   const int n_vocab = model->hp.n_vocab;
+  // Greedy rows take their argmax where the logits are (under a grammar, over its token mask);
+  // the rows sampled on the host read their own logits after the step. When most rows sample
+  // on the host, all logits come back in one copy instead (and every row takes the host path).
+  const bool bulk_logits = !no_output && host_rows * 2 > n_out;
+  row_on_host.assign(n_out, bulk_logits);
   const uint64_t* allowed = nullptr;
-  if (all_greedy && !no_output) {
-    // Greedy rows under a grammar: their token masks go with the step to the device's argmax
-    // (the others allow everything), so no logits cross the bus. A mask that allows nothing
-    // sends the step down the host path, which reports it.
+  if (!bulk_logits && !no_output) {
     const int64_t words = backend::allowed_words(n_vocab);
     bool any_mask = false;
     int row = 0;
@@ -175,20 +177,24 @@ bool InferenceBackend::Impl::step_once() {
       if (!p.output) continue;
       auto& s = static_cast<Sequence&>(*p.seq);
       const int r = row++;
+      row_on_host[r] = !device_argmax(s);
       if (!s.greedy_grammar || !s.grammar_active) continue;
       if (!any_mask) step_allowed.assign(static_cast<size_t>(n_out) * words, ~uint64_t(0));
       any_mask = true;
       uint64_t* w = step_allowed.data() + static_cast<size_t>(r) * words;
       std::fill(w, w + words, 0);  // tokens past the tokenizer's vocabulary stay out
-      if (!fill_token_mask(s, w)) all_greedy = false;
+      if (!fill_token_mask(s, w)) {  // nothing allowed: the host path reports it
+        std::fill(w, w + words, ~uint64_t(0));
+        row_on_host[r] = true;
+      }
     }
-    if (any_mask && all_greedy) allowed = step_allowed.data();
+    if (any_mask) allowed = step_allowed.data();
   }
   argmaxes.resize(n_out);
-  if (!all_greedy) logits.resize(static_cast<size_t>(n_out) * n_vocab);
+  if (bulk_logits) logits.resize(static_cast<size_t>(n_out) * n_vocab);
   const model::Observer* obs = dump ? &*dump : nullptr;
   const auto t_forward = Clock::now();
-  const Status st = context->step(parts, all_greedy ? nullptr : logits.data(), argmaxes.data(), obs, allowed);
+  const Status st = context->step(parts, bulk_logits ? logits.data() : nullptr, argmaxes.data(), obs, allowed);
   const auto t_forward_end = Clock::now();
   live.forward_ns += std::chrono::duration_cast<std::chrono::nanoseconds>(t_forward_end - t_forward).count();
   live.host_ns += std::chrono::duration_cast<std::chrono::nanoseconds>(t_forward - t_begin).count();
@@ -226,7 +232,7 @@ bool InferenceBackend::Impl::step_once() {
       continue;
     }
     token_id tok;
-    if (all_greedy) {
+    if (!row_on_host[r]) {
       tok = argmaxes[r];
       if (s.greedy_grammar && s.grammar_active && !fits_budget(s, tok)) {
         // Near the end of the token budget the grammar's choice must also stay finishable: this
@@ -245,7 +251,17 @@ bool InferenceBackend::Impl::step_once() {
         tok = *t;
       }
     } else {
-      std::span<float> row_logits(logits.data() + static_cast<size_t>(r) * n_vocab, n_vocab);
+      std::span<float> row_logits;
+      if (bulk_logits) {
+        row_logits = std::span<float>(logits.data() + static_cast<size_t>(r) * n_vocab, n_vocab);
+      } else {
+        logits.resize(n_vocab);
+        row_logits = std::span<float>(logits.data(), n_vocab);
+        if (Status rs = context->read_logits_row(r, logits.data()); !rs.ok()) {
+          finish(s, rs.error());
+          continue;
+        }
+      }
       if (s.matcher && s.grammar_active) {
         // The mask work runs here, per sequence, after the step; a state seen before (most
         // steps of JSON output) is one cached mask copy (token_masks.h).

@@ -228,6 +228,32 @@ TEST(Batching, SeededSamplingInACrowdMatchesAlone) {
   for (int i = 0; i < 4; ++i) EXPECT_EQ(got[i], expected[i]) << i;
 }
 
+// Greedy and sampled requests sharing steps: the greedy rows take the device's argmax while the
+// few sampled rows read their own logits row after the step (most rows sampled: one bulk copy);
+// every request still gets what it gets alone.
+TEST(Batching, GreedyAndSampledSharingStepsMatchAlone) {
+  PS_REQUIRE_FIXTURES();
+  auto alone = load(stories(), 1), crowd = load(stories(), 8);
+  ASSERT_TRUE(alone && crowd);
+  const int n = 8;
+  std::vector<std::vector<token_id>> ps;
+  std::vector<GenerateOptions> gs(n);
+  for (int i = 0; i < n; ++i) {
+    ps.push_back({1, 40 + 7 * i, 41 + 3 * i});
+    gs[i].max_tokens = 24 + 4 * i;  // they leave at different steps: the mix changes as they go
+    gs[i].ignore_eos = true;
+    gs[i].sampling.temperature = i % 3 == 1 ? 0.8f : 0.0f;  // 3 of 8 sampled
+    gs[i].sampling.seed = 500 + i;
+  }
+  std::vector<std::vector<token_id>> expected;
+  for (int i = 0; i < n; ++i) expected.push_back(alone->infer(ps[i], gs[i])->tokens);
+  std::vector<std::vector<token_id>> got(n);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < n; ++i) threads.emplace_back([&, i] { got[i] = crowd->infer(ps[i], gs[i])->tokens; });
+  for (auto& t : threads) t.join();
+  for (int i = 0; i < n; ++i) EXPECT_EQ(got[i], expected[i]) << i;
+}
+
 }  // namespace
 }  // namespace pensieve::engine
 

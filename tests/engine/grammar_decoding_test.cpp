@@ -111,9 +111,10 @@ TEST(GrammarDecoding, TheBudgetIsKeptSoTheOutputStillCompletes) {
 }
 
 // Greedy decoding under a grammar takes its argmax where the logits are, over the grammar's
-// token mask (Context::step's `allowed`); next to a sampled sequence the whole step takes the
-// host path (logits read back, masked, sampled). Both must choose the same tokens, including
-// where the token budget forces the host path's finishable choice (small max_tokens).
+// token mask (Context::step's `allowed`). The host path (logits read back, masked, sampled) must
+// choose the same tokens: temperature 1 with top_k 1 takes it and keeps only the best allowed
+// token. Including where the token budget forces a finishable choice (small max_tokens), and
+// next to a sampled sequence in the same steps.
 TEST(GrammarDecoding, GreedyMaskedArgmaxEqualsTheHostPath) {
   auto be = backend(4);
   ASSERT_TRUE(be);
@@ -131,7 +132,13 @@ TEST(GrammarDecoding, GreedyMaskedArgmaxEqualsTheHostPath) {
       if (grammar == g || max_tokens >= 30) {
         EXPECT_FALSE(json::parse(alone->text, nullptr, false).is_discarded()) << max_tokens << ": " << alone->text;
       }
-      // A sampled companion that outlasts it: every step with both is a host-path step.
+      GenerateOptions host = o;
+      host.sampling.temperature = 1;
+      host.sampling.top_k = 1;
+      auto on_host = be->infer("x", host);
+      ASSERT_TRUE(on_host.ok());
+      EXPECT_EQ(on_host->text, alone->text) << "max_tokens " << max_tokens;
+      // A sampled companion that outlasts it, sharing its steps.
       auto companion = std::async(std::launch::async, [&] {
         GenerateOptions c;
         c.sampling.temperature = 1;
