@@ -33,6 +33,7 @@ struct ServeArgs {
   std::string model_path;
   std::vector<std::string> aliases;
   int n_ctx = 0;
+  bool allow_ctx_extension = false;
   int threads = 0;
   int n_parallel = 0;
   bool batch_invariant = false;
@@ -67,6 +68,8 @@ void add_options(CLI::App& app, ServeArgs& a) {
   app.add_option("-c,--ctx,--ctx-size", a.n_ctx,
                  "context size in tokens, at most the model's training context (0: the model's, capped by memory)")
       ->check(CLI::NonNegativeNumber);
+  app.add_flag("--allow-ctx-extension", a.allow_ctx_extension,
+               "allow --ctx beyond the model's training context (no RoPE scaling: quality may drop past it)");
   app.add_option("-t,--threads", a.threads, "CPU threads (0: physical cores)")->check(CLI::NonNegativeNumber);
   auto* device = app.add_option("--device", a.device, "auto | cpu | cuda | cuda:N");
   add_n_gpu_layers(app, a.device, device);
@@ -211,7 +214,8 @@ server::ModelSource store_source(const ServeArgs& a) {
     lo.model_path = st.blob_path(m).string();
     lo.device = a.device;
     lo.threads = a.threads;
-    lo.n_ctx = a.n_ctx > 0 && m.context > 0 ? std::min<int64_t>(a.n_ctx, m.context) : a.n_ctx;
+    lo.n_ctx = a.n_ctx > 0 && m.context > 0 && !a.allow_ctx_extension ? std::min<int64_t>(a.n_ctx, m.context)
+                                                                      : a.n_ctx;
     lo.default_ctx_cap = 0;
     lo.n_ubatch = a.n_batch > 0 ? std::min(a.n_batch, a.n_ubatch) : a.n_ubatch;
     lo.n_parallel = a.n_parallel;
@@ -263,7 +267,7 @@ int run_serve(int argc, char** argv) {
       server::log_event("error", "model file not found: " + a.model_path);
       return 1;
     }
-    if (int rc = check_ctx(a.model_path, a.n_ctx); rc != 0) return rc;
+    if (int rc = check_ctx(a.model_path, a.n_ctx, a.allow_ctx_extension); rc != 0) return rc;
   }
 
   // Signals are taken synchronously by this thread (sigtimedwait); every other thread blocks them.

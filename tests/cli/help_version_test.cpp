@@ -125,6 +125,15 @@ TEST_F(HelpCli, DefaultContextIsAtMost8192) {
   const RunResult rope = pensieve({"run", "-m", m, "-p", "a", "--rope-scaling", "linear"});
   EXPECT_EQ(rope.exit_code, 2);
   EXPECT_TRUE(contains(rope.err, "--allow-ctx-extension")) << rope.err;
+  // serve: the same refusal and the same opt-in (it then runs until the test's timeout stops it)
+  const RunResult serve_beyond = pensieve({"serve", "-m", m, "--port", "0", "-c", "20000"});
+  EXPECT_EQ(serve_beyond.exit_code, 2);
+  EXPECT_TRUE(contains(serve_beyond.err, "--ctx 20000 is beyond the model's training context")) << serve_beyond.err;
+  const std::string err = (dir_ / "serve.err").string();
+  const std::string cmd = "timeout -s TERM 4 " + shell_quote(pensieve_binary()) + " serve -m " + shell_quote(m) +
+                          " --port 0 -c 20000 --allow-ctx-extension >/dev/null 2>" + shell_quote(err);
+  (void)std::system(cmd.c_str());
+  EXPECT_TRUE(contains(slurp(err), "context 20000 tokens")) << slurp(err);
 }
 
 // On a terminal, a file over the threshold shows a progress line while it is read; the threshold
