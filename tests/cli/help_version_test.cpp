@@ -103,8 +103,8 @@ TEST_F(HelpCli, VerbosePrintsSeedAndSettingsLoadAndTimingLines) {
   EXPECT_EQ(quiet.err, "");
 }
 
-// A model trained on 16384 tokens gets 8192 unless --ctx says otherwise; beyond 16384 needs the
-// documented opt-in.
+// A model trained on 16384 tokens gets 8192 from run (16384 from serve) unless --ctx says
+// otherwise; beyond 16384 needs the documented opt-in.
 TEST_F(HelpCli, DefaultContextIsAtMost8192) {
   PS_REQUIRE_FIXTURES();
   const std::string m = gen_test_model(dir_, "ctx16k.gguf", "--shape tiny-llama --layers 1 --ctx 16384");
@@ -134,6 +134,11 @@ TEST_F(HelpCli, DefaultContextIsAtMost8192) {
                           " --port 0 -c 20000 --allow-ctx-extension >/dev/null 2>" + shell_quote(err);
   (void)std::system(cmd.c_str());
   EXPECT_TRUE(contains(slurp(err), "context 20000 tokens")) << slurp(err);
+  // serve without -c: the model's whole context (a paged KV pool; agents send 25k-token prompts)
+  const std::string cmd_default = "timeout -s TERM 4 " + shell_quote(pensieve_binary()) + " serve -m " + shell_quote(m) +
+                                  " --port 0 >/dev/null 2>" + shell_quote(err);
+  (void)std::system(cmd_default.c_str());
+  EXPECT_TRUE(contains(slurp(err), "context 16384 tokens")) << slurp(err);
 }
 
 // On a terminal, a file over the threshold shows a progress line while it is read; the threshold
