@@ -305,9 +305,15 @@ int run_serve(int argc, char** argv) {
     ro.max_queue = a.config.max_queue;
     srv.serve_store(ro, store_source(a));
     store::Store st(a.config.models_dir.empty() ? store::Store::default_root() : std::filesystem::path(a.config.models_dir));
-    server::log_event("info", "serving the model store " + st.root().string() + " (" + std::to_string(st.list().size()) +
+    const size_t n_models = st.list().size();
+    server::log_event("info", "serving the model store " + st.root().string() + " (" + std::to_string(n_models) +
                                   " models; a request's `model` picks one)",
                       {{"event", "store"}, {"models_dir", st.root().string()}});
+    if (n_models == 0)
+      server::log_event("warning",
+                        "the store is empty: add a model with `pensieve pull hf:OWNER/REPO[:QUANT]` or "
+                        "`pensieve import FILE.gguf NAME` (the server sees it at once), or serve one file with -m",
+                        {{"event", "store_empty"}});
   }
   std::thread http([&srv] { srv.run(); });
   std::thread loader([&a, &srv, store_mode] {
