@@ -170,8 +170,10 @@ struct InferenceBackend::Impl {
   bool fill_token_mask(Sequence& s, uint64_t* words);
   // Whether a grammar-allowed token keeps the output finishable within the token budget.
   bool fits_budget(Sequence& s, token_id tok);
-  // A greedy row (under an active grammar: over its mask) whose token the device's argmax gives.
-  static bool device_argmax(const Sequence& s) { return s.greedy || (s.greedy_grammar && s.grammar_active); }
+  // A greedy row under an active grammar: its mask goes with the step to the device's argmax.
+  static bool grammar_on_device(const Sequence& s) { return s.greedy_grammar && s.grammar_active; }
+  // A row whose token the device's argmax gives (greedy; under a grammar, over its mask).
+  static bool device_argmax(const Sequence& s) { return s.greedy || grammar_on_device(s); }
   int64_t token_budget(const Sequence& s) const;
   // Advances the grammar with an accepted (non-EOG) token; true when the grammar is complete
   // and the generation must end.

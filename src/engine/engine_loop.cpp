@@ -169,7 +169,7 @@ bool InferenceBackend::Impl::step_once() {
   const bool bulk_logits = !no_output && host_rows * 2 > n_out;
   row_on_host.assign(n_out, bulk_logits);
   const uint64_t* allowed = nullptr;
-  if (!bulk_logits && !no_output) {
+  if (!bulk_logits) {
     const int64_t words = backend::allowed_words(n_vocab);
     bool any_mask = false;
     int row = 0;
@@ -178,7 +178,7 @@ bool InferenceBackend::Impl::step_once() {
       auto& s = static_cast<Sequence&>(*p.seq);
       const int r = row++;
       row_on_host[r] = !device_argmax(s);
-      if (!s.greedy_grammar || !s.grammar_active) continue;
+      if (!grammar_on_device(s)) continue;
       if (!any_mask) step_allowed.assign(static_cast<size_t>(n_out) * words, ~uint64_t(0));
       any_mask = true;
       uint64_t* w = step_allowed.data() + static_cast<size_t>(r) * words;
@@ -215,6 +215,14 @@ bool InferenceBackend::Impl::step_once() {
   scheduler->after_step(plan);
   if (no_output) return true;
 
+  // Row r's logits on the host: a slice of the bulk copy, or read now (they stay on the device
+  // until the next step).
+  auto host_logits = [&](int r) -> Result<std::span<float>> {
+    if (bulk_logits) return std::span<float>(logits.data() + static_cast<size_t>(r) * n_vocab, n_vocab);
+    logits.resize(n_vocab);
+    PS_TRY(context->read_logits_row(r, logits.data()));
+    return std::span<float>(logits.data(), n_vocab);
+  };
   int row = 0;
   const auto now = Clock::now();
   for (const PlannedPart& p : plan.parts) {
@@ -234,16 +242,15 @@ bool InferenceBackend::Impl::step_once() {
     token_id tok;
     if (!row_on_host[r]) {
       tok = argmaxes[r];
-      if (s.greedy_grammar && s.grammar_active && !fits_budget(s, tok)) {
+      if (grammar_on_device(s) && !fits_budget(s, tok)) {
         // Near the end of the token budget the grammar's choice must also stay finishable: this
         // row's logits (still on the device) take the host path.
-        logits.resize(n_vocab);
-        std::span<float> row_logits(logits.data(), n_vocab);
-        if (Status rs = context->read_logits_row(r, logits.data()); !rs.ok()) {
-          finish(s, rs.error());
+        auto row_logits = host_logits(r);
+        if (!row_logits.ok()) {
+          finish(s, row_logits.error());
           continue;
         }
-        auto t = sample_constrained(s, row_logits, /*unfit=*/tok);
+        auto t = sample_constrained(s, *row_logits, /*unfit=*/tok);
         if (!t.ok()) {
           finish(s, t.error());
           continue;
@@ -251,17 +258,12 @@ bool InferenceBackend::Impl::step_once() {
         tok = *t;
       }
     } else {
-      std::span<float> row_logits;
-      if (bulk_logits) {
-        row_logits = std::span<float>(logits.data() + static_cast<size_t>(r) * n_vocab, n_vocab);
-      } else {
-        logits.resize(n_vocab);
-        row_logits = std::span<float>(logits.data(), n_vocab);
-        if (Status rs = context->read_logits_row(r, logits.data()); !rs.ok()) {
-          finish(s, rs.error());
-          continue;
-        }
+      auto host_row = host_logits(r);
+      if (!host_row.ok()) {
+        finish(s, host_row.error());
+        continue;
       }
+      const std::span<float> row_logits = *host_row;
       if (s.matcher && s.grammar_active) {
         // The mask work runs here, per sequence, after the step; a state seen before (most
         // steps of JSON output) is one cached mask copy (token_masks.h).

@@ -70,6 +70,12 @@ void counter(std::string& out, const char* name, const char* help, int64_t value
   out += std::string(name) + " " + std::to_string(value) + "\n";
 }
 
+// A counter of seconds (microsecond digits, never the rounding of %g on a long-running total).
+void seconds_counter(std::string& out, const char* name, const char* help, double seconds) {
+  header(out, name, "counter", help);
+  out += std::string(name) + " " + std::to_string(seconds) + "\n";
+}
+
 // The batching engine: sequences, KV blocks, preemptions, prefix-cache hits, batch sizes.
 void render_engine(const engine::EngineStats& e, std::string& out) {
   gauge(out, "pensieve_engine_running_sequences", "Sequences in the engine's batch.", e.running);
@@ -80,12 +86,10 @@ void render_engine(const engine::EngineStats& e, std::string& out) {
   gauge(out, "pensieve_kv_block_size_tokens", "Tokens per KV block.", e.block_size);
   counter(out, "pensieve_engine_steps_total", "Forward steps run.", e.steps);
   counter(out, "pensieve_engine_step_tokens_total", "Tokens run by all forward steps.", e.step_tokens);
-  header(out, "pensieve_engine_forward_seconds_total", "counter",
-         "Engine time in forward passes (the device's work included).");
-  out += "pensieve_engine_forward_seconds_total " + std::to_string(e.forward_seconds) + "\n";
-  header(out, "pensieve_engine_host_seconds_total", "counter",
-         "Engine time around forward passes: scheduling, grammar masks, sampling, streaming.");
-  out += "pensieve_engine_host_seconds_total " + std::to_string(e.host_seconds) + "\n";
+  seconds_counter(out, "pensieve_engine_forward_seconds_total",
+                  "Engine time in forward passes (the device's work included).", e.forward_seconds);
+  seconds_counter(out, "pensieve_engine_host_seconds_total",
+                  "Engine time around forward passes: scheduling, grammar masks, sampling, streaming.", e.host_seconds);
   counter(out, "pensieve_engine_preemptions_total", "Sequences preempted (KV pool full) to be recomputed.",
           e.preemptions);
   counter(out, "pensieve_engine_prefix_hit_tokens_total", "Prompt tokens found in the prefix cache.",
