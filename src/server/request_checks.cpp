@@ -4,6 +4,8 @@
 
 #include <cctype>
 
+#include "server/auth.h"
+
 namespace pensieve::server {
 
 namespace {
@@ -84,8 +86,7 @@ bool host_allowed(const ServerConfig& config, std::string_view host_header) {
 bool origin_allowed(const ServerConfig& config, std::string_view method, std::string_view origin,
                     std::string_view host_header) {
   if (origin.empty() || method == "GET" || method == "HEAD" || method == "OPTIONS") return true;
-  for (const auto& o : config.cors_origins)
-    if (o == "*" || o == origin) return true;
+  if (!cors_allow_origin(config.cors_origins, origin).empty()) return true;  // a --cors-origin
   const size_t scheme = origin.find("://");
   if (scheme == std::string_view::npos) return false;  // "null": sandboxed frames, file:// pages
   std::string_view authority = origin.substr(scheme + 3);
