@@ -159,10 +159,10 @@ void log_startup_summary(const ServeArgs& a, const server::ServerModel& m, const
 std::atomic<int> g_load_failed{0};  // the exit code once loading failed (0: not failed)
 std::atomic<bool> g_load_done{false};
 
-void load_model(ServeArgs& a, server::Server& srv) {
-  auto backend = std::make_shared<engine::InferenceBackend>();
+// The command line's load settings, for the -m model and for every model of the store.
+engine::LoadOptions load_options(const ServeArgs& a, std::string model_path) {
   engine::LoadOptions lo;
-  lo.model_path = a.model_path;
+  lo.model_path = std::move(model_path);
   lo.device = a.device;
   lo.threads = a.threads;
   lo.n_ctx = a.n_ctx;
@@ -171,6 +171,12 @@ void load_model(ServeArgs& a, server::Server& srv) {
   lo.n_parallel = a.n_parallel;
   lo.kv_budget_mb = a.kv_budget_mb;
   lo.batch_invariant = a.batch_invariant;
+  return lo;
+}
+
+void load_model(ServeArgs& a, server::Server& srv) {
+  auto backend = std::make_shared<engine::InferenceBackend>();
+  engine::LoadOptions lo = load_options(a, a.model_path);
   lo.quiet = server::log_format() == server::LogFormat::json;  // the summary names the device
   auto t0 = std::chrono::steady_clock::now();
   Status st = backend->load(lo);
@@ -210,16 +216,8 @@ server::ModelSource store_source(const ServeArgs& a) {
   src.list = [st] { return st.list(); };
   src.load = [st, a](const store::Manifest& m) -> Result<server::LoadedModel> {
     auto backend = std::make_shared<engine::InferenceBackend>();
-    engine::LoadOptions lo;
-    lo.model_path = st.blob_path(m).string();
-    lo.device = a.device;
-    lo.threads = a.threads;
-    lo.n_ctx = a.n_ctx > 0 && m.context > 0 && !a.allow_ctx_extension ? std::min<int64_t>(a.n_ctx, m.context)
-                                                                      : a.n_ctx;
-    lo.default_ctx_cap = 0;
-    lo.n_ubatch = a.n_batch > 0 ? std::min(a.n_batch, a.n_ubatch) : a.n_ubatch;
-    lo.n_parallel = a.n_parallel;
-    lo.kv_budget_mb = a.kv_budget_mb;
+    engine::LoadOptions lo = load_options(a, st.blob_path(m).string());
+    if (a.n_ctx > 0 && m.context > 0 && !a.allow_ctx_extension) lo.n_ctx = std::min<int64_t>(a.n_ctx, m.context);
     lo.quiet = true;
     PS_TRY(backend->load(lo));
     std::string warning;
