@@ -124,6 +124,22 @@ struct LegacyXSide {
   __m512i init;
 };
 
+// A token's activations of block b (and b + 1 with kPair), and its side of that pair given them.
+template <class Ty, bool kPair>
+inline __m512i load_act(const typename Ty::Act* xb) {
+  return kPair ? load2x256(xb[0].qs, xb[1].qs) : _mm512_zextsi256_si512(_mm256_loadu_si256((const __m256i*)xb[0].qs));
+}
+template <class Ty, bool kPair>
+inline LegacyXSide xside_of(const typename Ty::Act* xb, __m512i xv) {
+  LegacyXSide o;
+  o.dx = kPair ? halves_fp16(xb[0].d, xb[1].d) : halves_fp16(xb[0].d, 0);
+  o.init = _mm512_setzero_si512();
+  if constexpr (Ty::kOff != 0)
+    o.init = _mm512_sub_epi32(o.init, _mm512_dpbusd_epi32(_mm512_setzero_si512(),
+                                                          _mm512_set1_epi8(static_cast<char>(Ty::kOff)), xv));
+  return o;
+}
+
 template <class Ty>
 void prepare_xside(int64_t nb, const uint8_t* x, size_t xs, int nt, LegacyXSide* out) {
   using Act = typename Ty::Act;
@@ -131,13 +147,8 @@ void prepare_xside(int64_t nb, const uint8_t* x, size_t xs, int nt, LegacyXSide*
   for (int t = 0; t < nt; ++t)
     for (int64_t p = 0; p < npairs; ++p) {
       const Act* xb = reinterpret_cast<const Act*>(x + t * xs) + 2 * p;
-      const bool pair = 2 * p + 1 < nb;
-      const __m512i xv = pair ? load2x256(xb[0].qs, xb[1].qs)
-                              : _mm512_zextsi256_si512(_mm256_loadu_si256((const __m256i*)xb[0].qs));
-      LegacyXSide& o = out[t * npairs + p];
-      o.dx = pair ? halves_fp16(xb[0].d, xb[1].d) : halves_fp16(xb[0].d, 0);
-      o.init = _mm512_sub_epi32(_mm512_setzero_si512(),
-                                _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_set1_epi8(static_cast<char>(Ty::kOff)), xv));
+      out[t * npairs + p] = 2 * p + 1 < nb ? xside_of<Ty, true>(xb, load_act<Ty, true>(xb))
+                                           : xside_of<Ty, false>(xb, load_act<Ty, false>(xb));
     }
 }
 
@@ -158,19 +169,12 @@ inline void legacy_step(int64_t b, const uint8_t* w, size_t ws, const uint8_t* x
   }
   for (int t = 0; t < T; ++t) {
     const Act* xb = reinterpret_cast<const Act*>(x + t * xs) + b;
-    const __m512i xv = kPair ? load2x256(xb[0].qs, xb[1].qs)
-                             : _mm512_zextsi256_si512(_mm256_loadu_si256((const __m256i*)xb[0].qs));
-    __m512 dx;
-    __m512i init = _mm512_setzero_si512();
-    if constexpr (kPre) {
-      dx = xside[t * npairs + b / 2].dx;
-      init = xside[t * npairs + b / 2].init;
-    } else {
-      dx = kPair ? halves_fp16(xb[0].d, xb[1].d) : halves_fp16(xb[0].d, 0);
-      if constexpr (Ty::kOff != 0)
-        init = _mm512_sub_epi32(init, _mm512_dpbusd_epi32(_mm512_setzero_si512(),
-                                                          _mm512_set1_epi8(static_cast<char>(Ty::kOff)), xv));
-    }
+    const __m512i xv = load_act<Ty, kPair>(xb);
+    LegacyXSide side;
+    if constexpr (kPre) side = xside[t * npairs + b / 2];
+    else side = xside_of<Ty, kPair>(xb, xv);
+    const __m512 dx = side.dx;
+    const __m512i init = side.init;
     [[maybe_unused]] __m512 sx;
     if constexpr (Ty::kHasMin)  // m * s per block, spread over the 8 lanes of its half
       sx = _mm512_mul_ps(kPair ? halves_fp16(xb[0].s, xb[1].s) : halves_fp16(xb[0].s, 0), _mm512_set1_ps(0.125f));
