@@ -10,11 +10,11 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <string>
 #include <vector>
 
 #include "cli/engine_args.h"
+#include "engine/device.h"
 
 namespace pensieve::cli {
 namespace {
@@ -24,15 +24,6 @@ namespace {
 int64_t progress_min_bytes() {
   const char* mb = std::getenv("PENSIEVE_PROGRESS_MIN_MB");
   return mb && *mb ? std::atoll(mb) << 20 : 1LL << 30;
-}
-
-int64_t mem_available_bytes() {
-  std::ifstream in("/proc/meminfo");
-  std::string key, unit;
-  int64_t kb = 0;
-  while (in >> key >> kb >> unit)
-    if (key == "MemAvailable:") return kb * 1024;
-  return 0;
 }
 
 std::string gib(int64_t bytes) {
@@ -47,7 +38,7 @@ std::string gib(int64_t bytes) {
 // Reads the file once (into the page cache), reporting progress on a terminal. Skipped when the
 // file would not fit in free memory: then the pages could not stay cached anyway.
 void read_through(const std::string& path, int64_t size, bool show) {
-  if (size <= 0 || size > mem_available_bytes()) return;
+  if (size <= 0 || size > engine::host_available_bytes()) return;  // -1: unknown
   const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return;
   posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
