@@ -1,4 +1,4 @@
-#include "grammar/json_schema.h"
+#include "grammar/json_schema_internal.h"
 
 #include <algorithm>
 #include <cmath>
@@ -9,29 +9,28 @@
 namespace pensieve::grammar {
 
 using nlohmann::json;
+using namespace schema_detail;
 
 namespace {
 
 constexpr int kMaxDepth = 64;
 
-Error bad(const std::string& where, const std::string& msg) {
-  return make_error(ErrorKind::invalid_request, (where.empty() ? std::string("schema") : where) + ": " + msg);
-}
-
 // Keywords that never change which documents are valid.
 const std::set<std::string>& annotations() {
   static const std::set<std::string> k = {"description", "title", "default", "examples", "example", "$schema", "$id",
                                           "$comment", "deprecated", "readOnly", "writeOnly", "contentEncoding",
-                                          "contentMediaType", "$defs", "definitions", "strict", "markdownDescription"};
+                                          "contentMediaType", "$defs", "definitions", "strict", "markdownDescription",
+                                          "$anchor", "$vocabulary", "discriminator", "xml", "externalDocs"};
   return k;
 }
 
-const std::set<std::string>& supported() {
-  static const std::set<std::string> k = {"type", "properties", "required", "additionalProperties", "enum", "const",
-                                          "items", "prefixItems", "minItems", "maxItems", "anyOf", "oneOf", "allOf",
-                                          "$ref", "format", "pattern", "minLength", "maxLength", "minimum", "maximum",
-                                          "exclusiveMinimum", "exclusiveMaximum", "nullable", "propertyNames",
-                                          "uniqueItems", "minProperties", "maxProperties"};
+// Validation keywords of JSON Schema (2020-12 and earlier drafts) that are not enforced here.
+// Validators ignore keywords outside the vocabulary, so those are ignored here too; these
+// would be enforced by a validator, so a schema using them is an error rather than loosened.
+const std::set<std::string>& unenforced() {
+  static const std::set<std::string> k = {"if", "then", "else", "contains", "minContains", "maxContains",
+                                          "patternProperties", "dependentSchemas", "unevaluatedProperties",
+                                          "unevaluatedItems", "$dynamicRef", "$recursiveRef", "contentSchema"};
   return k;
 }
 
@@ -79,40 +78,6 @@ bool type_matches(const json& v, const std::string& t) {
   if (t == "object") return v.is_object();
   if (t == "array") return v.is_array();
   return false;
-}
-
-// Alternatives of literal strings with shared prefixes merged ("ab" | "ac" -> "a" ("b" | "c")):
-// a long enum then runs as one stack per step instead of one per value.
-std::string literal_alternatives(std::vector<std::string> texts) {
-  std::sort(texts.begin(), texts.end());
-  texts.erase(std::unique(texts.begin(), texts.end()), texts.end());
-  // texts[lo, hi) share their first `depth` bytes.
-  std::function<std::string(size_t, size_t, size_t)> emit = [&](size_t lo, size_t hi, size_t depth) -> std::string {
-    std::vector<std::string> alts;
-    size_t i = lo;
-    if (texts[i].size() == depth) {  // one of them ends here
-      alts.push_back("\"\"");
-      ++i;
-    }
-    while (i < hi) {
-      size_t j = i + 1;
-      while (j < hi && texts[j][depth] == texts[i][depth]) ++j;
-      // The longest common prefix of texts[i, j) beyond depth.
-      size_t end = depth + 1;
-      while (end < texts[i].size() && std::all_of(texts.begin() + i, texts.begin() + j, [&](const std::string& t) {
-               return t.size() > end && t[end] == texts[i][end];
-             }))
-        ++end;
-      std::string lit = gbnf_literal(std::string_view(texts[i]).substr(depth, end - depth));
-      alts.push_back(j - i == 1 && texts[i].size() == end ? lit : lit + " " + emit(i, j, end));
-      i = j;
-    }
-    if (alts.size() == 1) return alts[0];
-    std::string out = "(";
-    for (size_t k = 0; k < alts.size(); ++k) out += (k ? " | " : "") + alts[k];
-    return out + ")";
-  };
-  return emit(0, texts.size(), 0);
 }
 
 std::string type_of(const json& v) {
@@ -199,6 +164,49 @@ bool excludes(const json& i, const json& j) {
 }
 
 }  // namespace
+
+// Alternatives of literal strings with shared prefixes merged ("ab" | "ac" -> "a" ("b" | "c")):
+// a long enum then runs as one stack per step instead of one per value.
+std::string schema_detail::literal_alternatives(std::vector<std::string> texts) {
+  std::sort(texts.begin(), texts.end());
+  texts.erase(std::unique(texts.begin(), texts.end()), texts.end());
+  // texts[lo, hi) share their first `depth` bytes.
+  std::function<std::string(size_t, size_t, size_t)> emit = [&](size_t lo, size_t hi, size_t depth) -> std::string {
+    std::vector<std::string> alts;
+    size_t i = lo;
+    if (texts[i].size() == depth) {  // one of them ends here
+      alts.push_back("\"\"");
+      ++i;
+    }
+    while (i < hi) {
+      size_t j = i + 1;
+      while (j < hi && texts[j][depth] == texts[i][depth]) ++j;
+      // The longest common prefix of texts[i, j) beyond depth.
+      size_t end = depth + 1;
+      while (end < texts[i].size() && std::all_of(texts.begin() + i, texts.begin() + j, [&](const std::string& t) {
+               return t.size() > end && t[end] == texts[i][end];
+             }))
+        ++end;
+      std::string lit = gbnf_literal(std::string_view(texts[i]).substr(depth, end - depth));
+      alts.push_back(j - i == 1 && texts[i].size() == end ? lit : lit + " " + emit(i, j, end));
+      i = j;
+    }
+    if (alts.size() == 1) return alts[0];
+    std::string out = "(";
+    for (size_t k = 0; k < alts.size(); ++k) out += (k ? " | " : "") + alts[k];
+    return out + ")";
+  };
+  return emit(0, texts.size(), 0);
+}
+
+bool allows_nothing(const json& s) {
+  if (s.is_boolean()) return !s.get<bool>();
+  if (!s.is_object() || !s.contains("not")) return false;
+  const json& n = s["not"];
+  if (n.is_boolean()) return n.get<bool>();
+  if (!n.is_object()) return false;
+  return std::all_of(n.items().begin(), n.items().end(), [](const auto& kv) { return annotations().count(kv.key()) > 0; });
+}
 
 std::string integer_range_gbnf(int64_t lo, int64_t hi) {
   std::vector<std::string> alts;
@@ -338,9 +346,18 @@ Result<std::string> SchemaConverter::convert_inner(const json& s, const std::str
     return bad(where, "the schema 'false' allows nothing");
   }
   if (!s.is_object()) return bad(where, "a schema must be an object or a boolean");
+  std::vector<std::string> refused;
   for (const auto& [k, v] : s.items())
-    if (!supported().count(k) && !annotations().count(k))
-      return bad(where, "the keyword '" + k + "' is not supported for constrained output");
+    if (unenforced().count(k) || (k == "not" && !allows_nothing(s)) ||
+        (k == "dependencies" && v.is_object() && std::any_of(v.begin(), v.end(), [](const json& d) { return !d.is_array(); })))
+      refused.push_back(k);
+  if (!refused.empty()) {
+    std::string list;
+    for (const auto& k : refused) list += (list.empty() ? "'" : ", '") + k + "'";
+    return bad(where, (refused.size() == 1 ? "the keyword " : "the keywords ") + list + (refused.size() == 1 ? " is" : " are") +
+                          " not supported for constrained output");
+  }
+  if (allows_nothing(s)) return bad(where, "the schema allows nothing ('not' of everything)");
 
   const bool nullable = s.contains("nullable") && s["nullable"].is_boolean() && s["nullable"].get<bool>();
   auto with_null = [&](Result<std::string> r) -> Result<std::string> {
@@ -348,10 +365,16 @@ Result<std::string> SchemaConverter::convert_inner(const json& s, const std::str
     return b_.add(prefix_ + "nullable", *r + " | \"null\"");
   };
   if (s.contains("$ref")) {
-    for (const auto& [k, v] : s.items())
-      if (k != "$ref" && k != "nullable" && !annotations().count(k)) return bad(where, "'" + k + "' next to $ref is not supported");
     if (!s["$ref"].is_string()) return bad(where, "$ref must be a string");
-    return with_null(ref_rule(s["$ref"].get<std::string>(), where, depth));
+    json rest = s;
+    rest.erase("$ref");
+    rest.erase("nullable");
+    for (const auto& a : annotations()) rest.erase(a);
+    if (rest.empty()) return with_null(ref_rule(s["$ref"].get<std::string>(), where, depth));
+    // Keywords beside $ref apply too (2020-12): both, as allOf.
+    json both = json{{"allOf", json::array({json{{"$ref", s["$ref"]}}, rest})}};
+    if (nullable) both["nullable"] = true;
+    return convert_inner(both, where, depth + 1);
   }
 
   if (s.contains("allOf")) {
@@ -420,23 +443,37 @@ Result<std::string> SchemaConverter::convert_inner(const json& s, const std::str
       }
       branches.push_back(std::move(branch));
     }
+    // Branches that allow nothing (zod writes `{"not": {}}` for undefined) are left out.
+    std::vector<size_t> live;
+    for (size_t i = 0; i < branches.size(); ++i)
+      if (!allows_nothing(resolve(branches[i]))) live.push_back(i);
     // oneOf: a document must match exactly one branch. Only the branches whose output provably
-    // fails every other branch are written (all of them when none can be shown to: best effort).
+    // fails every other branch are written; none provably does: an error, as the grammar could
+    // write a document that matches two.
+    const bool one = std::string(key) == "oneOf";
     std::vector<size_t> keep;
-    for (size_t i = 0; i < branches.size(); ++i) {
+    for (size_t i : live) {
       bool exclusive = true;
-      for (size_t j = 0; j < branches.size() && exclusive && std::string(key) == "oneOf"; ++j)
-        exclusive = i == j || excludes(resolve(branches[i]), resolve(branches[j]));
+      for (size_t j : live)
+        if (one && exclusive && i != j) exclusive = excludes(resolve(branches[i]), resolve(branches[j]));
       if (exclusive) keep.push_back(i);
     }
     if (keep.empty())
-      for (size_t i = 0; i < branches.size(); ++i) keep.push_back(i);
+      return bad(where, live.empty() ? std::string(key) + ": no branch allows anything"
+                                     : "oneOf: no branch can be shown to exclude the others (a document could match two)");
+    // A branch that cannot be converted is left out when another can: the output still matches
+    // one of the branches (for oneOf, the kept ones exclude all others).
     std::string body;
+    std::optional<Error> first_error;
     for (size_t i : keep) {
       auto r = convert_inner(branches[i], where + "." + key + "[" + std::to_string(i) + "]", depth + 1);
-      if (!r.ok()) return r.error();
+      if (!r.ok()) {
+        if (!first_error) first_error = r.error();
+        continue;
+      }
       body += (body.empty() ? "" : " | ") + *r;
     }
+    if (body.empty()) return *first_error;
     return with_null(b_.add(prefix_ + key, body));
   }
 

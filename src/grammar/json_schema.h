@@ -1,17 +1,13 @@
 // JSON Schema -> GBNF (then grammar.h): the JSON texts a schema allows, written compactly (no
-// whitespace between tokens). Supported: type (one or a list), properties / required /
-// additionalProperties, enum, const, items / prefixItems / minItems / maxItems, nested
-// objects, anyOf / oneOf (only branches provably exclusive of the others, where some are) / allOf, $ref to #, #/$defs/..., #/definitions/...
-// (recursive too), nullable, string formats (date, time, date-time, uuid, email, ipv4, uri),
-// pattern (a regex subset: see regex_to_gbnf), minLength / maxLength, and minimum / maximum /
-// exclusiveMinimum / exclusiveMaximum on integers and numbers. Annotations (description,
-// title, default, examples, $schema, ...) are ignored. Any other keyword is an error naming it
-// and where it is: a schema is never loosened silently.
+// whitespace between tokens). The keywords and how each is enforced are listed in the README
+// ("Structured output"). Annotations and keywords outside the JSON Schema vocabulary are ignored
+// (validators ignore them too); a vocabulary keyword that cannot be enforced is an error naming
+// it and where it is: a schema is never loosened silently.
 //
 // The grammar allows a subset of what the schema allows where the full set is not a context-
-// free language or not worth it (declared properties only, in declared order; dates with days
-// that exist in every year; numbers in a range written without an exponent...): every output
-// validates, not every valid document can be produced.
+// free language or not worth it (declared properties only, in declared order; multipleOf as a
+// list of multiples; uniqueItems as an ordered subset of an enum...): every output validates,
+// not every valid document can be produced.
 #pragma once
 
 #include <map>
@@ -69,8 +65,13 @@ class SchemaConverter {
 
 // A regex (the ECMA-262 subset JSON Schema patterns use: literals, escapes, . [classes] \d \w \s,
 // groups, |, * + ? {m,n}, ^ $) as a GBNF expression over JSON string *content* (characters that
-// JSON must escape come out escaped). Unanchored ends allow any characters there.
-Result<std::string> regex_to_gbnf(std::string_view pattern, GbnfBuilder& b);
+// JSON must escape come out escaped). Unanchored ends allow any characters there. With length
+// limits (max_len < 0: none), matches are narrowed to fit them: top-level quantifiers repeat
+// more for min_len, unbounded ones are capped for max_len; an error when that cannot work.
+Result<std::string> regex_to_gbnf(std::string_view pattern, GbnfBuilder& b, int64_t min_len = 0, int64_t max_len = -1);
+
+// `false`, or a schema with `not: {}` / `not: true`: no document validates.
+bool allows_nothing(const nlohmann::json& s);
 
 // A whole schema as GBNF with `root`.
 Result<std::string> json_schema_to_gbnf(const nlohmann::json& schema);

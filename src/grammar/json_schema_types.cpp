@@ -1,37 +1,69 @@
-// The per-type parts of the schema conversion: objects, arrays, strings (formats, patterns,
-// lengths) and numbers (ranges).
-#include <cmath>
-#include <map>
+// The structured parts of the schema conversion: objects (properties, required, maps, property
+// counts, dependentRequired) and arrays (items, tuples, item counts, uniqueItems).
+#include <algorithm>
 
-#include "grammar/json_schema.h"
+#include "grammar/json_schema_internal.h"
 
 namespace pensieve::grammar {
 
 using nlohmann::json;
+using namespace schema_detail;
 
 namespace {
 
-constexpr int64_t kMaxAbs = 999999999999999;  // 15 digits: safe integers in JavaScript
-constexpr int64_t kMaxLength = 10000;  // minLength / maxLength / minItems / maxItems beyond this: an error
-
-Error bad(const std::string& where, const std::string& msg) {
-  return make_error(ErrorKind::invalid_request, (where.empty() ? std::string("schema") : where) + ": " + msg);
+// Slots written in order, each one or skipped (required ones never), comma-separated, with
+// between min and max of them written (max < 0: no limit). Rule (i, c): slots i.. remain and
+// c are written (c counts up to the largest bound that matters). Empty: no way to meet the
+// bounds.
+std::string counted_sequence(GbnfBuilder& b, const std::string& hint, const std::vector<std::string>& slots,
+                             const std::vector<bool>& required, int64_t min, int64_t max) {
+  const int64_t n = static_cast<int64_t>(slots.size());
+  const int64_t cap = std::min<int64_t>(n, std::max<int64_t>({1, min, max}));
+  std::vector<int64_t> req_after(n + 1, 0);  // required slots in i..
+  for (int64_t i = n; i-- > 0;) req_after[i] = req_after[i + 1] + (required[i] ? 1 : 0);
+  // feasible(i, c): the rest can end within the bounds (c is exact below cap).
+  auto feasible = [&](int64_t i, int64_t c) {
+    return c + (n - i) >= min && (max < 0 || c + req_after[i] <= max);
+  };
+  // names[i][c], built from the end.
+  std::vector<std::vector<std::string>> names(n + 1, std::vector<std::string>(cap + 1));
+  for (int64_t c = 0; c <= cap; ++c) names[n][c] = c >= min ? "\"\"" : "";
+  for (int64_t i = n; i-- > 0;) {
+    for (int64_t c = 0; c <= cap; ++c) {
+      if (!feasible(i, c)) continue;
+      std::vector<std::string> alts;
+      const int64_t c1 = std::min(c + 1, cap);
+      if ((max < 0 || c < max) && !names[i + 1][c1].empty())
+        alts.push_back((c > 0 ? "\",\" " : "") + slots[i] + " " + names[i + 1][c1]);
+      if (!required[i] && !names[i + 1][c].empty()) alts.push_back(names[i + 1][c]);
+      if (!alts.empty()) names[i][c] = b.add(hint, alternatives(alts));
+    }
+  }
+  return names[0][0];
 }
 
-Result<int64_t> count_of(const json& s, const char* key, const std::string& where, int64_t dflt) {
-  if (!s.contains(key)) return dflt;
-  const json& v = s[key];
-  if (!v.is_number() || v.get<double>() < 0 || std::floor(v.get<double>()) != v.get<double>())
-    return bad(where, std::string(key) + " must be a non-negative integer");
-  if (v.get<double>() > kMaxLength) return bad(where, std::string(key) + " above " + std::to_string(kMaxLength) + " is not supported");
-  return static_cast<int64_t>(v.get<double>());
-}
-
-// `x{min,max}` with max < 0 for unbounded.
-std::string repeat(const std::string& x, int64_t min, int64_t max) {
-  if (max < 0) return min == 0 ? x + "*" : min == 1 ? x + "+" : x + "{" + std::to_string(min) + ",}";
-  if (min == max) return min == 0 ? "\"\"" : min == 1 ? x : x + "{" + std::to_string(min) + "}";
-  return x + "{" + std::to_string(min) + "," + std::to_string(max) + "}";
+// The values an item schema lists (enum / const, boolean, null), each once, when it constrains
+// nothing else; empty otherwise.
+std::vector<json> listed_items(const json& s) {
+  if (!s.is_object()) return {};
+  std::vector<json> vals;
+  for (const auto& [k, v] : s.items())
+    if (k != "enum" && k != "const" && k != "type" && k != "title" && k != "description" && k != "default") return {};
+  if (s.contains("const")) vals.push_back(s["const"]);
+  else if (s.contains("enum") && s["enum"].is_array()) vals.assign(s["enum"].begin(), s["enum"].end());
+  else if (s.value("type", json()) == "boolean") vals = {false, true};
+  else if (s.value("type", json()) == "null") vals = {nullptr};
+  std::vector<json> out;
+  for (const auto& v : vals) {
+    if (s.contains("type") && s["type"].is_string()) {  // an enum's values of another type are left out
+      const std::string t = s["type"];
+      const bool ok = t == "string" ? v.is_string() : t == "integer" ? v.is_number_integer() : t == "number" ? v.is_number()
+                    : t == "boolean" ? v.is_boolean() : t == "null" ? v.is_null() : t == "object" ? v.is_object() : v.is_array();
+      if (!ok) continue;
+    }
+    if (std::find(out.begin(), out.end(), v) == out.end()) out.push_back(v);
+  }
+  return out;
 }
 
 }  // namespace
@@ -40,40 +72,72 @@ Result<std::string> SchemaConverter::object_rule(const json& s, const std::strin
   const json props = s.contains("properties") ? s["properties"] : json::object();
   if (!props.is_object()) return bad(where, "properties must be an object");
   std::vector<std::string> required;
+  auto require = [&](const std::string& r) {
+    if (std::find(required.begin(), required.end(), r) == required.end()) required.push_back(r);
+  };
   if (s.contains("required")) {
     if (!s["required"].is_array()) return bad(where, "required must be an array of names");
     for (const auto& r : s["required"]) {
       if (!r.is_string()) return bad(where, "required must be an array of names");
-      if (std::find(required.begin(), required.end(), r.get<std::string>()) == required.end()) required.push_back(r);
+      require(r);
     }
   }
   const json extra = s.contains("additionalProperties") ? s["additionalProperties"] : json(true);
   if (!extra.is_boolean() && !extra.is_object()) return bad(where, "additionalProperties must be a boolean or a schema");
+  const bool closed = allows_nothing(extra);
 
-  // minProperties / maxProperties only where they already hold: at most the declared ones are
-  // written, at least the required ones.
   auto min_props = count_of(s, "minProperties", where, 0);
   if (!min_props.ok()) return min_props.error();
   auto max_props = count_of(s, "maxProperties", where, -1);
   if (!max_props.ok()) return max_props.error();
 
-  // Declared properties in order, then required ones that are not declared (any value).
+  // Declared properties in order (those whose schema allows nothing are never written), then
+  // required ones that are not declared (values of additionalProperties).
   std::vector<std::pair<std::string, json>> list;
-  for (const auto& [k, v] : props.items()) list.emplace_back(k, v);
+  for (const auto& [k, v] : props.items()) {
+    if (!allows_nothing(v)) list.emplace_back(k, v);
+    else if (std::find(required.begin(), required.end(), k) != required.end())
+      return bad(where, "'" + k + "' is required but its schema allows nothing");
+  }
+  auto listed = [&](const std::string& k) {
+    return std::any_of(list.begin(), list.end(), [&](const auto& p) { return p.first == k; });
+  };
+  // dependentRequired (draft 7: dependencies with arrays): a written property brings its
+  // dependents, so they are required whenever it may be written; one whose dependents cannot
+  // be written is left out.
+  for (const char* key : {"dependentRequired", "dependencies"}) {
+    if (!s.contains(key)) continue;
+    if (!s[key].is_object()) return bad(where, std::string(key) + " must be an object");
+    for (const auto& [trigger, deps] : s[key].items()) {
+      if (!deps.is_array()) return bad(where, std::string(key) + "." + trigger + " must be an array of names");
+      if (!listed(trigger) && std::find(required.begin(), required.end(), trigger) == required.end()) continue;
+      bool writable = true;
+      for (const auto& d : deps) writable = writable && d.is_string() && (listed(d) || !closed);
+      if (writable) {
+        for (const auto& d : deps) require(d);
+      } else if (std::find(required.begin(), required.end(), trigger) == required.end()) {
+        std::erase_if(list, [&](const auto& p) { return p.first == trigger; });
+      } else {
+        return bad(where, std::string(key) + ": '" + trigger + "' is required but its dependents cannot be written");
+      }
+    }
+  }
   for (const auto& r : required)
-    if (!props.contains(r)) {
-      if (extra.is_boolean() && !extra.get<bool>()) return bad(where, "'" + r + "' is required but additionalProperties is false");
+    if (!listed(r)) {
+      if (closed) return bad(where, "'" + r + "' is required but additionalProperties is false");
       list.emplace_back(r, extra.is_object() ? extra : json(true));
     }
 
-  const bool is_map = list.empty() && !(extra.is_boolean() && !extra.get<bool>());
-  if (*min_props > static_cast<int64_t>(required.size()) || (*max_props >= 0 && (is_map || *max_props < static_cast<int64_t>(list.size()))))
-    return bad(where, "minProperties / maxProperties beyond the required / declared properties are not supported for constrained output");
-
   if (list.empty()) {
-    if (extra.is_boolean() && !extra.get<bool>()) return b_.add(prefix_ + "empty-object", "\"{}\"");
-    if ((extra.is_boolean() || extra.empty()) && !s.contains("propertyNames")) return b_.primitive("object");
-    // A map: any keys, values of one schema (a repeated key is fine: both values validate).
+    if (closed || *max_props == 0) {
+      if (*min_props > 0) return bad(where, "minProperties cannot be met: no property may be written");
+      return b_.add(prefix_ + "empty-object", "\"{}\"");
+    }
+    if ((extra.is_boolean() || extra.empty()) && !s.contains("propertyNames") && *min_props == 0 && *max_props < 0)
+      return b_.primitive("object");
+    // A map: any keys, values of one schema. A repeated key is fine (both values validate) but
+    // counts once, so more than one property cannot be promised.
+    if (*min_props > 1) return bad(where, "minProperties above 1 on a map (no declared properties) is not supported for constrained output");
     auto value = convert_inner(extra.is_boolean() ? json::object() : extra, where + ".additionalProperties", depth + 1);
     if (!value.ok()) return value.error();
     // Keys: any string, or the strings propertyNames allows.
@@ -86,34 +150,23 @@ Result<std::string> SchemaConverter::object_rule(const json& s, const std::strin
       key = *k;
     }
     const std::string kv = b_.add(prefix_ + "kv", key + " \":\" " + *value);
-    return b_.add(prefix_ + "map", "\"{\" ( " + kv + " ( \",\" " + kv + " )* )? \"}\"");
+    const std::string more = repeat("( \",\" " + kv + " )", 0, *max_props < 0 ? -1 : *max_props - 1);
+    const std::string body = kv + " " + more;
+    return b_.add(prefix_ + "map", "\"{\" " + (*min_props == 0 ? "( " + body + " )?" : body) + " \"}\"");
   }
 
-  // after[i] (a property already written) and first[i] (none yet) for the properties i...
-  const size_t n = list.size();
-  std::vector<std::string> kvs(n);
-  std::vector<bool> req(n);
-  for (size_t i = 0; i < n; ++i) {
-    auto value = convert_inner(list[i].second, where + ".properties." + list[i].first, depth + 1);
+  std::vector<std::string> kvs;
+  std::vector<bool> req;
+  for (const auto& [name, schema] : list) {
+    auto value = convert_inner(schema, where + ".properties." + name, depth + 1);
     if (!value.ok()) return value.error();
-    const std::string key = json(list[i].first).dump(-1, ' ', false, json::error_handler_t::replace) + ":";
-    kvs[i] = gbnf_literal(key) + " " + *value;
-    req[i] = std::find(required.begin(), required.end(), list[i].first) != required.end();
+    kvs.push_back(gbnf_literal(json(name).dump(-1, ' ', false, json::error_handler_t::replace) + ":") + " " + *value);
+    req.push_back(std::find(required.begin(), required.end(), name) != required.end());
   }
-  std::string after_next = "\"\"", first_next = "\"\"";  // for i = n
-  for (size_t i = n; i-- > 0;) {
-    std::string after, first;
-    if (req[i]) {
-      after = "\",\" " + kvs[i] + " " + after_next;
-      first = kvs[i] + " " + after_next;
-    } else {
-      after = "\",\" " + kvs[i] + " " + after_next + " | " + after_next;
-      first = kvs[i] + " " + after_next + " | " + first_next;
-    }
-    after_next = b_.add(prefix_ + "obj-after", after);
-    first_next = b_.add(prefix_ + "obj-first", first);
-  }
-  return b_.add(prefix_ + "object", "\"{\" " + first_next + " \"}\"");
+  // Only declared (and required) properties are written: minProperties / maxProperties count them.
+  const std::string body = counted_sequence(b_, prefix_ + "obj", kvs, req, *min_props, *max_props);
+  if (body.empty()) return bad(where, "minProperties / maxProperties cannot be met with the properties that may be written");
+  return b_.add(prefix_ + "object", "\"{\" " + body + " \"}\"");
 }
 
 Result<std::string> SchemaConverter::array_rule(const json& s, const std::string& where, int depth) {
@@ -121,9 +174,6 @@ Result<std::string> SchemaConverter::array_rule(const json& s, const std::string
   if (!min.ok()) return min.error();
   auto max = count_of(s, "maxItems", where, -1);
   if (!max.ok()) return max.error();
-  // uniqueItems: false constrains nothing, and neither does true with at most one item.
-  if (s.contains("uniqueItems") && !(s["uniqueItems"].is_boolean() && (!s["uniqueItems"].get<bool>() || (*max >= 0 && *max <= 1))))
-    return bad(where, "the keyword 'uniqueItems' is not supported for constrained output (only false, or with maxItems <= 1)");
   if (*max >= 0 && *max < *min) return bad(where, "maxItems is below minItems");
   // Tuples: prefixItems (2020-12) or items as an array (draft 7); then items / additionalItems.
   std::vector<json> prefix;
@@ -134,37 +184,57 @@ Result<std::string> SchemaConverter::array_rule(const json& s, const std::string
     if (s.contains("items")) rest = s["items"];
   } else if (s.contains("items") && s["items"].is_array()) {
     for (const auto& x : s["items"]) prefix.push_back(x);
+    if (s.contains("additionalItems")) rest = s["additionalItems"];
   } else if (s.contains("items")) {
     rest = s["items"];
   }
+  const bool rest_allowed = !allows_nothing(rest);
+  int64_t cap = *max < 0 ? INT64_MAX : *max;
+
+  // uniqueItems: items that list their values (an enum...) are written as a subset in the
+  // listed order, so none repeats; other items at most once (one item is always unique).
+  if (s.contains("uniqueItems") && (!s["uniqueItems"].is_boolean() || s["uniqueItems"].get<bool>())) {
+    const std::vector<json> values = prefix.empty() ? listed_items(resolve(rest)) : std::vector<json>{};
+    if (!values.empty() && values.size() <= 64) {
+      if (*min > static_cast<int64_t>(values.size())) return bad(where, "uniqueItems: minItems is more than the distinct values the items allow");
+      std::vector<std::string> lits;
+      for (const auto& v : values) lits.push_back(gbnf_literal(v.dump(-1, ' ', false, json::error_handler_t::replace)));
+      const std::string body = counted_sequence(b_, prefix_ + "set", lits, std::vector<bool>(lits.size(), false), *min, *max);
+      return b_.add(prefix_ + "array", "\"[\" " + body + " \"]\"");
+    }
+    if (*min > 1)
+      return bad(where, "the keyword 'uniqueItems' with minItems above 1 is not supported for constrained output unless the items are an enum");
+    cap = std::min<int64_t>(cap, 1);
+  }
+
   std::vector<std::string> prefix_rules;
   for (size_t i = 0; i < prefix.size(); ++i) {
     auto r = convert_inner(prefix[i], where + ".prefixItems[" + std::to_string(i) + "]", depth + 1);
     if (!r.ok()) return r.error();
     prefix_rules.push_back(*r);
   }
-  const bool rest_allowed = !(rest.is_boolean() && !rest.get<bool>());
   std::string item;
-  if (rest_allowed) {
+  if (rest_allowed && cap > static_cast<int64_t>(prefix.size())) {
     auto r = convert_inner(rest, where + ".items", depth + 1);
     if (!r.ok()) return r.error();
     item = *r;
   }
   if (prefix.empty()) {
-    if (*max == 0) return b_.add(prefix_ + "empty-array", "\"[]\"");
-    const std::string more = repeat("( \",\" " + item + " )", std::max<int64_t>(0, *min - 1), *max < 0 ? -1 : *max - 1);
+    if (cap == 0 || item.empty()) {
+      if (*min > 0) return bad(where, "minItems cannot be met: no item may be written");
+      return b_.add(prefix_ + "empty-array", "\"[]\"");
+    }
+    const std::string more = repeat("( \",\" " + item + " )", std::max<int64_t>(0, *min - 1), cap == INT64_MAX ? -1 : cap - 1);
     std::string body = item + " " + more;
     if (*min == 0) body = "( " + body + " )?";
     return b_.add(prefix_ + "array", "\"[\" " + body + " \"]\"");
   }
   // Tuple: the first k prefix items (k >= min), then more items when allowed.
   const int64_t np = static_cast<int64_t>(prefix.size());
-  const int64_t cap = *max < 0 ? INT64_MAX : *max;
   std::string tail = "\"\"";  // what may follow all prefix items
-  if (rest_allowed && cap > np) {
-    const int64_t extra_min = std::max<int64_t>(0, *min - np);
-    tail = repeat("( \",\" " + item + " )", extra_min, *max < 0 ? -1 : cap - np);
-  } else if (*min > np) {
+  if (!item.empty()) {
+    tail = repeat("( \",\" " + item + " )", std::max<int64_t>(0, *min - np), cap == INT64_MAX ? -1 : cap - np);
+  } else if (*min > std::min(np, cap)) {
     return bad(where, "minItems is more than the tuple allows");
   }
   // chain[k]: items k.. of the prefix, each optional once at least min are written.
@@ -172,139 +242,9 @@ Result<std::string> SchemaConverter::array_rule(const json& s, const std::string
   for (int64_t k = std::min(np, cap); k-- > 0;) {
     std::string body = (k == 0 ? "" : "\",\" ") + prefix_rules[k] + " " + next;
     if (k + 1 > *min) body = "( " + body + " )?";
-    if (k >= cap) body = "\"\"";
     next = b_.add(prefix_ + "tuple", body);
   }
   return b_.add(prefix_ + "array", "\"[\" " + next + " \"]\"");
-}
-
-Result<std::string> SchemaConverter::string_rule(const json& s, const std::string& where) {
-  const bool has_len = s.contains("minLength") || s.contains("maxLength");
-  if (s.contains("format")) {
-    if (!s["format"].is_string()) return bad(where, "format must be a string");
-    const std::string f = s["format"];
-    if (s.contains("pattern")) return bad(where, "format together with pattern is not supported");
-    if (has_len) {
-      // Formats whose strings have bounded lengths may carry length limits that they meet anyway.
-      static const std::map<std::string, std::pair<int64_t, int64_t>> kLengths = {
-          {"date", {10, 10}}, {"time", {9, 21}}, {"iso-time", {9, 21}}, {"date-time", {20, 32}},
-          {"iso-date-time", {20, 32}}, {"uuid", {36, 36}}, {"ipv4", {7, 15}}, {"ipv6", {15, 39}},
-          {"duration", {3, 6}}, {"hostname", {1, 51}}};
-      auto min = count_of(s, "minLength", where, 0);
-      if (!min.ok()) return min.error();
-      auto max = count_of(s, "maxLength", where, -1);
-      if (!max.ok()) return max.error();
-      auto it = kLengths.find(f);
-      if (it == kLengths.end() || *min > it->second.first || (*max >= 0 && *max < it->second.second))
-        return bad(where, "format '" + f + "' together with minLength/maxLength it does not always meet is not supported");
-    }
-    const std::string d2 = "[0-9]{2}";
-    // Days that exist in every year: 29 and 30 except in February, 31 in the long months.
-    const std::string date = "[0-9]{4} \"-\" ( \"02-\" ( \"0\" [1-9] | \"1\" [0-9] | \"2\" [0-8] ) | ( \"0\" [13-9] | \"1\" [0-2] ) \"-\" ( \"0\" [1-9] | [12] [0-9] | \"30\" ) | ( \"0\" [13578] | \"1\" [02] ) \"-31\" )";
-    const std::string time = "( [01] [0-9] | \"2\" [0-3] ) \":\" [0-5] [0-9] \":\" [0-5] [0-9] ( \".\" [0-9]{1,6} )? ( \"Z\" | [+-] ( [01] [0-9] | \"2\" [0-3] ) \":\" [0-5] [0-9] )";
-    const std::string hex = "[0-9a-f]";
-    std::string body;
-    if (f == "date") body = date;
-    else if (f == "time" || f == "iso-time") body = time;
-    else if (f == "date-time" || f == "iso-date-time") body = date + " \"T\" " + time;
-    else if (f == "uuid") body = hex + "{8} \"-\" " + hex + "{4} \"-\" " + hex + "{4} \"-\" " + hex + "{4} \"-\" " + hex + "{12}";
-    else if (f == "email")
-      body = "[a-zA-Z0-9_+-]+ ( \".\" [a-zA-Z0-9_+-]+ )* \"@\" ( [a-zA-Z0-9] ( [a-zA-Z0-9-]* [a-zA-Z0-9] )? \".\" )+ [a-zA-Z] [a-zA-Z0-9]+";
-    else if (f == "ipv4") {
-      const std::string octet = "( \"25\" [0-5] | \"2\" [0-4] [0-9] | \"1\" [0-9] [0-9] | [1-9]? [0-9] )";
-      body = octet + " \".\" " + octet + " \".\" " + octet + " \".\" " + octet;
-    } else if (f == "uri")
-      body = "\"http\" \"s\"? \"://\" [a-z0-9] [a-z0-9-]* ( \".\" [a-z0-9] [a-z0-9-]* )* ( \"/\" [a-zA-Z0-9._~-]* )*";
-    else if (f == "hostname") {
-      // Labels of at most 12 characters, at most 4 of them: well inside the 63 / 253 limits.
-      const std::string label = "[a-z0-9] ( [a-z0-9-]{0,10} [a-z0-9] )?";
-      body = label + " ( \".\" " + label + " ){0,3}";
-    } else if (f == "ipv6") {
-      body = "[0-9a-f]{1,4} ( \":\" [0-9a-f]{1,4} ){7}";
-    } else if (f == "url") {
-      body = "\"http\" \"s\"? \"://\" [a-z0-9]+ ( \".\" [a-z0-9]+ )* \".\" [a-z]{2,6} ( \"/\" [a-zA-Z0-9._~-]* )*";
-    } else if (f == "uri-reference" || f == "iri-reference") {
-      body = "[a-zA-Z0-9._~-]+ ( \"/\" [a-zA-Z0-9._~-]+ )*";
-    } else if (f == "iri") {
-      body = "\"http\" \"s\"? \"://\" [a-z0-9] [a-z0-9-]* ( \".\" [a-z0-9] [a-z0-9-]* )* ( \"/\" [a-zA-Z0-9._~-]* )*";
-    } else if (f == "duration") {
-      body = "\"P\" ( [0-9]{1,3} \"D\" | [0-9]{1,3} \"W\" | \"T\" [0-9]{1,3} [HMS] )";
-    } else if (f == "json-pointer") {
-      body = "( \"/\" [a-zA-Z0-9_]* )*";
-    } else if (f == "relative-json-pointer") {
-      body = "( \"0\" | [1-9] [0-9]{0,3} ) ( \"/\" [a-zA-Z0-9_]* )*";
-    } else if (f == "byte") {
-      body = "( [A-Za-z0-9+/]{4} )*";
-    } else if (f == "uri-template" || f == "regex") {
-      body = "[a-zA-Z0-9_]*";
-    } else if (f == "password" || f == "binary" || f == "int32" || f == "int64" || f == "float" || f == "double") {
-      return b_.primitive("string");  // no constraint on a string (the numeric ones apply to numbers)
-    } else return bad(where, "the string format '" + f + "' is not supported for constrained output");
-    return b_.add(prefix_ + "format-" + f, "\"\\\"\" " + body + " \"\\\"\"");
-  }
-  if (s.contains("pattern")) {
-    if (!s["pattern"].is_string()) return bad(where, "pattern must be a string");
-    if (has_len) return bad(where, "pattern together with minLength/maxLength is not supported");
-    auto body = regex_to_gbnf(s["pattern"].get<std::string>(), b_);
-    if (!body.ok()) return bad(where, "pattern: " + body.error().message);
-    return b_.add(prefix_ + "pattern", "\"\\\"\" " + *body + " \"\\\"\"");
-  }
-  if (!has_len) return b_.primitive("string");
-  auto min = count_of(s, "minLength", where, 0);
-  if (!min.ok()) return min.error();
-  auto max = count_of(s, "maxLength", where, -1);
-  if (!max.ok()) return max.error();
-  if (*max >= 0 && *max < *min) return bad(where, "maxLength is below minLength");
-  return b_.add(prefix_ + "string", "\"\\\"\" " + repeat(b_.primitive("char"), *min, *max) + " \"\\\"\"");
-}
-
-Result<std::string> SchemaConverter::number_rule(const json& s, const std::string& where, bool integer) {
-  // Bounds as a closed integer range for the integer part.
-  double lo = -INFINITY, hi = INFINITY;
-  bool lo_excl = false, hi_excl = false;
-  for (const char* k : {"minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"}) {
-    if (!s.contains(k)) continue;
-    const json& v = s[k];
-    const std::string key = k;
-    if (v.is_boolean() && (key == "exclusiveMinimum" || key == "exclusiveMaximum")) {  // draft 4
-      (key == "exclusiveMinimum" ? lo_excl : hi_excl) = v.get<bool>();
-      continue;
-    }
-    if (!v.is_number()) return bad(where, key + " must be a number");
-    const double d = v.get<double>();
-    if (key == "minimum" && d > lo) lo = d;
-    if (key == "maximum" && d < hi) hi = d;
-    if (key == "exclusiveMinimum" && d >= lo) lo = d, lo_excl = true;
-    if (key == "exclusiveMaximum" && d <= hi) hi = d, hi_excl = true;
-  }
-  // format int32 / int64 bound the value (ajv checks them); float / double do not.
-  if (s.contains("format") && s["format"].is_string()) {
-    const std::string f = s["format"];
-    if (f == "int32") lo = std::max(lo, -2147483648.0), hi = std::min(hi, 2147483647.0);
-    else if (f != "int64" && f != "float" && f != "double")
-      return bad(where, "the number format '" + f + "' is not supported for constrained output");
-  }
-  if (std::isinf(lo) && std::isinf(hi)) return b_.primitive(integer ? "integer" : "number");
-  auto clamp = [](double d) { return std::max<double>(-kMaxAbs, std::min<double>(kMaxAbs, d)); };
-  double ilo = std::ceil(clamp(lo)), ihi = std::floor(clamp(hi));
-  if (lo_excl && ilo == lo) ilo += 1;
-  if (hi_excl && ihi == hi) ihi -= 1;
-  std::vector<std::string> alts;
-  if (ilo <= ihi) alts.push_back(integer_range_gbnf(static_cast<int64_t>(ilo), static_cast<int64_t>(ihi)));
-  if (!integer) {
-    // i.f with a fraction that is not all zeros lies strictly between i and i + 1.
-    const std::string frac = "\".\" [0-9]{0,5} [1-9]";
-    // i.f: needs i >= lo and i + 1 <= hi.
-    const double plo = std::max(0.0, std::ceil(clamp(lo))), phi = std::floor(clamp(hi)) - 1;
-    if (plo <= phi) alts.push_back(integer_range_gbnf(static_cast<int64_t>(plo), static_cast<int64_t>(phi)) + " " + frac);
-    // -i.f: needs -(i + 1) >= lo and -i <= hi.
-    const double nlo = std::max(0.0, std::ceil(clamp(-hi))), nhi = std::isinf(lo) ? kMaxAbs : std::floor(clamp(-lo)) - 1;
-    if (nlo <= nhi) alts.push_back("\"-\" " + integer_range_gbnf(static_cast<int64_t>(nlo), static_cast<int64_t>(nhi)) + " " + frac);
-  }
-  if (alts.empty()) return bad(where, "no " + std::string(integer ? "integer" : "number") + " lies between the bounds");
-  std::string body;
-  for (size_t i = 0; i < alts.size(); ++i) body += (i ? " | " : "") + alts[i];
-  return b_.add(prefix_ + (integer ? "int-range" : "num-range"), body);
 }
 
 Result<std::string> json_schema_to_gbnf(const json& schema) {

@@ -77,73 +77,131 @@ Result<std::string> json_chars(const Ranges& ranges) {
   return out + ")";
 }
 
+// A parsed piece: its GBNF and the fewest / most characters it matches (max < 0: unbounded).
+struct Frag {
+  std::string g;
+  int64_t min = 0, max = 0;
+};
+
+int64_t add_len(int64_t a, int64_t b) { return a < 0 || b < 0 ? -1 : std::min<int64_t>(a + b, INT32_MAX); }
+int64_t mul_len(int64_t a, int64_t n) { return n < 0 ? (a == 0 ? 0 : -1) : a < 0 ? (n == 0 ? 0 : -1) : std::min<int64_t>(a * n, INT32_MAX); }
+
+// One pass over the pattern. For length limits the pattern is parsed again with `cap_` (the
+// most repetitions an unbounded quantifier may take) and `boost_` (more repetitions, at least,
+// for some top-level quantifiers): both only narrow what the pattern matches.
 class RegexParser {
  public:
-  RegexParser(std::string_view p, GbnfBuilder& b) : p_(p), b_(b) {}
+  RegexParser(std::string_view p, GbnfBuilder& b, int64_t cap, const std::vector<int64_t>& boost)
+      : p_(p), b_(b), cap_(cap), boost_(boost) {}
 
-  Result<std::string> run() {
+  // The pattern as given: unanchored ends allow any characters there.
+  Result<Frag> run(bool anchored_only) {
     bool start = false, end = false;
     if (!p_.empty() && p_[0] == '^') start = true, p_.remove_prefix(1);
     if (!p_.empty() && p_.back() == '$' && (p_.size() < 2 || p_[p_.size() - 2] != '\\')) end = true, p_.remove_suffix(1);
-    std::string body = alternation(0);
+    if (anchored_only && !(start && end)) return make_error(ErrorKind::invalid_request, "internal: expected an anchored pattern");
+    Frag body = alternation(0);
     if (!err_.empty()) return make_error(ErrorKind::invalid_request, err_);
     if (pos_ < p_.size()) return make_error(ErrorKind::invalid_request, "unexpected '" + std::string(1, p_[pos_]) + "'");
     const std::string any = b_.primitive("char");
-    return (start ? "" : any + "* ") + "( " + body + " )" + (end ? "" : " " + any + "*");
+    body.g = (start ? "" : any + "* ") + "( " + body.g + " )" + (end ? "" : " " + any + "*");
+    if (!start || !end) body.max = -1;
+    return body;
   }
+
+  // Top-level quantified atoms (a pattern without top-level '|'): their fewest characters per
+  // repetition and their repetition bounds, for raising a minimum length.
+  struct Quantified {
+    int64_t atom_min, lo, hi;
+  };
+  const std::vector<Quantified>& top_level() const { return top_; }
+  bool top_alternation() const { return top_alt_; }
 
  private:
   void fail(const std::string& m) {
     if (err_.empty()) err_ = m + " at offset " + std::to_string(pos_);
   }
 
-  std::string alternation(int depth) {
+  Frag alternation(int depth) {
     if (depth > 50) {
       fail("groups nested too deeply");
-      return "";
+      return {};
     }
-    std::string out = concat(depth);
+    Frag out = concat(depth);
     while (err_.empty() && pos_ < p_.size() && p_[pos_] == '|') {
       ++pos_;
-      out += " | " + concat(depth);
+      if (depth == 0) top_alt_ = true;
+      Frag next = concat(depth);
+      out.g += " | " + next.g;
+      out.min = std::min(out.min, next.min);
+      out.max = out.max < 0 || next.max < 0 ? -1 : std::max(out.max, next.max);
     }
     return out;
   }
 
-  std::string concat(int depth) {
-    std::string out;
+  Frag concat(int depth) {
+    Frag out{"", 0, 0};
     while (err_.empty() && pos_ < p_.size() && p_[pos_] != '|' && p_[pos_] != ')') {
-      std::string a = atom(depth);
+      Frag a = atom(depth);
       if (!err_.empty()) break;
-      a = quantifier("( " + a + " )");
-      out += (out.empty() ? "" : " ") + a;
+      a.g = "( " + a.g + " )";
+      a = quantifier(a, depth);
+      out.g += (out.g.empty() ? "" : " ") + a.g;
+      out.min = add_len(out.min, a.min);
+      out.max = add_len(out.max, a.max);
     }
-    return out.empty() ? "\"\"" : out;
+    if (out.g.empty()) out.g = "\"\"";
+    return out;
   }
 
-  std::string quantifier(const std::string& a) {
-    if (pos_ >= p_.size()) return a;
-    char c = p_[pos_];
-    std::string q;
-    if (c == '*' || c == '+' || c == '?') {
-      ++pos_;
-      q = std::string(1, c);
-    } else if (c == '{') {
-      size_t close = p_.find('}', pos_);
-      if (close == std::string_view::npos) return a;  // a literal '{' in ECMA-262 annex B
-      std::string inner(p_.substr(pos_ + 1, close - pos_ - 1));
-      if (inner.empty() || inner.find_first_not_of("0123456789,") != std::string::npos) return a;
-      pos_ = close + 1;
-      q = "{" + inner + "}";
-      for (size_t i = 0, n = 0; i <= inner.size(); ++i) {  // bound the repetition counts
-        if (i < inner.size() && inner[i] != ',') { n = n * 10 + (inner[i] - '0'); if (n > 1000) { fail("a repetition count above 1000"); return a; } }
-        else n = 0;
+  Frag quantifier(Frag a, int depth) {
+    int64_t lo = 1, hi = 1;
+    bool quantified = false;
+    if (pos_ < p_.size()) {
+      const char c = p_[pos_];
+      if (c == '*' || c == '+' || c == '?') {
+        ++pos_;
+        quantified = true;
+        lo = c == '+' ? 1 : 0;
+        hi = c == '?' ? 1 : -1;
+      } else if (c == '{') {
+        const size_t close = p_.find('}', pos_);
+        if (close == std::string_view::npos) return a;  // a literal '{' in ECMA-262 annex B
+        const std::string inner(p_.substr(pos_ + 1, close - pos_ - 1));
+        if (inner.empty() || inner.find_first_not_of("0123456789,") != std::string::npos || inner[0] == ',') return a;
+        const size_t comma = inner.find(',');
+        if (inner.substr(0, comma).size() > 4 || (comma != std::string::npos && inner.size() - comma - 1 > 4)) {
+          fail("a repetition count above 1000");
+          return a;
+        }
+        lo = std::stoll(inner.substr(0, comma));
+        hi = comma == std::string::npos ? lo : comma + 1 == inner.size() ? -1 : std::stoll(inner.substr(comma + 1));
+        if (lo > 1000 || hi > 1000) {
+          fail("a repetition count above 1000");
+          return a;
+        }
+        if (hi >= 0 && hi < lo) {
+          fail("a repetition {m,n} with n below m");
+          return a;
+        }
+        pos_ = close + 1;
+        quantified = true;
       }
-    } else {
-      return a;
     }
-    if (pos_ < p_.size() && p_[pos_] == '?') ++pos_;  // lazy: the same set of strings
-    return a + q;
+    if (quantified && pos_ < p_.size() && p_[pos_] == '?') ++pos_;  // lazy: the same set of strings
+    if (depth == 0 && (lo != hi)) {  // a top-level quantifier whose count can vary
+      const size_t k = top_.size();
+      top_.push_back({a.min, lo, hi});
+      if (k < boost_.size()) lo = std::min(hi < 0 ? INT64_MAX : hi, lo + boost_[k]);
+    }
+    if (hi < 0 && cap_ >= 0) hi = std::max(lo, cap_);
+    if (lo == 1 && hi == 1) return a;
+    Frag out{a.g, mul_len(a.min, lo), mul_len(a.max, hi)};
+    if (hi < 0) out.g += lo == 0 ? "*" : lo == 1 ? "+" : "{" + std::to_string(lo) + ",}";
+    else if (lo == 0 && hi == 1) out.g += "?";
+    else if (lo == hi) out.g += "{" + std::to_string(lo) + "}";
+    else out.g += "{" + std::to_string(lo) + "," + std::to_string(hi) + "}";
+    return out;
   }
 
   uint32_t next_cp() {
@@ -214,19 +272,21 @@ class RegexParser {
     return *j;
   }
 
-  std::string atom(int depth) {
+  Frag one_char(const Ranges& r) { return {chars(r), 1, 1}; }
+
+  Frag atom(int depth) {
     const char c = p_[pos_];
     if (c == '(') {
       ++pos_;
       if (p_.substr(pos_, 2) == "?:") pos_ += 2;
       else if (pos_ < p_.size() && p_[pos_] == '?') {
         fail("lookaround and named groups are not supported");
-        return "";
+        return {};
       }
-      std::string inner = alternation(depth + 1);
+      Frag inner = alternation(depth + 1);
       if (pos_ >= p_.size() || p_[pos_] != ')') {
         fail("expected ')'");
-        return "";
+        return {};
       }
       ++pos_;
       return inner;
@@ -242,7 +302,7 @@ class RegexParser {
         Ranges one;
         if (p_[pos_] == '\\') {
           ++pos_;
-          if (!escape(one)) return "";
+          if (!escape(one)) return {};
         } else {
           uint32_t cp = next_cp();
           one.emplace_back(cp, cp);
@@ -252,14 +312,14 @@ class RegexParser {
           Ranges hi;
           if (p_[pos_] == '\\') {
             ++pos_;
-            if (!escape(hi)) return "";
+            if (!escape(hi)) return {};
           } else {
             uint32_t cp = next_cp();
             hi.emplace_back(cp, cp);
           }
           if (hi.size() != 1 || hi[0].first < one[0].first) {
             fail("a bad range in a class");
-            return "";
+            return {};
           }
           one[0].second = hi[0].first;
         }
@@ -267,41 +327,97 @@ class RegexParser {
       }
       if (pos_ >= p_.size()) {
         fail("unterminated class");
-        return "";
+        return {};
       }
       ++pos_;
-      return chars(neg ? complement(r) : r);
+      return one_char(neg ? complement(r) : r);
     }
     if (c == '.') {
       ++pos_;
-      return chars(complement({{'\n', '\n'}, {'\r', '\r'}, {0x2028, 0x2029}}));
+      return one_char(complement({{'\n', '\n'}, {'\r', '\r'}, {0x2028, 0x2029}}));
     }
     if (c == '\\') {
       ++pos_;
       Ranges r;
-      if (!escape(r)) return "";
-      return chars(r);
+      if (!escape(r)) return {};
+      return one_char(r);
     }
     if (c == '^' || c == '$') {
       fail("'^' and '$' are supported only at the very start and end");
-      return "";
+      return {};
     }
     if (c == '*' || c == '+' || c == '?' || c == ')') {
       fail(std::string("unexpected '") + c + "'");
-      return "";
+      return {};
     }
     uint32_t cp = next_cp();
-    return chars({{cp, cp}});
+    return one_char({{cp, cp}});
   }
 
   std::string_view p_;
   GbnfBuilder& b_;
+  int64_t cap_;
+  const std::vector<int64_t>& boost_;
   size_t pos_ = 0;
   std::string err_;
+  std::vector<Quantified> top_;
+  bool top_alt_ = false;
 };
 
 }  // namespace
 
-Result<std::string> regex_to_gbnf(std::string_view pattern, GbnfBuilder& b) { return RegexParser(pattern, b).run(); }
+Result<std::string> regex_to_gbnf(std::string_view pattern, GbnfBuilder& b, int64_t min_len, int64_t max_len) {
+  const std::vector<int64_t> none;
+  if (min_len <= 0 && max_len < 0) {
+    auto f = RegexParser(pattern, b, -1, none).run(false);
+    if (!f.ok()) return f.error();
+    return f->g;
+  }
+  // Length limits. Unanchored ends become explicit "any characters" quantifiers, so that they
+  // count like the others.
+  std::string p(pattern);
+  const bool start = !p.empty() && p[0] == '^';
+  const bool end = !p.empty() && p.back() == '$' && (p.size() < 2 || p[p.size() - 2] != '\\');
+  if (!start || !end) {
+    const std::string core = p.substr(start ? 1 : 0, p.size() - (start ? 1 : 0) - (end ? 1 : 0));
+    p = std::string("^") + (start ? "" : "[\\s\\S]*") + "(?:" + core + ")" + (end ? "" : "[\\s\\S]*") + "$";
+  }
+  auto parse = [&](int64_t cap, const std::vector<int64_t>& boost) { return RegexParser(p, b, cap, boost).run(true); };
+  RegexParser first(p, b, -1, none);
+  auto f = first.run(true);
+  if (!f.ok()) return f.error();
+  // minLength: more repetitions of top-level quantifiers, first ones first.
+  std::vector<int64_t> boost;
+  if (f->min < min_len) {
+    int64_t need = min_len - f->min;
+    for (const auto& q : first.top_level()) {
+      int64_t add = 0;
+      if (!first.top_alternation() && q.atom_min > 0 && need > 0)
+        add = std::min<int64_t>(q.hi < 0 ? INT32_MAX : q.hi - q.lo, (need + q.atom_min - 1) / q.atom_min);
+      boost.push_back(add);
+      need -= add * q.atom_min;
+    }
+    if (need > 0) return make_error(ErrorKind::invalid_request, "minLength " + std::to_string(min_len) + " cannot be met by the pattern");
+  }
+  // maxLength: the most repetitions an unbounded quantifier may take, as many as still fit.
+  int64_t cap = -1;
+  auto g = parse(cap, boost);
+  if (!g.ok()) return g.error();
+  if (max_len >= 0 && (g->max < 0 || g->max > max_len)) {
+    auto at = [&](int64_t c) { auto r = parse(c, boost); return r.ok() ? r->max : INT64_MAX; };
+    if (at(0) > max_len) return make_error(ErrorKind::invalid_request, "the pattern matches nothing within maxLength " + std::to_string(max_len));
+    int64_t lo = 0, hi = max_len;  // at(lo) fits; find the largest that does
+    while (lo < hi) {
+      const int64_t mid = (lo + hi + 1) / 2;
+      if (at(mid) <= max_len) lo = mid;
+      else hi = mid - 1;
+    }
+    cap = lo;
+    g = parse(cap, boost);
+  }
+  if (g->min < min_len || (max_len >= 0 && g->max > max_len))
+    return make_error(ErrorKind::invalid_request, "the pattern cannot be held within minLength / maxLength");
+  return g->g;
+}
 
 }  // namespace pensieve::grammar

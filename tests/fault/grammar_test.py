@@ -43,7 +43,7 @@ class HostileGrammars(unittest.TestCase):
                     self.assertIn("grammar", json_body(body)["error"]["message"])
             bad_schemas = [
                 nested_schema(200),                             # deeper than the converter goes
-                {"type": "array", "uniqueItems": True},
+                {"type": "array", "uniqueItems": True, "minItems": 2},  # distinct items a grammar cannot promise
                 {"$ref": "#/$defs/nope"},
                 {"$ref": "https://example.com/s.json"},
                 {"$defs": {"a": {"$ref": "#/$defs/a"}}, "$ref": "#/$defs/a"},  # a reference to itself only
@@ -67,7 +67,7 @@ class HostileGrammars(unittest.TestCase):
                 self.assertEqual(status, 400, (json.dumps(s)[:80], body[:300]))
                 self.assertTrue(is_anthropic_error(body, "invalid_request_error"), body[:300])
             # A strict tool with an unenforceable schema is refused; a non-strict one still answers.
-            tool = {"type": "function", "function": {"name": "t", "parameters": {"type": "array", "uniqueItems": True}}}
+            tool = {"type": "function", "function": {"name": "t", "parameters": {"type": "array", "uniqueItems": True, "minItems": 2}}}
             status, _, body = request(p, "POST", "/v1/chat/completions", openai_chat(tools=[tool], tool_choice="required"))
             self.assertEqual(status, 200, body[:300])
             tool["function"]["strict"] = True
