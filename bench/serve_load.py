@@ -132,7 +132,7 @@ def measure_prefix(args):
     """A long shared system prompt: request A starts cold and decodes (prefix_first_tokens); while
     it does, request B with the same system prompt and another question arrives. B's TTFT and
     cached tokens."""
-    rng = random.Random(7)
+    rng = random.Random(args.prefix_seed)
     system = " ".join(rng.choice(VOCAB) for _ in range(args.prefix_words))
     first, second = [None], [None]
     a_args = argparse.Namespace(**vars(args))
@@ -165,6 +165,7 @@ def main():
                     help="seconds after the N streams start to send one more request (its TTFT is reported)")
     ap.add_argument("--prefix-words", type=int, default=0, help="run the shared-prefix test instead")
     ap.add_argument("--prefix-gap", type=float, default=3.0, help="seconds after the first request starts")
+    ap.add_argument("--prefix-seed", type=int, default=7, help="another seed: another system prompt (a cold first request)")
     ap.add_argument("--prefix-first-tokens", type=int, default=2048, help="tokens the first request generates")
     ap.add_argument("--json-schema", help="OpenAI only: constrain every reply to this JSON Schema file")
     ap.add_argument("--jsonl")

@@ -3,9 +3,10 @@
 // starting at 0), several sequences per step (contiguous and interleaved tokens), GQA groups 1, 4
 // and 7, head_dim 64 and 128. Slots no sequence has written hold NaNs, so a read past a
 // sequence's keys shows. The existing kernel (attention.cuh) is checked against the same
-// reference, which validates the test itself.
+// reference, which validates the test itself. The prefill kernel runs whole and split over the keys.
 #include <cuda_runtime_api.h>
 
+#include <algorithm>
 #include <cmath>
 #include <numeric>
 #include <tuple>
@@ -173,6 +174,24 @@ TEST_P(CudaAttentionPrefill, MatchesReference) {
   std::vector<float> got(ref.size());
   ASSERT_EQ(cudaMemcpy(got.data(), a.out, got.size() * 4, cudaMemcpyDeviceToHost), cudaSuccess);
   expect_close(got, ref, "prefill kernel, " + what);
+
+  // Split over the keys (a short prompt part after a long cached prefix): ranges of whole tiles,
+  // some of them past a sequence's keys or past a row's causal limit.
+  const int max_len = *std::max_element(p.positions.begin(), p.positions.end()) + 1;
+  for (int splits : {2, 3, 7}) {
+    cuda::AttentionArgs as = a;
+    as.n_splits = splits;
+    as.split_keys = cuda::attention_prefill_split_keys(max_len, splits);
+    ASSERT_GE(int64_t(as.split_keys) * splits, max_len);
+    std::vector<float> part(size_t(cuda::attention_partial_floats(c.n_tokens, p.n_heads, p.head_dim, splits)), NAN);
+    as.partial = upload(part);
+    ASSERT_EQ(cudaMemcpy(as.out, nan_out.data(), nan_out.size() * 4, cudaMemcpyHostToDevice), cudaSuccess);
+    ASSERT_TRUE(cuda::attention_prefill(kv, as, nullptr));
+    ASSERT_EQ(cudaDeviceSynchronize(), cudaSuccess);
+    ASSERT_EQ(cudaMemcpy(got.data(), as.out, got.size() * 4, cudaMemcpyDeviceToHost), cudaSuccess);
+    expect_close(got, ref, "prefill kernel, " + std::to_string(splits) + " splits, " + what);
+    cudaFree(as.partial);
+  }
 
   ASSERT_EQ(cudaMemcpy(const_cast<float*>(a.out), nan_out.data(), nan_out.size() * 4, cudaMemcpyHostToDevice),
             cudaSuccess);

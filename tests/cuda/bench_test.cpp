@@ -169,6 +169,11 @@ void bench_batched(const std::string& path) {
       ASSERT_TRUE((*ctx)->step(std::span<const model::SeqStep>(&st, 1), nullptr, &next[size_t(s)]).ok());
     }
     std::vector<int32_t> toks(static_cast<size_t>(n));
+    // PENSIEVE_BENCH_MASKS=1: every row under a token mask (half the vocabulary allowed), as
+    // grammar-constrained greedy rows run: the cost of staging, uploading and reading the masks.
+    std::vector<uint64_t> masks;
+    if (std::getenv("PENSIEVE_BENCH_MASKS") != nullptr)
+      masks.assign(size_t(n) * size_t(backend::allowed_words(nv)), 0x5555555555555555ull);
     auto run_steps = [&](int steps) {
       for (int i = 0; i < steps; ++i) {
         std::vector<model::SeqStep> batch;
@@ -176,7 +181,7 @@ void bench_batched(const std::string& path) {
           toks[size_t(s)] = next[size_t(s)];
           batch.push_back(model::SeqStep{seqs[size_t(s)].get(), std::span<const int32_t>(&toks[size_t(s)], 1), 1});
         }
-        ASSERT_TRUE((*ctx)->step(batch, nullptr, next.data()).ok());
+        ASSERT_TRUE((*ctx)->step(batch, nullptr, next.data(), nullptr, masks.empty() ? nullptr : masks.data()).ok());
       }
     };
     run_steps(4);  // warm-up (graph capture)
@@ -193,11 +198,97 @@ void bench_batched(const std::string& path) {
       p += (p.empty() ? "" : ",") + std::string("\"") + kind + "\":" + std::to_string(t.ms / 4);
       gpu += t.ms / 4;
     }
-    std::printf("{\"bench\":\"cuda-batched\",\"model\":\"%s\",\"batch_invariant\":%d,\"seqs\":%d,\"step_ms\":%.3f,\"tokens_per_s\":%.1f,"
+    std::printf("{\"bench\":\"cuda-batched\",\"model\":\"%s\",\"masks\":%d,\"batch_invariant\":%d,\"seqs\":%d,\"step_ms\":%.3f,\"tokens_per_s\":%.1f,"
                 "\"op_by_op_gpu_ms\":%.3f,\"ms_per_step\":{%s}}\n",
-                name.c_str(), int(options.batch_invariant), n, step_ms, n * 1000.0 / step_ms, gpu, p.c_str());
+                name.c_str(), int(!masks.empty()), int(options.batch_invariant), n, step_ms, n * 1000.0 / step_ms, gpu, p.c_str());
     std::fflush(stdout);
   }
+}
+
+// A step after a long cached prefix (PENSIEVE_CUDA_BENCH_LONG=model.gguf[:prefix_tokens]): one
+// sequence holds the prefix (prefilled in 512-token chunks, as the engine's chunked prefill does);
+// then steps of 103 new tokens of it beside one decode token of a second sequence, the step a
+// returning conversation's first token waits for (the prefix-cache TTFT). Wall ms per step, then
+// one step op by op with the gemm split.
+void bench_long_prefix(const std::string& arg) {
+  const size_t colon = arg.find(':');
+  const std::string path = arg.substr(0, colon);
+  const int n_prefix = colon == std::string::npos ? 25056 : std::atoi(arg.c_str() + colon + 1);
+  auto file = GgufFile::open(path);
+  ASSERT_TRUE(file.ok()) << file.error().message;
+  auto ops_r = cuda::CudaOps::create(0, cuda::CudaOpsOptions{});
+  ASSERT_TRUE(ops_r.ok()) << ops_r.error().message;
+  cuda::CudaOps& ops = **ops_r;
+  auto m = model::load_model(**file, ops);
+  ASSERT_TRUE(m.ok()) << m.error().message;
+  model::ContextOptions co;
+  co.n_ctx = n_prefix + 4096;
+  co.n_seq_max = 2;
+  co.max_step_tokens = 512;
+  co.max_outputs = 2;
+  auto ctx = model::Context::create(**m, ops, co);
+  ASSERT_TRUE(ctx.ok()) << ctx.error().message;
+  const int nv = (*m)->hp.n_vocab;
+  model::SequenceKv a((*ctx)->pool()), b((*ctx)->pool());
+  std::vector<int32_t> toks(size_t(n_prefix) + 4096);
+  for (size_t i = 0; i < toks.size(); ++i) toks[i] = int32_t((i * 7919 + 13) % size_t(nv));
+  int32_t next[2] = {0, 0};
+  const double t0 = now_s();
+  for (int p = 0; p < n_prefix; p += 512) {
+    const int n = std::min(512, n_prefix - p);
+    model::SeqStep st{&a, std::span<const int32_t>(toks.data() + p, size_t(n)), 1};
+    ASSERT_TRUE((*ctx)->step(std::span<const model::SeqStep>(&st, 1), nullptr, next).ok());
+  }
+  const double prefill_s = now_s() - t0;
+  {
+    model::SeqStep st{&b, std::span<const int32_t>(toks.data(), 1), 1};
+    ASSERT_TRUE((*ctx)->step(std::span<const model::SeqStep>(&st, 1), nullptr, next).ok());
+  }
+  int pos = n_prefix;
+  const int32_t btok = 7;
+  auto one_step = [&](int n_new, bool with_b) {
+    std::vector<model::SeqStep> batch;
+    batch.push_back(model::SeqStep{&a, std::span<const int32_t>(toks.data() + pos, size_t(n_new)), 1});
+    if (with_b) batch.push_back(model::SeqStep{&b, std::span<const int32_t>(&btok, 1), 1});
+    pos += n_new;
+    return (*ctx)->step(batch, nullptr, next);
+  };
+  const std::string name = path.substr(path.find_last_of('/') + 1);
+  for (int n_new : {103, 1, 511}) {
+    const double w0 = now_s();
+    ASSERT_TRUE(one_step(n_new, true).ok());  // warm-up (first use of the shape)
+    const double first_ms = 1000 * (now_s() - w0);
+    std::vector<double> ms;
+    for (int r = 0; r < 3; ++r) {
+      const double s0 = now_s();
+      ASSERT_TRUE(one_step(n_new, true).ok());
+      ms.push_back(1000 * (now_s() - s0));
+    }
+    ops.set_profiling(true);
+    cuda::gemm_timing_enable(true);
+    ASSERT_TRUE(one_step(n_new, true).ok());
+    cuda::gemm_timing_enable(false);
+    const auto split = cuda::gemm_timing_collect();
+    const auto prof = ops.op_profile();
+    ops.set_profiling(false);
+    std::string p;
+    for (const auto& [kind, t] : prof) p += (p.empty() ? "" : ",") + std::string("\"") + kind + "\":" + std::to_string(t.ms);
+    std::string g;
+    for (const auto& [kind, t] : split)
+      g += (g.empty() ? "" : ",") + std::string("\"") + kind + "\":" + std::to_string(t.first);
+    std::printf("{\"bench\":\"cuda-long-prefix\",\"model\":\"%s\",\"prefix\":%d,\"prefill_s\":%.2f,\"new_tokens\":%d,"
+                "\"first_ms\":%.2f,\"step_ms\":[%.2f,%.2f,%.2f],\"op_ms\":{%s},\"gemm_ms\":{%s}}\n",
+                name.c_str(), n_prefix, prefill_s, n_new, first_ms, ms[0], ms[1], ms[2], p.c_str(), g.c_str());
+    std::fflush(stdout);
+  }
+  ASSERT_TRUE(ops.status().ok()) << ops.status().error().message;
+}
+
+TEST(CudaBench, LongPrefixStep) {
+  const char* env = std::getenv("PENSIEVE_CUDA_BENCH_LONG");
+  if (env == nullptr || *env == 0) GTEST_SKIP() << "skipped: set PENSIEVE_CUDA_BENCH_LONG=model.gguf[:prefix_tokens]";
+  PS_REQUIRE_CUDA();
+  bench_long_prefix(env);
 }
 
 TEST(CudaBench, BatchedDecode) {

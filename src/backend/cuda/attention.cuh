@@ -13,7 +13,7 @@
 namespace pensieve::cuda {
 
 inline constexpr int kAttnMaxHeadDim = 256;
-inline constexpr int kAttnMaxSplits = 32;
+inline constexpr int kAttnMaxSplits = 64;
 
 struct KvLayout {
   void* k = nullptr;  // this layer's K pool
@@ -37,6 +37,7 @@ struct AttentionArgs {
   int n_splits = 1;          // 1: no partials
   float* partial = nullptr;  // n_tokens * n_heads * n_splits * (head_dim + 2) floats when n_splits > 1
   int* counters = nullptr;   // n_tokens * n_kv_heads ints, all 0, when n_splits > 1 (left 0)
+  int split_keys = 0;        // attention_prefill with n_splits > 1: keys per split (a multiple of 64)
   // When set, out is also written quantized (act_quant.cuh layout); needs head_dim % 32 == 0.
   int8_t* out_q = nullptr;
   float* out_ds = nullptr;

@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <climits>
 
 #include "backend/cuda/attention_prefill.cuh"
@@ -117,8 +118,11 @@ __global__ void __launch_bounds__(kThreads) attention_prefill_kernel(KvLayout kv
       if (i / 16 == warp) warp_kmax = max(warp_kmax, row_pos[i]);
     }
     const int32_t* bt = a.block_tables + int64_t(cur) * a.bt_stride;
+    // This block's split of the keys: [k_lo, k_hi), whole tiles.
+    const int k_lo = a.n_splits > 1 ? int(blockIdx.z) * a.split_keys : 0;
+    const int k_last = a.n_splits > 1 ? min(kmax, k_lo + a.split_keys - 1) : kmax;
 
-    for (int k0 = 0; k0 <= kmax; k0 += kKeys) {
+    for (int k0 = k_lo; k0 <= k_last; k0 += kKeys) {
       __syncthreads();  // the previous tile is consumed
       // Stage keys k0.. (16-byte pieces; consecutive threads take consecutive keys, which keeps
       // the transposed V stores free of bank conflicts). Keys past kmax are zeros: their slots
@@ -210,6 +214,24 @@ __global__ void __launch_bounds__(kThreads) attention_prefill_kernel(KvLayout kv
     prev = cur;
   }
 
+  if (a.n_splits > 1) {  // this split's (max, sum, unnormalized output) per row, for the merge
+#pragma unroll
+    for (int i = 0; i < 2; ++i) {
+      const int64_t r = r0 + lr[i];
+      if (r >= n_rows) continue;
+      const int64_t t = r / group;
+      const int h = g * group + int(r % group);
+      float* part = a.partial + ((t * a.n_heads + h) * a.n_splits + blockIdx.z) * (D + 2);
+      if (fq == 0) {
+        part[0] = m[i];
+        part[1] = l[i];
+      }
+#pragma unroll
+      for (int n = 0; n < D / 8; ++n)
+        *reinterpret_cast<float2*>(part + 2 + n * 8 + 2 * fq) = make_float2(o[n][2 * i], o[n][2 * i + 1]);
+    }
+    return;
+  }
 #pragma unroll
   for (int i = 0; i < 2; ++i) {
     if (orow[i] == nullptr) continue;
@@ -220,7 +242,39 @@ __global__ void __launch_bounds__(kThreads) attention_prefill_kernel(KvLayout kv
   }
 }
 
+// grid (n_tokens * n_heads), D threads: out = the splits' partial states merged (maxima in log2
+// units, as the kernel above leaves them); splits with no visible key (sum 0) are skipped.
+template <int D>
+__global__ void __launch_bounds__(D) attention_prefill_merge_kernel(AttentionArgs a) {
+  const int64_t row = blockIdx.x;  // token * n_heads + head
+  const float* ph = a.partial + row * a.n_splits * (D + 2);
+  float mx = -INFINITY;
+  for (int sp = 0; sp < a.n_splits; ++sp)
+    if (ph[sp * (D + 2) + 1] > 0.0f) mx = fmaxf(mx, ph[sp * (D + 2)]);
+  float num = 0.0f, den = 0.0f;
+  for (int sp = 0; sp < a.n_splits; ++sp) {
+    const float* ps = ph + sp * (D + 2);
+    if (ps[1] == 0.0f) continue;
+    const float w = exp2f(ps[0] - mx);
+    den += ps[1] * w;
+    num += ps[2 + threadIdx.x] * w;
+  }
+  a.out[row * D + threadIdx.x] = den > 0.0f ? num / den : 0.0f;
+}
+
 }  // namespace
+
+int attention_prefill_splits(int n_tokens, int n_heads, int n_kv_heads, int max_len, int sm_count) {
+  const int64_t blocks = ceil_div(int64_t(n_tokens) * (n_heads / n_kv_heads), kRows) * n_kv_heads;
+  // Enough blocks for ~3 per SM, each split at least 8 key tiles long.
+  const int64_t want = ceil_div(int64_t(3) * sm_count, blocks);
+  const int64_t most = max_len / (8 * kKeys);
+  return int(std::clamp<int64_t>(std::min(want, most), 1, kAttnMaxSplits));
+}
+
+int attention_prefill_split_keys(int max_len, int n_splits) {
+  return int(ceil_div(ceil_div(int64_t(max_len), n_splits), kKeys) * kKeys);
+}
 
 bool attention_prefill_supported(const KvLayout& kv, int n_heads) {
   return kv.f16 && (kv.head_dim == 64 || kv.head_dim == 128) && kv.n_kv_heads > 0 && n_heads > 0 &&
@@ -231,10 +285,15 @@ bool attention_prefill(const KvLayout& kv, const AttentionArgs& a, cudaStream_t 
   if (!attention_prefill_supported(kv, a.n_heads)) return false;
   if (a.n_tokens == 0) return true;
   const int group = a.n_heads / kv.n_kv_heads;
-  const dim3 grid(ceil_div(int64_t(a.n_tokens) * group, kRows), kv.n_kv_heads);
+  const dim3 grid(ceil_div(int64_t(a.n_tokens) * group, kRows), kv.n_kv_heads, std::max(a.n_splits, 1));
   const float qscale = a.scale * kLog2e;
   if (kv.head_dim == 64) attention_prefill_kernel<64><<<grid, kThreads, 0, stream>>>(kv, a, qscale);
   else attention_prefill_kernel<128><<<grid, kThreads, 0, stream>>>(kv, a, qscale);
+  if (a.n_splits > 1) {
+    const dim3 rows(unsigned(int64_t(a.n_tokens) * a.n_heads));
+    if (kv.head_dim == 64) attention_prefill_merge_kernel<64><<<rows, 64, 0, stream>>>(a);
+    else attention_prefill_merge_kernel<128><<<rows, 128, 0, stream>>>(a);
+  }
   return true;
 }
 

@@ -18,8 +18,15 @@ namespace pensieve::cuda {
 // multiple of n_kv_heads.
 bool attention_prefill_supported(const KvLayout& kv, int n_heads);
 
-// a.out = softmax(scale * Q K^T, causal) V for all a.n_tokens tokens, written directly (a.n_splits
-// and a.partial are ignored). Returns false, launching nothing, when the shape is unsupported.
+// a.out = softmax(scale * Q K^T, causal) V for all a.n_tokens tokens. With a.n_splits > 1 the keys
+// are split in ranges of a.split_keys (a second grid dimension, so that a short prompt part after
+// a long cached prefix still fills the GPU): each block leaves its partial softmax state in
+// a.partial (attention_partial_floats) and a merge launch writes a.out. Returns false, launching
+// nothing, when the shape is unsupported.
 bool attention_prefill(const KvLayout& kv, const AttentionArgs& a, cudaStream_t stream);
+// Key splits for a step of n_tokens whose longest sequence sees max_len keys: enough blocks for
+// the GPU's sm_count, each split at least 512 keys long; 1 when the step fills the GPU anyway.
+int attention_prefill_splits(int n_tokens, int n_heads, int n_kv_heads, int max_len, int sm_count);
+int attention_prefill_split_keys(int max_len, int n_splits);
 
 }  // namespace pensieve::cuda

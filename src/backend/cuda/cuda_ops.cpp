@@ -286,6 +286,7 @@ void CudaOps::begin_step(const backend::StepInputs& in) {
   step_out_ = static_cast<int>(in.output_rows.size());
   int max_len = 1;
   for (int32_t p : in.positions) max_len = std::max(max_len, p + 1);
+  step_max_len_ = max_len;
   // Flash-decoding splits: enough blocks to fill the GPU, down to one 32-key tile each (a decode
   // step has only n_kv_heads blocks per split: 2 on qwen2-0.5b). Bucketed by powers of two so
   // that a decode graph stays valid for many steps.
@@ -301,7 +302,7 @@ void CudaOps::begin_step(const backend::StepInputs& in) {
     step_splits_ = kInvariantSplits;  // the key ranges then depend on each token's own length only
   } else if (step_decode_attention_ && kv_shape_.n_kv_heads > 0) {
     const int blocks = nt * kv_shape_.n_kv_heads;
-    const int want = (2 * ctx_->info().sm_count + blocks - 1) / blocks;
+    const int want = (4 * ctx_->info().sm_count + blocks - 1) / blocks;
     step_splits_ = std::clamp(std::min(want, next_pow2((max_len + 31) / 32)), 1, kAttnMaxSplits);
   }
   step_ops_.clear();

@@ -162,7 +162,7 @@ class CudaOps final : public backend::Ops {
   int64_t mma_partial_cap_ = 0;
   int inputs_rows_ = 0;      // the M of the layout (max tokens per step)
   CUevent_st* inputs_copied_ = nullptr;
-  int step_tokens_ = 0, step_seqs_ = 0, step_out_ = 0, step_splits_ = 1;
+  int step_tokens_ = 0, step_seqs_ = 0, step_out_ = 0, step_splits_ = 1, step_max_len_ = 1;
   bool step_decode_attention_ = true;  // begin_step: the flash-decoding attention kernel for this step
   void* partial_ = nullptr;  // split attention's partial softmax states (floats)
   int64_t partial_cap_ = 0;  // bytes

@@ -270,17 +270,6 @@ void CudaOps::attention(int layer, const float* q, const backend::AttentionShape
   a.block_tables = dev_ints(kBlockTables);
   a.bt_stride = bt_stride_;
   a.n_splits = step_splits_;
-  const int64_t need = attention_partial_floats(a.n_tokens, a.n_heads, shape.head_dim, a.n_splits);
-  if (Status st = grow_scratch(&partial_, &partial_cap_, need * 4, false, "attention scratch"); !st.ok())
-    return fail(st.error());
-  a.partial = static_cast<float*>(partial_);
-  if (a.n_splits > 1) {
-    const int64_t n_counters = int64_t(std::max(a.n_tokens, options_.matvec_max_tokens)) * shape.n_kv_heads;
-    if (Status st = grow_scratch(&attn_counters_, &attn_counters_cap_, n_counters * 4, true, "attention counters");
-        !st.ok())
-      return fail(st.error());
-    a.counters = static_cast<int*>(attn_counters_);
-  }
   // The output feeds the o-projection: write its 8-bit copy too (saves a quantize launch).
   const int64_t n_out = int64_t(a.n_tokens) * a.n_heads * shape.head_dim;
   const bool quantize = shape.head_dim % 32 == 0 && can_quantize_output(n_out);
@@ -289,9 +278,25 @@ void CudaOps::attention(int layer, const float* q, const backend::AttentionShape
     a.out_ds = act_q8_.ds;
   }
   const KvLayout kv = layer_layout(kv_shape_, k_pool_, v_pool_, layer);
-  // Prompt parts: the tensor-core kernel where it takes the shape (attention_prefill.cuh).
-  const bool prefill = !step_decode_attention_ && !quantize;
-  issue(kAttn, signature(kAttn, P(kv.k), P(q), P(out), a.n_tokens, a.n_heads, a.n_splits, P(a.partial), P(a.out_q)),
+  // Prompt parts: the tensor-core kernel where it takes the shape (attention_prefill.cuh), with
+  // its own key splits.
+  const bool prefill = !step_decode_attention_ && !quantize && attention_prefill_supported(kv, a.n_heads);
+  if (prefill) {
+    a.n_splits = attention_prefill_splits(a.n_tokens, a.n_heads, shape.n_kv_heads, step_max_len_, ctx_->info().sm_count);
+    a.split_keys = attention_prefill_split_keys(step_max_len_, a.n_splits);
+  }
+  const int64_t need = attention_partial_floats(a.n_tokens, a.n_heads, shape.head_dim, a.n_splits);
+  if (Status st = grow_scratch(&partial_, &partial_cap_, need * 4, false, "attention scratch"); !st.ok())
+    return fail(st.error());
+  a.partial = static_cast<float*>(partial_);
+  if (a.n_splits > 1 && !prefill) {
+    const int64_t n_counters = int64_t(std::max(a.n_tokens, options_.matvec_max_tokens)) * shape.n_kv_heads;
+    if (Status st = grow_scratch(&attn_counters_, &attn_counters_cap_, n_counters * 4, true, "attention counters");
+        !st.ok())
+      return fail(st.error());
+    a.counters = static_cast<int*>(attn_counters_);
+  }
+  issue(kAttn, signature(kAttn, P(kv.k), P(q), P(out), a.n_tokens, a.n_heads, a.n_splits, P(a.partial), P(a.out_q), a.split_keys),
         [=](cudaStream_t s) {
           if (!prefill || !attention_prefill(kv, a, s)) cuda::attention(kv, a, s);
         });
