@@ -92,6 +92,10 @@ struct StepInputs {
   std::span<const int32_t> seq_lens;  // [n_seqs]
   // Rows of the step whose logits are wanted (e.g. the last token of each sequence).
   std::span<const int32_t> output_rows;
+  // How the outputs leave the device (read, read_argmax with or without token masks, or the hidden
+  // states): a backend that records a step's work for replay keeps one recording per kind.
+  enum class Output { logits, argmax, masked_argmax, hidden };
+  Output output = Output::logits;
   int n_tokens() const { return static_cast<int>(tokens.size()); }
   int n_seqs() const { return static_cast<int>(seq_lens.size()); }
 };

@@ -105,6 +105,11 @@ Status Context::run_step(std::span<const SeqStep> batch, float* logits, int32_t*
   in.max_blocks = max_blocks;
   in.seq_lens = seq_lens_;
   in.output_rows = out_rows_;
+  using Output = backend::StepInputs::Output;
+  in.output = hidden != nullptr    ? Output::hidden
+              : logits != nullptr  ? Output::logits
+              : allowed != nullptr ? Output::masked_argmax
+                                   : Output::argmax;
   ops_.begin_step(in);
   scratch_.hidden_only = hidden != nullptr;
   model_.family->forward(model_, ops_, scratch_, n_tokens, n_out, obs);

@@ -193,12 +193,27 @@ TEST_P(CudaAttentionPrefill, MatchesReference) {
     cudaFree(as.partial);
   }
 
-  ASSERT_EQ(cudaMemcpy(const_cast<float*>(a.out), nan_out.data(), nan_out.size() * 4, cudaMemcpyHostToDevice),
-            cudaSuccess);
-  cuda::attention(kv, a, nullptr);  // the existing kernel: validates the reference
-  ASSERT_EQ(cudaDeviceSynchronize(), cudaSuccess);
-  ASSERT_EQ(cudaMemcpy(got.data(), a.out, got.size() * 4, cudaMemcpyDeviceToHost), cudaSuccess);
-  expect_close(got, ref, "existing kernel, " + what);
+  // The decode kernels (one warp per key piece, flash-decoding splits merged by the last block):
+  // they validate the reference.
+  for (int splits : {1, 3, 8}) {
+    cuda::AttentionArgs ad = a;
+    ad.n_splits = splits;
+    std::vector<float> part(size_t(cuda::attention_partial_floats(c.n_tokens, p.n_heads, p.head_dim, splits)), NAN);
+    ad.partial = splits > 1 ? upload(part) : nullptr;
+    std::vector<int> zeros(size_t(c.n_tokens) * p.n_kv_heads, 0);
+    ad.counters = splits > 1 ? upload(zeros) : nullptr;
+    ASSERT_EQ(cudaMemcpy(ad.out, nan_out.data(), nan_out.size() * 4, cudaMemcpyHostToDevice), cudaSuccess);
+    cuda::attention(kv, ad, nullptr);
+    ASSERT_EQ(cudaDeviceSynchronize(), cudaSuccess);
+    ASSERT_EQ(cudaMemcpy(got.data(), ad.out, got.size() * 4, cudaMemcpyDeviceToHost), cudaSuccess);
+    expect_close(got, ref, "decode kernel, " + std::to_string(splits) + " splits, " + what);
+    if (splits > 1) {  // the merging blocks leave the counters at 0 for the next launch
+      ASSERT_EQ(cudaMemcpy(zeros.data(), ad.counters, zeros.size() * 4, cudaMemcpyDeviceToHost), cudaSuccess);
+      EXPECT_EQ(std::count(zeros.begin(), zeros.end(), 0), std::ptrdiff_t(zeros.size()));
+      cudaFree(ad.partial);
+      cudaFree(ad.counters);
+    }
+  }
 
   for (const void* d : {static_cast<const void*>(kv.k), static_cast<const void*>(kv.v), static_cast<const void*>(a.q), static_cast<const void*>(a.out),
                         static_cast<const void*>(a.positions), static_cast<const void*>(a.seq_ids),

@@ -168,6 +168,43 @@ TEST_P(CudaReference, QuantizedQ8DecodeNearCpuAndDeviceArgmaxExact) {
 
 INSTANTIATE_TEST_SUITE_P(Families, CudaReference, ::testing::Values("ref-llama", "ref-qwen2", "ref-qwen3"));
 
+// A decode step's CUDA graph is recorded per output kind: sampled steps (logits read back),
+// greedy ones (device argmax) and grammar-masked greedy ones of the same shape alternate without
+// dropping each other's recordings, and each kind gives what the logits say.
+TEST(CudaModel, GraphsPerOutputKindSurviveAlternation) {
+  PS_REQUIRE_CUDA();
+  PS_REQUIRE_FIXTURES();
+  auto gpu = load_cuda(fixtures_dir() + "/reference/ref-llama.gguf", backend::KvType::f16);
+  auto twin = load_cuda(fixtures_dir() + "/reference/ref-llama.gguf", backend::KvType::f16);
+  ASSERT_TRUE(gpu && twin);
+  const int nv = gpu->n_vocab();
+  std::vector<uint64_t> mask(size_t(backend::allowed_words(nv)), 0);
+  for (int t = 0; t < nv; t += 3) mask[size_t(t / 64)] |= uint64_t(1) << (t % 64);  // every third token
+  int32_t tok = 1;
+  for (int i = 0; i < 60; ++i) {
+    const std::vector<float> ref = twin->run({tok});  // the same sequence's logits, read back
+    int32_t next = -1;
+    if (i % 3 == 0) {
+      next = argmax(gpu->run({tok}));
+    } else {
+      const model::SeqStep part{gpu->seq.get(), std::span<const int32_t>(&tok, 1), 1};
+      ASSERT_TRUE(gpu->ctx->step(std::span<const model::SeqStep>(&part, 1), nullptr, &next, nullptr,
+                                 i % 3 == 2 ? mask.data() : nullptr).ok());
+    }
+    int32_t want = argmax(ref);
+    if (i % 3 == 2) {
+      want = 0;
+      for (int t = 0; t < nv; t += 3)
+        if (ref[size_t(t)] > ref[size_t(want)]) want = t;
+    }
+    ASSERT_EQ(next, want) << "step " << i;
+    tok = next;
+  }
+  const auto stats = dynamic_cast<cuda::CudaOps*>(gpu->ops.get())->graph_stats();
+  EXPECT_EQ(stats.mismatches, 0);
+  EXPECT_GE(stats.replayed, 40) << "each kind should replay its own graph";
+}
+
 TEST(CudaModel, UnloadReturnsGpuMemory) {
   PS_REQUIRE_CUDA();
   PS_REQUIRE_FIXTURES();

@@ -1,3 +1,6 @@
+#include <cstdlib>
+#include <type_traits>
+
 #include "backend/cuda/act_quant_device.cuh"
 #include "backend/cuda/attention.cuh"
 #include "backend/cuda/common.cuh"
@@ -89,6 +92,47 @@ __device__ __forceinline__ void store_head(const AttentionArgs& a, int t, int h,
   }
 }
 
+// Whether this block is the last of its (token, kv head) pair's splits to finish (its partial
+// writes, like every block's, made visible first). The counter is reset by the caller after the
+// merge.
+__device__ __forceinline__ bool last_block_of_pair(const AttentionArgs& a, int t, int g, int n_kv_heads) {
+  __shared__ bool last;
+  __threadfence();
+  __syncthreads();
+  if (threadIdx.x == 0) last = atomicAdd(a.counters + int64_t(t) * n_kv_heads + g, 1) == a.n_splits - 1;
+  __syncthreads();
+  if (last) __threadfence();
+  return last;
+}
+
+// One warp merges the splits' (max, sum, acc) of head h of token t (through L2, __ldcg: other
+// blocks wrote them) and stores the normalized output.
+__device__ __forceinline__ void merge_splits(const AttentionArgs& a, int t, int h, int D) {
+  const int lane = threadIdx.x % kWarp;
+  const float* ph = a.partial + (int64_t(t) * a.n_heads + h) * a.n_splits * (D + 2);
+  float mx = -INFINITY;
+  for (int sp = 0; sp < a.n_splits; ++sp) mx = fmaxf(mx, __ldcg(ph + sp * (D + 2)));
+  float num[kRegs], den = 0.0f;
+#pragma unroll
+  for (int i = 0; i < kRegs; ++i) num[i] = 0.0f;
+  for (int sp = 0; sp < a.n_splits; ++sp) {
+    const float* ps = ph + sp * (D + 2);
+    const float ls = __ldcg(ps + 1);
+    if (ls == 0.0f) continue;  // a split past the end of this token's keys
+    const float w = __expf(__ldcg(ps) - mx);
+    den += ls * w;
+#pragma unroll
+    for (int i = 0; i < kRegs; ++i) {
+      const int d = lane + kWarp * i;
+      if (d < D) num[i] += __ldcg(ps + 2 + d) * w;
+    }
+  }
+  const float inv = den > 0.0f ? 1.0f / den : 0.0f;
+#pragma unroll
+  for (int i = 0; i < kRegs; ++i) num[i] *= inv;
+  store_head(a, t, h, D, num);
+}
+
 // grid (n_tokens, n_kv_heads, n_splits), block 32 * group (one warp per query head of the group).
 // With splits, every block leaves its (max, sum, acc) per head in a.partial and the last block of
 // a (token, kv head) to finish merges them (a counter per pair, reset by that block), so that a
@@ -169,39 +213,182 @@ __global__ void attention_kernel(KvLayout kv, AttentionArgs a) {
     part[0] = m;
     part[1] = l;
   }
-  // Last block of this (token, kv head) merges: every thread's partial writes are made visible
-  // before the count, and the merging block reads them through L2 (__ldcg), not a stale L1.
-  __shared__ bool last;
-  __threadfence();
+  if (!last_block_of_pair(a, t, g, kv.n_kv_heads)) return;
+  merge_splits(a, t, h, D);
+  if (threadIdx.x == 0) a.counters[int64_t(t) * kv.n_kv_heads + g] = 0;
+}
+
+// The same attention for an F16 cache, head_dim 64 or 128 and group G, built for long contexts:
+// grid (n_tokens, n_kv_heads, n_splits), 4 warps per block, each warp streaming its own 32-key
+// pieces of the block's split (every 4th piece) straight from global memory into registers (lane
+// j holds key j's K row and a column slice of every V row of the piece), all G query heads of the
+// group scored against them, so a K/V byte is read once per token, with no shared-memory staging
+// or block barrier per piece. The warps' states are merged in shared memory at the end (head h
+// by warp h % 4, lane holding d = lane + 32 i as store_head wants), then as attention_kernel's.
+constexpr int kDecWarps = 4;
+
+template <int D, int G>
+__global__ void __launch_bounds__(kDecWarps * kWarp) attention_gqa_kernel(KvLayout kv, AttentionArgs a) {
+  pdl_wait();
+  pdl_trigger();
+  constexpr int kChunks = D / 8;    // uint4 pieces of a K row
+  constexpr int kCols = D / kWarp;  // V columns per lane: 2 or 4
+  __shared__ __align__(16) float qs[G][D];
+  __shared__ float wm[kDecWarps][G], wl[kDecWarps][G];
+  __shared__ float wacc[kDecWarps][G][D];
+  const int t = blockIdx.x, g = blockIdx.y, split = blockIdx.z;
+  const int lane = threadIdx.x % kWarp, warp = threadIdx.x / kWarp;
+  const int kv_len = a.positions[t] + 1;
+  const int per_split = ((kv_len + a.n_splits - 1) / a.n_splits + kTile - 1) / kTile * kTile;
+  const int k_begin = split * per_split;
+  const int k_end = min(kv_len, k_begin + per_split);
+  const int32_t* bt = a.block_tables + int64_t(a.seq_ids[t]) * a.bt_stride;
+  for (int i = threadIdx.x; i < G * D; i += blockDim.x)
+    qs[i / D][i % D] = a.q[int64_t(t) * a.n_heads * D + int64_t(g) * G * D + i] * a.scale;
   __syncthreads();
-  int* counter = a.counters + int64_t(t) * kv.n_kv_heads + g;
-  if (threadIdx.x == 0) last = atomicAdd(counter, 1) == a.n_splits - 1;
-  __syncthreads();
-  if (!last) return;
-  __threadfence();
-  const float* ph = a.partial + (int64_t(t) * a.n_heads + h) * a.n_splits * (D + 2);
-  float mx = -INFINITY;
-  for (int sp = 0; sp < a.n_splits; ++sp) mx = fmaxf(mx, __ldcg(ph + sp * (D + 2)));
-  float num[kRegs], den = 0.0f;
+
+  const int row_stride = kv.n_kv_heads * D;
+  const __half* kbase = static_cast<const __half*>(kv.k) + int64_t(g) * D;
+  const __half* vbase = static_cast<const __half*>(kv.v) + int64_t(g) * D + lane * kCols;
+  float m[G], l[G], acc[G][kCols];
 #pragma unroll
-  for (int i = 0; i < kRegs; ++i) num[i] = 0.0f;
-  for (int sp = 0; sp < a.n_splits; ++sp) {
-    const float* ps = ph + sp * (D + 2);
-    const float ls = __ldcg(ps + 1);
-    if (ls == 0.0f) continue;  // a split past the end of this token's keys
-    const float w = __expf(__ldcg(ps) - mx);
-    den += ls * w;
+  for (int h = 0; h < G; ++h) {
+    m[h] = -INFINITY;
+    l[h] = 0.0f;
 #pragma unroll
-    for (int i = 0; i < kRegs; ++i) {
-      const int d = lane + kWarp * i;
-      if (d < D) num[i] += __ldcg(ps + 2 + d) * w;
+    for (int c = 0; c < kCols; ++c) acc[h][c] = 0.0f;
+  }
+
+  for (int k0 = k_begin + warp * kTile; k0 < k_end; k0 += kDecWarps * kTile) {
+    const int n_valid = min(kTile, k_end - k0);
+    const bool valid = lane < n_valid;
+    const int pos = k0 + lane;
+    const int64_t slot = valid ? int64_t(bt[pos / kv.block_size]) * kv.block_size + pos % kv.block_size : 0;
+    uint4 kr[kChunks];
+    const uint4* kp = reinterpret_cast<const uint4*>(kbase + slot * row_stride);
+#pragma unroll
+    for (int c = 0; c < kChunks; ++c) kr[c] = valid ? kp[c] : make_uint4(0, 0, 0, 0);
+    // This lane's columns of all 32 V rows, issued before the scores are computed.
+    using VCols = std::conditional_t<kCols == 4, uint2, uint32_t>;
+    VCols vr[kTile];
+#pragma unroll
+    for (int j = 0; j < kTile; ++j) {
+      const int64_t sj = __shfl_sync(0xffffffffu, slot, j);
+      vr[j] = j < n_valid ? *reinterpret_cast<const VCols*>(vbase + sj * row_stride) : VCols{};
+    }
+    float sc[G];
+#pragma unroll
+    for (int h = 0; h < G; ++h) sc[h] = 0.0f;
+#pragma unroll
+    for (int c = 0; c < kChunks; ++c) {
+      const __half2* kh = reinterpret_cast<const __half2*>(&kr[c]);
+      const float2 k01 = __half22float2(kh[0]), k23 = __half22float2(kh[1]);
+      const float2 k45 = __half22float2(kh[2]), k67 = __half22float2(kh[3]);
+#pragma unroll
+      for (int h = 0; h < G; ++h) {
+        const float4 qa = *reinterpret_cast<const float4*>(&qs[h][8 * c]);
+        const float4 qb = *reinterpret_cast<const float4*>(&qs[h][8 * c + 4]);
+        sc[h] += qa.x * k01.x + qa.y * k01.y + qa.z * k23.x + qa.w * k23.y + qb.x * k45.x + qb.y * k45.y +
+                 qb.z * k67.x + qb.w * k67.y;
+      }
+    }
+    float p[G];
+#pragma unroll
+    for (int h = 0; h < G; ++h) {
+      const float s = valid ? sc[h] : -INFINITY;
+      const float m_new = fmaxf(m[h], warp_max(s));  // finite: lane 0's key is valid
+      p[h] = __expf(s - m_new);
+      const float corr = __expf(m[h] - m_new);
+      l[h] = l[h] * corr + warp_sum(p[h]);
+      m[h] = m_new;
+#pragma unroll
+      for (int c = 0; c < kCols; ++c) acc[h][c] *= corr;
+    }
+#pragma unroll
+    for (int j = 0; j < kTile; ++j) {
+      float v[kCols];
+      if constexpr (kCols == 4) {
+        const float2 v01 = __half22float2(*reinterpret_cast<const __half2*>(&vr[j].x));
+        const float2 v23 = __half22float2(*reinterpret_cast<const __half2*>(&vr[j].y));
+        v[0] = v01.x, v[1] = v01.y, v[2] = v23.x, v[3] = v23.y;
+      } else {
+        const float2 v01 = __half22float2(*reinterpret_cast<const __half2*>(&vr[j]));
+        v[0] = v01.x, v[1] = v01.y;
+      }
+#pragma unroll
+      for (int h = 0; h < G; ++h) {
+        const float pj = __shfl_sync(0xffffffffu, p[h], j);
+#pragma unroll
+        for (int c = 0; c < kCols; ++c) acc[h][c] += pj * v[c];
+      }
     }
   }
-  const float inv = den > 0.0f ? 1.0f / den : 0.0f;
+
+  // The warps' states, merged per head (a warp that saw no key has sum 0 and is skipped).
 #pragma unroll
-  for (int i = 0; i < kRegs; ++i) num[i] *= inv;
-  store_head(a, t, h, D, num);
-  if (threadIdx.x == 0) *counter = 0;
+  for (int h = 0; h < G; ++h) {
+    if (lane == 0) {
+      wm[warp][h] = m[h];
+      wl[warp][h] = l[h];
+    }
+#pragma unroll
+    for (int c = 0; c < kCols; ++c) wacc[warp][h][lane * kCols + c] = acc[h][c];
+  }
+  __syncthreads();
+  for (int h = warp; h < G; h += kDecWarps) {
+    float mx = -INFINITY;
+#pragma unroll
+    for (int w = 0; w < kDecWarps; ++w)
+      if (wl[w][h] > 0.0f) mx = fmaxf(mx, wm[w][h]);
+    float sum = 0.0f, o[kRegs];
+#pragma unroll
+    for (int i = 0; i < kRegs; ++i) o[i] = 0.0f;
+#pragma unroll
+    for (int w = 0; w < kDecWarps; ++w) {
+      if (wl[w][h] == 0.0f) continue;
+      const float f = __expf(wm[w][h] - mx);
+      sum += wl[w][h] * f;
+#pragma unroll
+      for (int i = 0; i < D / kWarp; ++i) o[i] += wacc[w][h][lane + kWarp * i] * f;
+    }
+    const int head = g * G + h;
+    if (a.n_splits == 1) {
+      const float inv = sum > 0.0f ? 1.0f / sum : 0.0f;
+#pragma unroll
+      for (int i = 0; i < D / kWarp; ++i) o[i] *= inv;
+      store_head(a, t, head, D, o);
+    } else {
+      float* part = a.partial + ((int64_t(t) * a.n_heads + head) * a.n_splits + split) * (D + 2);
+#pragma unroll
+      for (int i = 0; i < D / kWarp; ++i) part[2 + lane + kWarp * i] = o[i];
+      if (lane == 0) {
+        part[0] = mx;
+        part[1] = sum;
+      }
+    }
+  }
+  if (a.n_splits == 1 || !last_block_of_pair(a, t, g, kv.n_kv_heads)) return;
+  for (int h = warp; h < G; h += kDecWarps) merge_splits(a, t, g * G + h, D);
+  if (threadIdx.x == 0) a.counters[int64_t(t) * kv.n_kv_heads + g] = 0;
+}
+
+template <int D, int G>
+void launch_gqa(const KvLayout& kv, const AttentionArgs& a, cudaStream_t stream) {
+  launch_pdl(attention_gqa_kernel<D, G>, dim3(a.n_tokens, kv.n_kv_heads, a.n_splits), dim3(kDecWarps * kWarp), 0,
+             stream, kv, a);
+}
+
+// The GQA kernel where it is built for the shape; false: attention_kernel's turn.
+template <int D>
+bool attention_gqa(const KvLayout& kv, const AttentionArgs& a, cudaStream_t stream) {
+  switch (a.n_heads / kv.n_kv_heads) {
+    case 1: launch_gqa<D, 1>(kv, a, stream); return true;
+    case 2: launch_gqa<D, 2>(kv, a, stream); return true;
+    case 4: launch_gqa<D, 4>(kv, a, stream); return true;
+    case 7: launch_gqa<D, 7>(kv, a, stream); return true;
+    case 8: launch_gqa<D, 8>(kv, a, stream); return true;
+    default: return false;
+  }
 }
 
 template <bool F16>
@@ -285,6 +472,15 @@ __global__ void rope_kv_write_kernel(KvLayout kv, RopeKvArgs r) {
   }
 }
 
+// PENSIEVE_CUDA_ATTN_GQA=0: attention_kernel for every shape (for comparison).
+bool gqa_kernel_enabled() {
+  static const bool on = [] {
+    const char* v = std::getenv("PENSIEVE_CUDA_ATTN_GQA");
+    return v == nullptr || *v != '0';
+  }();
+  return on;
+}
+
 size_t attention_smem(int group, int D) { return sizeof(float) * (kTile * (D + 1) + kTile * D + group * D); }
 
 }  // namespace
@@ -300,6 +496,10 @@ int64_t attention_partial_floats(int n_tokens, int n_heads, int head_dim, int n_
 
 void attention(const KvLayout& kv, const AttentionArgs& a, cudaStream_t stream) {
   if (a.n_tokens == 0) return;
+  if (kv.f16 && gqa_kernel_enabled()) {
+    if (kv.head_dim == 128 && attention_gqa<128>(kv, a, stream)) return;
+    if (kv.head_dim == 64 && attention_gqa<64>(kv, a, stream)) return;
+  }
   const int group = a.n_heads / kv.n_kv_heads;
   const size_t smem = attention_smem(group, kv.head_dim);
   const dim3 grid(a.n_tokens, kv.n_kv_heads, a.n_splits);

@@ -310,7 +310,7 @@ void CudaOps::begin_step(const backend::StepInputs& in) {
   act_src_ = nullptr;
   in_step_ = true;
   mode_ = Mode::direct;
-  key_ = StepKey{nt, ns, step_out_, step_splits_};
+  key_ = StepKey{nt, ns, step_out_, step_splits_, in.output};
   if (!options_.use_graphs || profiler_ || nt > std::max(options_.matvec_max_tokens, options_.graph_max_tokens)) return;
   StepGraph& g = graphs_[key_];
   if (g.broken) return;
@@ -348,13 +348,21 @@ void CudaOps::issue(int op, uint64_t sig, Launch launch) {
     return;
   }
   // The model issued something else than what was recorded: run this step op by op.
-  graph_stats_.mismatches++;
-  g.broken = true;
-  g.graph = Graph();
+  discard_graph(g);
   for (auto& op : step_ops_) op(ctx_->stream());
   step_ops_.clear();
   launch(ctx_->stream());
   mode_ = Mode::direct;
+}
+
+// A recording that no longer matches what the model issues for its key is dropped and recorded
+// again later (a key stands for one shape and output kind, so this should not repeat); a key
+// that keeps mismatching runs op by op from then on.
+void CudaOps::discard_graph(StepGraph& g) {
+  graph_stats_.mismatches++;
+  g.graph = Graph();
+  g.seen = 0;
+  if (++g.mismatches >= 3) g.broken = true;
 }
 
 void CudaOps::finish_step() {
@@ -384,9 +392,7 @@ void CudaOps::finish_step() {
     if (Status s = ctx_->launch(g.graph); !s.ok()) fail(s.error());
     return;
   } else {
-    graph_stats_.mismatches++;
-    g.broken = true;
-    g.graph = Graph();
+    discard_graph(g);
   }
   graph_stats_.direct++;
   for (auto& op : step_ops_) op(ctx_->stream());

@@ -105,12 +105,14 @@ class CudaOps final : public backend::Ops {
   enum class Mode { direct, capture, replay };
   struct StepKey {
     int n_tokens, n_seqs, n_out, n_splits;
-    auto tie() const { return std::tie(n_tokens, n_seqs, n_out, n_splits); }
+    backend::StepInputs::Output output;  // a greedy and a sampled step of one shape end differently
+    auto tie() const { return std::tie(n_tokens, n_seqs, n_out, n_splits, output); }
     bool operator<(const StepKey& o) const { return tie() < o.tie(); }
   };
   struct StepGraph {
     int seen = 0;
-    bool broken = false;  // capture failed or replays mismatched: run this shape directly
+    bool broken = false;  // capture failed or replays mismatched again and again: run directly
+    int mismatches = 0;
     Graph graph;
     std::vector<uint64_t> ops;  // signatures of the recorded ops
   };
@@ -221,6 +223,7 @@ class CudaOps final : public backend::Ops {
   // graphs
   Mode mode_ = Mode::direct;
   bool in_step_ = false;
+  void discard_graph(StepGraph& g);
   StepKey key_{};
   std::map<StepKey, StepGraph> graphs_;
   std::vector<Launch> step_ops_;
