@@ -134,6 +134,29 @@ void InferenceBackend::Impl::reset() {
 InferenceBackend::InferenceBackend() : impl_(std::make_unique<Impl>()) {}
 InferenceBackend::~InferenceBackend() { impl_->stop_engine(); }
 
+// One pass over each kind of step the engine runs (a prompt part long enough for the big-matmul
+// path, one and two decode tokens, logits read back, a token-masked argmax) on throwaway sequences
+// before the first request: a device loads its kernels and picks its library routines on first
+// use, which would otherwise land on the first requests' latency (tens of milliseconds each).
+static void warm_up(model::Context& ctx) {
+  model::SequenceKv a(ctx.pool()), b(ctx.pool());
+  const int n_prompt = std::min({96, ctx.options().max_step_tokens - 1, ctx.options().n_ctx - 4});
+  if (n_prompt < 2 || ctx.options().max_outputs < 2) return;
+  const std::vector<int32_t> tokens(static_cast<size_t>(n_prompt), 0);
+  const std::span<const int32_t> one(tokens.data(), 1);
+  std::vector<float> logits(static_cast<size_t>(ctx.n_vocab()));
+  std::vector<uint64_t> allowed(2 * static_cast<size_t>(backend::allowed_words(ctx.n_vocab())), ~uint64_t(0));
+  int32_t next[2] = {0, 0};
+  const model::SeqStep prompt[] = {{&a, tokens, 1}, {&b, one, 1}};
+  const model::SeqStep decode[] = {{&a, one, 1}, {&b, one, 1}};
+  // Failures are the first request's to report: this only runs what it will run.
+  (void)ctx.step(prompt, nullptr, next);
+  (void)ctx.step(std::span<const model::SeqStep>(decode, 1), nullptr, next);
+  (void)ctx.step(decode, nullptr, next);
+  (void)ctx.step(std::span<const model::SeqStep>(decode, 1), logits.data(), nullptr);
+  (void)ctx.step(decode, nullptr, next, nullptr, allowed.data());
+}
+
 Status InferenceBackend::load(const LoadOptions& options) {
   std::lock_guard<std::mutex> lock(impl_->mutex);
   Impl& s = *impl_;
@@ -195,6 +218,7 @@ Status InferenceBackend::load(const LoadOptions& options) {
     return ctx.error();
   }
   s.context = std::move(*ctx);
+  if (s.device != "cpu") warm_up(*s.context);
   s.n_parallel = n_parallel;
   s.scheduler = std::make_unique<Scheduler>(s.context->pool(), SchedulerOptions{n_parallel, co.max_step_tokens});
   if (const char* dir = std::getenv("PENSIEVE_DUMP"); dir && *dir) s.dump = model::dump_observer(dir);
