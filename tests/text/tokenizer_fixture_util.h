@@ -82,4 +82,40 @@ inline std::string ids_to_string(const std::vector<int32_t>& ids) {
   return s;
 }
 
+// Tokenizes every test string of VECTORS_BASE.inp (no BOS/EOS, special text not parsed, as
+// llama.cpp's test-tokenizer-0) and compares with the ids of VECTORS_BASE.out; each differing case
+// is a test failure naming LABEL. Returns the number of differing cases.
+inline int count_vector_mismatches(const text::Tokenizer& tok, const std::string& vectors_base, const std::string& label) {
+  const auto inputs = read_vocab_inputs(vectors_base + ".inp");
+  const auto expected = read_vocab_outputs(vectors_base + ".out");
+  EXPECT_EQ(inputs.size(), 46u) << vectors_base;
+  EXPECT_EQ(inputs.size(), expected.size()) << vectors_base;
+  if (inputs.empty() || inputs.size() != expected.size()) return -1;
+  int failures = 0;
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    const auto got = tok.encode(inputs[i], /*add_special=*/false, /*parse_special=*/false);
+    if (got != expected[i]) {
+      ++failures;
+      ADD_FAILURE() << label << " case " << i << " '" << inputs[i] << "'\n  expected:" << ids_to_string(expected[i])
+                    << "\n  got:     " << ids_to_string(got);
+    }
+  }
+  return failures;
+}
+
+// decode(encode(x)) == x for every input, both at once and streamed token by token (byte-level and
+// SentencePiece vocabularies; WordPiece normalises its input, so it does not apply there).
+inline void expect_decode_round_trips(const text::Tokenizer& tok, const std::vector<std::string>& inputs) {
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    const auto ids = tok.encode(inputs[i], false, false);
+    EXPECT_EQ(tok.decode(ids), inputs[i]) << "case " << i;
+    // A streamed decode gives the same text for valid UTF-8 input.
+    text::StreamDecoder sd(tok);
+    std::string streamed;
+    for (auto id : ids) streamed += sd.push(id);
+    streamed += sd.flush();
+    EXPECT_EQ(streamed, inputs[i]) << "case " << i;
+  }
+}
+
 }  // namespace pensieve::testing
