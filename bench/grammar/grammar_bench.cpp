@@ -2,7 +2,9 @@
 // vocabularies (bench/RESULTS.md "Constrained decoding"). Random walks stand in for a random-
 // weight model at temperature 1: each step draws uniformly among the tokens the mask allows.
 //
-// usage: grammar_bench SHARED_DIR SOURCE_DIR [walks=20] [steps=200]
+// usage: grammar_bench SHARED_DIR SOURCE_DIR [walks=20] [steps=200] [VOCAB.gguf...]
+// The extra vocab GGUFs run after the fixtures' qwen2, deepseek-llm and llama-spm, e.g. the Llama 3
+// vocabulary: node tests/clients/llama3_vocab.mjs build/tokenizer-llama3/ggml-vocab-llama-bpe.gguf
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -121,7 +123,7 @@ void run_case(const Case& c, const std::shared_ptr<const grammar::TokenVocab>& v
 
 int main(int argc, char** argv) {
   if (argc < 3) {
-    std::fprintf(stderr, "usage: grammar_bench SHARED_DIR SOURCE_DIR [walks=20] [steps=200]\n");
+    std::fprintf(stderr, "usage: grammar_bench SHARED_DIR SOURCE_DIR [walks=20] [steps=200] [VOCAB.gguf...]\n");
     return 2;
   }
   const std::string shared = argv[1], source = argv[2];
@@ -164,15 +166,21 @@ int main(int argc, char** argv) {
   cases.push_back({"strings-maxLength", *grammar::json_schema_to_gbnf(json::parse(
       R"({"type":"array","items":{"type":"string","minLength":1,"maxLength":100},"maxItems":3})"))});
 
-  for (const char* name : {"qwen2", "deepseek-llm", "llama-spm"}) {
-    const std::string path = shared + "/fixtures/tokenizer/ggml-vocab-" + name + ".gguf";
+  std::vector<std::string> paths;
+  for (const char* name : {"qwen2", "deepseek-llm", "llama-spm"})
+    paths.push_back(shared + "/fixtures/tokenizer/ggml-vocab-" + name + ".gguf");
+  for (int i = 5; i < argc; ++i) paths.push_back(argv[i]);
+  for (const std::string& path : paths) {
+    std::string name = path.substr(path.find_last_of('/') + 1);  // ggml-vocab-NAME.gguf -> NAME
+    if (name.starts_with("ggml-vocab-")) name = name.substr(11);
+    if (name.ends_with(".gguf")) name.resize(name.size() - 5);
     const auto t0 = Clock::now();
     auto vocab = load_vocab(path);
     if (!vocab) {
       std::fprintf(stderr, "cannot load %s\n", path.c_str());
       return 1;
     }
-    std::printf("vocab %s: %d tokens (%zu with bytes), loaded+sorted in %.0f ms; %d walks x up to %d tokens\n", name,
+    std::printf("vocab %s: %d tokens (%zu with bytes), loaded+sorted in %.0f ms; %d walks x up to %d tokens\n", name.c_str(),
                 vocab->n_vocab, vocab->sorted.size(), us_since(t0) / 1000, walks, steps);
     for (const Case& c : cases) run_case(c, vocab, walks, steps);
   }
