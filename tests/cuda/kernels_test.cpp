@@ -185,7 +185,9 @@ namespace {
 // between two mat-vecs is seen by the second. Replayed steps (CUDA graphs) give the same bits.
 TEST(CudaDecodeStep, FusedQuantizationMatchesItsOutput) {
   PS_REQUIRE_CUDA();
-  auto ops = make_cuda_ops();
+  cuda::CudaOpsOptions options;
+  options.mma_min_tokens = 0;  // the 3-token matmuls through the mat-vec path (by default: the tensor-core kernel)
+  auto ops = make_cuda_ops(options);
   ASSERT_TRUE(ops);
   ASSERT_TRUE(ops->init(8).ok());
   const int n = 3, width = 896, n_ff = 1024;
