@@ -92,6 +92,15 @@ __device__ __forceinline__ void store_head(const AttentionArgs& a, int t, int h,
   }
 }
 
+// Keys [x, y) of split `split` of a token that sees kv_len keys: n_splits equal ranges of whole
+// 32-key tiles (empty past the end), from the token's own length only, so that a token's ranges
+// do not depend on the step it shares.
+__device__ __forceinline__ int2 split_keys_of(int kv_len, int n_splits, int split) {
+  const int per_split = ((kv_len + n_splits - 1) / n_splits + kTile - 1) / kTile * kTile;
+  const int begin = split * per_split;
+  return make_int2(begin, min(kv_len, begin + per_split));
+}
+
 // Whether this block is the last of its (token, kv head) pair's splits to finish (its partial
 // writes, like every block's, made visible first). The counter is reset by the caller after the
 // merge.
@@ -152,9 +161,8 @@ __global__ void attention_kernel(KvLayout kv, AttentionArgs a) {
   const int h = g * group + warp;
 
   const int kv_len = a.positions[t] + 1;  // causal: positions 0..pos of this sequence
-  const int per_split = ((kv_len + a.n_splits - 1) / a.n_splits + kTile - 1) / kTile * kTile;
-  const int k_begin = split * per_split;
-  const int k_end = min(kv_len, k_begin + per_split);
+  const int2 keys = split_keys_of(kv_len, a.n_splits, split);
+  const int k_begin = keys.x, k_end = keys.y;
   const int32_t* bt = a.block_tables + int64_t(a.seq_ids[t]) * a.bt_stride;
 
   for (int i = threadIdx.x; i < group * D; i += blockDim.x)
@@ -239,9 +247,8 @@ __global__ void __launch_bounds__(kDecWarps * kWarp) attention_gqa_kernel(KvLayo
   const int t = blockIdx.x, g = blockIdx.y, split = blockIdx.z;
   const int lane = threadIdx.x % kWarp, warp = threadIdx.x / kWarp;
   const int kv_len = a.positions[t] + 1;
-  const int per_split = ((kv_len + a.n_splits - 1) / a.n_splits + kTile - 1) / kTile * kTile;
-  const int k_begin = split * per_split;
-  const int k_end = min(kv_len, k_begin + per_split);
+  const int2 keys = split_keys_of(kv_len, a.n_splits, split);
+  const int k_begin = keys.x, k_end = keys.y;
   const int32_t* bt = a.block_tables + int64_t(a.seq_ids[t]) * a.bt_stride;
   for (int i = threadIdx.x; i < G * D; i += blockDim.x)
     qs[i / D][i % D] = a.q[int64_t(t) * a.n_heads * D + int64_t(g) * G * D + i] * a.scale;
