@@ -4,6 +4,7 @@
 //     build-kern2/libpensieve_backend.a build-kern2/libpensieve_quant.a \
 //     build-kern2/libpensieve_gguf.a build-kern2/libpensieve_util.a -lpthread -o /tmp/matmul_bench
 // Usage: matmul_bench [threads=2] [prefill_tokens=256] [type name, e.g. q8_0] [decode|hot|prefill|both]
+//                     [decode_tokens=1]  (a batched decode step: a few sequences' tokens, weights from DRAM)
 // Besides wall-clock rates it prints cpu_* rates (work / process CPU seconds): on a shared,
 // loaded machine these show a kernel's efficiency per core while the wall clock cannot.
 // Decode weights are cycled through >= 256 MiB of copies so they come from DRAM, as in a
@@ -83,6 +84,7 @@ int main(int argc, char** argv) {
   const int64_t prefill = argc > 2 ? std::atoll(argv[2]) : 256;
   const std::string filter = argc > 3 ? argv[3] : "";
   const std::string mode = argc > 4 ? argv[4] : "both";
+  const int64_t decode_tokens = argc > 5 ? std::max(1LL, std::atoll(argv[5])) : 1;
   const bool do_decode = mode != "prefill", do_prefill = mode != "decode";
   ThreadPool pool(threads);
   const Shape shapes[] = {
@@ -104,7 +106,8 @@ int main(int argc, char** argv) {
       if (s.n_cols % ggml_type_info(type).block_size != 0) continue;
       const auto w = make_weights(type, s.n_cols, s.n_rows);
       const size_t bytes = w.size();
-      std::vector<float> x(s.n_cols * std::max<int64_t>(prefill, 1)), y(s.n_rows * std::max<int64_t>(prefill, 1));
+      const int64_t max_tokens = std::max(prefill, decode_tokens);
+      std::vector<float> x(s.n_cols * max_tokens), y(s.n_rows * max_tokens);
       for (size_t i = 0; i < x.size(); ++i) x[i] = std::sin(0.1 * i);
       double dt = 0, dcpu = 0;
       if (do_decode) {
@@ -118,7 +121,7 @@ int main(int argc, char** argv) {
         double t0 = now_s(), t1 = t0;
         while (t1 - t0 < 0.3 || iters < static_cast<int>(copies)) {
           const WeightView v{type, big.data() + (iters % copies) * bytes, s.n_cols, s.n_rows};
-          matmul(v, x.data(), 1, y.data(), &pool);
+          matmul(v, x.data(), decode_tokens, y.data(), &pool);
           ++iters;
           t1 = now_s();
         }
@@ -142,10 +145,10 @@ int main(int argc, char** argv) {
         pcpu = (cpu_s() - c0) / piters;
       }
       const double ops = 2.0 * s.n_cols * s.n_rows * prefill;
-      std::printf("{\"type\":\"%s\",\"model\":\"%s\",\"tensor\":\"%s\",\"n_cols\":%lld,\"n_rows\":%lld,"
+      std::printf("{\"decode_tokens\":%lld,\"type\":\"%s\",\"model\":\"%s\",\"tensor\":\"%s\",\"n_cols\":%lld,\"n_rows\":%lld,"
                   "\"matvec_us\":%.1f,\"matvec_GBps\":%.2f,\"cpu_matvec_GBps_per_core\":%.2f,"
                   "\"prefill_tokens\":%lld,\"matmul_ms\":%.2f,\"matmul_GOPS\":%.1f,\"cpu_GOPS_per_core\":%.1f}\n",
-                  tname.c_str(), s.model, s.name, (long long)s.n_cols, (long long)s.n_rows, dt * 1e6,
+                  (long long)decode_tokens, tname.c_str(), s.model, s.name, (long long)s.n_cols, (long long)s.n_rows, dt * 1e6,
                   dt > 0 ? bytes / dt / 1e9 : 0.0, dcpu > 0 ? bytes / dcpu / 1e9 : 0.0, (long long)prefill,
                   pdt * 1e3, pdt > 0 ? ops / pdt / 1e9 : 0.0, pcpu > 0 ? ops / pcpu / 1e9 : 0.0);
       std::fflush(stdout);

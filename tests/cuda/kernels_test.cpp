@@ -104,9 +104,13 @@ INSTANTIATE_TEST_SUITE_P(AllTypes, CudaMatmul, ::testing::ValuesIn(kTypes),
 // with it switched off, the float mat-vec on the same weights.
 TEST(CudaMatmul, IntegerMatvecWideRows) {
   PS_REQUIRE_CUDA();
-  cuda::CudaOpsOptions no_int8;
+  // Both through the mat-vec kernels this test checks: 4 and 7 tokens would otherwise take the
+  // tensor-core matmul (on by default for 2+ tokens since the batching work).
+  cuda::CudaOpsOptions matvec;
+  matvec.mma_min_tokens = 0;
+  cuda::CudaOpsOptions no_int8 = matvec;
   no_int8.int8_matvec = false;
-  auto ops = make_cuda_ops();
+  auto ops = make_cuda_ops(matvec);
   auto ops_f = make_cuda_ops(no_int8);
   ASSERT_TRUE(ops && ops_f);
   const int64_t n_rows = 37;

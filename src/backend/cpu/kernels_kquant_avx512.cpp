@@ -101,10 +101,11 @@ void kquant_tile(int64_t n, const uint8_t* w, size_t ws, int nr, const uint8_t* 
       {kquant_micro<3, 1>, kquant_micro<3, 2>, kquant_micro<3, 3>},
       {kquant_micro<4, 1>, kquant_micro<4, 2>, kquant_micro<4, 3>}};
   const int64_t nsb = n / QK_K;
-  // Few tokens: unpack in registers (each weight byte is used once or twice).
-  if (nt <= 2) {
-    if (KDirectFn direct = kdirect_tile(kType)) return direct(n, w, ws, nr, x, xs, nt, y, ldy);
-  }
+  // Q4_K/Q5_K/Q6_K unpack in registers (kernels_kdirect_avx512.cpp), two tokens per pass. This
+  // tile only sees the few tokens of a decode step (6 or more take the GEMM tiles), and there
+  // the scratch unpack below was slower even at 3-5 tokens: at 4 tokens, 1.7x (Q4_K) and 1.3x
+  // (Q6_K) the time from DRAM (bench/RESULTS.md, the CPU batching section).
+  if (KDirectFn direct = kdirect_tile(kType)) return direct(n, w, ws, nr, x, xs, nt, y, ldy);
   thread_local std::vector<KQuantDecoded> scratch;
   if (scratch.size() < static_cast<size_t>(R * nsb)) scratch.resize(R * nsb);
   for (int r0 = 0; r0 < nr; r0 += R) {
