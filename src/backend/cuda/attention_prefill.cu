@@ -33,14 +33,33 @@ __device__ __forceinline__ void mma_16816(float c[4], const uint32_t a[4], uint3
 
 __device__ __forceinline__ uint32_t lds32(const __half* p) { return *reinterpret_cast<const uint32_t*>(p); }
 
+__device__ __forceinline__ uint32_t smem_addr(const void* p) { return uint32_t(__cvta_generic_to_shared(p)); }
+
+// 16 bytes global -> shared without a register round trip; bytes 0 writes zeros.
+__device__ __forceinline__ void cp_async16(void* dst, const void* src, int bytes) {
+  asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;" ::"r"(smem_addr(dst)), "l"(src), "r"(bytes) : "memory");
+}
+__device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;" ::: "memory"); }
+template <int N>
+__device__ __forceinline__ void cp_async_wait() { asm volatile("cp.async.wait_group %0;" ::"n"(N) : "memory"); }
+
+// B fragments of two adjacent 8-column blocks of a row-major [key][d] tile, transposed on the
+// way out of shared memory: lanes 0-15 address keys 0-15 at column c, lanes 16-31 at c + 8.
+__device__ __forceinline__ void ldmatrix_x4_trans(uint32_t r[4], const __half* p) {
+  asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0,%1,%2,%3}, [%4];"
+               : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
+               : "r"(smem_addr(p)));
+}
+
 // grid (ceil(n_tokens * group / kRows), n_kv_heads), kThreads threads. Row r of the step is
 // (token r / group, query head kv_head * group + r % group).
+// K and V tiles come in with cp.async into a ring of two stages (the next tile loads while this
+// one computes), both row-major [key][d]; P V's B operand is read transposed by ldmatrix.
 template <int D>
 __global__ void __launch_bounds__(kThreads) attention_prefill_kernel(KvLayout kv, AttentionArgs a, float qscale) {
-  constexpr int kKStride = D + 8;      // halves per K row (padding: conflict-free fragment loads)
-  constexpr int kVStride = kKeys + 8;  // halves per transposed V row
-  __shared__ __align__(16) __half ks[kKeys * kKStride];  // [key][d]
-  __shared__ __align__(16) __half vt[D * kVStride];      // [d][key]: P V's B operand is contiguous in key
+  constexpr int kStride = D + 8;  // halves per K / V row (padding: conflict-free fragment loads)
+  constexpr int kTileHalves = kKeys * kStride;
+  extern __shared__ __align__(16) __half smem_kv[];  // [stage][K tile, V tile]
   __shared__ int row_pos[kRows], row_seq[kRows];
 
   const int group = a.n_heads / kv.n_kv_heads;
@@ -122,94 +141,105 @@ __global__ void __launch_bounds__(kThreads) attention_prefill_kernel(KvLayout kv
     const int k_lo = a.n_splits > 1 ? int(blockIdx.z) * a.split_keys : 0;
     const int k_last = a.n_splits > 1 ? min(kmax, k_lo + a.split_keys - 1) : kmax;
 
-    for (int k0 = k_lo; k0 <= k_last; k0 += kKeys) {
-      __syncthreads();  // the previous tile is consumed
-      // Stage keys k0.. (16-byte pieces; consecutive threads take consecutive keys, which keeps
-      // the transposed V stores free of bank conflicts). Keys past kmax are zeros: their slots
-      // may never have been written.
+    // Stage tile `k0` into ring slot `st`: 16-byte pieces, consecutive threads on consecutive
+    // pieces of a row; keys past kmax are zeros (their slots may never have been written).
+    auto load_tile = [&](int k0, int st) {
+      __half* kst = smem_kv + st * 2 * kTileHalves;
+      __half* vst = kst + kTileHalves;
       for (int i = threadIdx.x; i < kKeys * (D / 8); i += kThreads) {
-        const int j = i % kKeys, c = i / kKeys;
+        const int j = i / (D / 8), c = i % (D / 8);
         const int pos = k0 + j;
-        uint4 kv4 = make_uint4(0, 0, 0, 0), vv4 = make_uint4(0, 0, 0, 0);
-        if (pos <= kmax) {
-          const int64_t slot = int64_t(bt[pos / kv.block_size]) * kv.block_size + pos % kv.block_size;
-          const int64_t e = slot * row_stride + c * 8;
-          kv4 = *reinterpret_cast<const uint4*>(kbase + e);
-          vv4 = *reinterpret_cast<const uint4*>(vbase + e);
-        }
-        *reinterpret_cast<uint4*>(ks + j * kKStride + c * 8) = kv4;
-        const __half* vh = reinterpret_cast<const __half*>(&vv4);
-#pragma unroll
-        for (int e = 0; e < 8; ++e) vt[(c * 8 + e) * kVStride + j] = vh[e];
+        const bool in = pos <= kmax;
+        const int64_t slot = in ? int64_t(bt[pos / kv.block_size]) * kv.block_size + pos % kv.block_size : 0;
+        const int64_t e = slot * row_stride + c * 8;
+        cp_async16(kst + j * kStride + c * 8, kbase + e, in ? 16 : 0);
+        cp_async16(vst + j * kStride + c * 8, vbase + e, in ? 16 : 0);
+      }
+      cp_async_commit();
+    };
+    __syncthreads();  // the ring is free (the previous sequence's pass is done with it)
+    if (k_lo <= k_last) load_tile(k_lo, 0);
+    for (int k0 = k_lo, it = 0; k0 <= k_last; k0 += kKeys, ++it) {
+      const int st = it & 1;
+      if (k0 + kKeys <= k_last) {
+        load_tile(k0 + kKeys, st ^ 1);
+        cp_async_wait<1>();  // this tile's group is complete; the next one may still fly
+      } else {
+        cp_async_wait<0>();
       }
       __syncthreads();
-      if (k0 > warp_kmax) continue;  // every key of the tile is masked for this warp's rows
-
-      // S = Q K^T: 16 rows x 64 keys per warp.
-      float s[kKeys / 8][4];
+      const __half* ks = smem_kv + st * 2 * kTileHalves;
+      const __half* vs = ks + kTileHalves;
+      if (k0 <= warp_kmax) {  // else every key of the tile is masked for this warp's rows
+        // S = Q K^T: 16 rows x 64 keys per warp.
+        float s[kKeys / 8][4];
 #pragma unroll
-      for (int j = 0; j < kKeys / 8; ++j) s[j][0] = s[j][1] = s[j][2] = s[j][3] = 0.0f;
+        for (int j = 0; j < kKeys / 8; ++j) s[j][0] = s[j][1] = s[j][2] = s[j][3] = 0.0f;
 #pragma unroll
-      for (int kk = 0; kk < D / 16; ++kk) {
+        for (int kk = 0; kk < D / 16; ++kk) {
 #pragma unroll
-        for (int j = 0; j < kKeys / 8; ++j) {
-          const __half* kp = ks + (j * 8 + fr) * kKStride + kk * 16 + 2 * fq;
-          mma_16816(s[j], qf[kk], lds32(kp), lds32(kp + 8));
-        }
-      }
-
-      // Causal and sequence mask, then the online softmax update of both rows.
-#pragma unroll
-      for (int i = 0; i < 2; ++i) {
-        const int limit = my_seq[i] == cur ? my_pos[i] : -1;  // keys <= limit are visible
-        float mx = -INFINITY;
-#pragma unroll
-        for (int j = 0; j < kKeys / 8; ++j) {
-#pragma unroll
-          for (int e = 0; e < 2; ++e) {
-            const int key = k0 + j * 8 + 2 * fq + e;
-            if (key > limit) s[j][2 * i + e] = -INFINITY;
-            mx = fmaxf(mx, s[j][2 * i + e]);
+          for (int j = 0; j < kKeys / 8; ++j) {
+            const __half* kp = ks + (j * 8 + fr) * kStride + kk * 16 + 2 * fq;
+            mma_16816(s[j], qf[kk], lds32(kp), lds32(kp + 8));
           }
         }
-        mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 1));
-        mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 2));
-        const float m_new = fmaxf(m[i], mx);
-        const float base = m_new == -INFINITY ? 0.0f : m_new;  // no -inf - -inf while nothing is visible
-        const float corr = exp2f(m[i] - base);
-        float sum = 0.0f;
+
+        // Causal and sequence mask, then the online softmax update of both rows.
 #pragma unroll
-        for (int j = 0; j < kKeys / 8; ++j) {
+        for (int i = 0; i < 2; ++i) {
+          const int limit = my_seq[i] == cur ? my_pos[i] : -1;  // keys <= limit are visible
+          float mx = -INFINITY;
 #pragma unroll
-          for (int e = 0; e < 2; ++e) {
-            const float p = exp2f(s[j][2 * i + e] - base);
-            s[j][2 * i + e] = p;
-            sum += p;
+          for (int j = 0; j < kKeys / 8; ++j) {
+#pragma unroll
+            for (int e = 0; e < 2; ++e) {
+              const int key = k0 + j * 8 + 2 * fq + e;
+              if (key > limit) s[j][2 * i + e] = -INFINITY;
+              mx = fmaxf(mx, s[j][2 * i + e]);
+            }
+          }
+          mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 1));
+          mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 2));
+          const float m_new = fmaxf(m[i], mx);
+          const float base = m_new == -INFINITY ? 0.0f : m_new;  // no -inf - -inf while nothing is visible
+          const float corr = exp2f(m[i] - base);
+          float sum = 0.0f;
+#pragma unroll
+          for (int j = 0; j < kKeys / 8; ++j) {
+#pragma unroll
+            for (int e = 0; e < 2; ++e) {
+              const float p = exp2f(s[j][2 * i + e] - base);
+              s[j][2 * i + e] = p;
+              sum += p;
+            }
+          }
+          sum += __shfl_xor_sync(0xffffffffu, sum, 1);
+          sum += __shfl_xor_sync(0xffffffffu, sum, 2);
+          l[i] = l[i] * corr + sum;
+          m[i] = m_new;
+#pragma unroll
+          for (int n = 0; n < D / 8; ++n) {
+            o[n][2 * i] *= corr;
+            o[n][2 * i + 1] *= corr;
           }
         }
-        sum += __shfl_xor_sync(0xffffffffu, sum, 1);
-        sum += __shfl_xor_sync(0xffffffffu, sum, 2);
-        l[i] = l[i] * corr + sum;
-        m[i] = m_new;
-#pragma unroll
-        for (int n = 0; n < D / 8; ++n) {
-          o[n][2 * i] *= corr;
-          o[n][2 * i + 1] *= corr;
-        }
-      }
 
-      // O += P V: the S accumulators of keys 16kk..16kk+15 are P's A fragment as they lie.
+        // O += P V: the S accumulators of keys 16kk..16kk+15 are P's A fragment as they lie.
 #pragma unroll
-      for (int kk = 0; kk < kKeys / 16; ++kk) {
-        const uint32_t pa[4] = {pack_half2(s[2 * kk][0], s[2 * kk][1]), pack_half2(s[2 * kk][2], s[2 * kk][3]),
-                                pack_half2(s[2 * kk + 1][0], s[2 * kk + 1][1]),
-                                pack_half2(s[2 * kk + 1][2], s[2 * kk + 1][3])};
+        for (int kk = 0; kk < kKeys / 16; ++kk) {
+          const uint32_t pa[4] = {pack_half2(s[2 * kk][0], s[2 * kk][1]), pack_half2(s[2 * kk][2], s[2 * kk][3]),
+                                  pack_half2(s[2 * kk + 1][0], s[2 * kk + 1][1]),
+                                  pack_half2(s[2 * kk + 1][2], s[2 * kk + 1][3])};
 #pragma unroll
-        for (int n = 0; n < D / 8; ++n) {
-          const __half* vp = vt + (n * 8 + fr) * kVStride + kk * 16 + 2 * fq;
-          mma_16816(o[n], pa, lds32(vp), lds32(vp + 8));
+          for (int n = 0; n < D / 8; n += 2) {
+            uint32_t b[4];  // b0 b1 of column block n, then of n + 1
+            ldmatrix_x4_trans(b, vs + (kk * 16 + (lane & 15)) * kStride + n * 8 + (lane >> 4) * 8);
+            mma_16816(o[n], pa, b[0], b[1]);
+            mma_16816(o[n + 1], pa, b[2], b[3]);
+          }
         }
       }
+      __syncthreads();  // the slot is consumed before the load two tiles on refills it
     }
     prev = cur;
   }
@@ -262,6 +292,19 @@ __global__ void __launch_bounds__(D) attention_prefill_merge_kernel(AttentionArg
   a.out[row * D + threadIdx.x] = den > 0.0f ? num / den : 0.0f;
 }
 
+template <int D>
+void launch_prefill(dim3 grid, const KvLayout& kv, const AttentionArgs& a, float qscale, cudaStream_t stream) {
+  constexpr size_t smem = size_t(2) * 2 * kKeys * (D + 8) * sizeof(__half);  // two stages of K and V
+  // Above 48 KiB of dynamic shared memory a kernel must opt in, once per function (one device
+  // per process here); a function-local static makes the first launch do it, thread-safely.
+  static const bool opted_in = [] {
+    return cudaFuncSetAttribute(attention_prefill_kernel<D>, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                int(smem)) == cudaSuccess;
+  }();
+  (void)opted_in;
+  attention_prefill_kernel<D><<<grid, kThreads, smem, stream>>>(kv, a, qscale);
+}
+
 }  // namespace
 
 int attention_prefill_splits(int n_tokens, int n_heads, int n_kv_heads, int max_len, int sm_count) {
@@ -287,8 +330,8 @@ bool attention_prefill(const KvLayout& kv, const AttentionArgs& a, cudaStream_t 
   const int group = a.n_heads / kv.n_kv_heads;
   const dim3 grid(ceil_div(int64_t(a.n_tokens) * group, kRows), kv.n_kv_heads, std::max(a.n_splits, 1));
   const float qscale = a.scale * kLog2e;
-  if (kv.head_dim == 64) attention_prefill_kernel<64><<<grid, kThreads, 0, stream>>>(kv, a, qscale);
-  else attention_prefill_kernel<128><<<grid, kThreads, 0, stream>>>(kv, a, qscale);
+  if (kv.head_dim == 64) launch_prefill<64>(grid, kv, a, qscale, stream);
+  else launch_prefill<128>(grid, kv, a, qscale, stream);
   if (a.n_splits > 1) {
     const dim3 rows(unsigned(int64_t(a.n_tokens) * a.n_heads));
     if (kv.head_dim == 64) attention_prefill_merge_kernel<64><<<rows, 64, 0, stream>>>(a);
