@@ -26,6 +26,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -100,6 +101,12 @@ struct StepInputs {
   int n_seqs() const { return static_cast<int>(seq_lens.size()); }
 };
 
+// Token masks for read_argmax, made on request: per output row, allowed_words(width) words in
+// host memory, bit t of a row = token t may be chosen. A backend that runs the step's work
+// asynchronously asks only once that work is under way, so the host computes the masks (a
+// grammar's work per sequence) while the device runs the forward pass.
+using MaskSource = std::function<const uint64_t*()>;
+
 struct AttentionShape {
   int n_heads = 0;
   int n_kv_heads = 0;  // n_heads % n_kv_heads == 0 (GQA: head h reads kv head h / (n_heads / n_kv_heads))
@@ -158,11 +165,10 @@ class Ops {
   virtual void read(const float* src, int64_t n, float* host_dst) = 0;
   // Greedy sampling where the logits live: host_out[r] = index of the largest value of row r of
   // `logits` (n_rows rows of `width`; the lowest index among equals). Ends the step like read();
-  // a GPU moves n_rows ints over the bus instead of the logits. With `allowed` (host memory,
-  // n_rows rows of allowed_words(width) words, bit t of a row = token t may be chosen), only
-  // allowed tokens compete: constrained greedy decoding without the logits leaving the device.
+  // a GPU moves n_rows ints over the bus instead of the logits. With `masks`, only allowed
+  // tokens compete: constrained greedy decoding without the logits leaving the device.
   virtual void read_argmax(const float* logits, int n_rows, int width, int32_t* host_out,
-                           const uint64_t* allowed) = 0;
+                           const MaskSource* masks) = 0;
   // The first failure any op hit (ops return void; a GPU reports errors asynchronously). After
   // a failure the step's reads return NaN logits / -1 tokens; callers check this after a read.
   virtual Status status() const { return ok_status(); }

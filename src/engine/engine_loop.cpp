@@ -168,19 +168,27 @@ bool InferenceBackend::Impl::step_once() {
   // on the host, all logits come back in one copy instead (and every row takes the host path).
   const bool bulk_logits = !no_output && host_rows * 2 > n_out;
   row_on_host.assign(n_out, bulk_logits);
-  const uint64_t* allowed = nullptr;
+  bool any_mask = false;
   if (!bulk_logits) {
+    int row = 0;
+    for (const PlannedPart& p : plan.parts) {
+      if (!p.output) continue;
+      auto& s = static_cast<Sequence&>(*p.seq);
+      row_on_host[row++] = !device_argmax(s);
+      any_mask = any_mask || grammar_on_device(s);
+    }
+  }
+  // The grammar rows' token masks, made when the step asks (on the GPU: while its forward pass
+  // runs, so the grammar's host work is off the step's critical path).
+  const backend::MaskSource make_masks = [&]() -> const uint64_t* {
     const int64_t words = backend::allowed_words(n_vocab);
-    bool any_mask = false;
+    step_allowed.assign(static_cast<size_t>(n_out) * words, ~uint64_t(0));
     int row = 0;
     for (const PlannedPart& p : plan.parts) {
       if (!p.output) continue;
       auto& s = static_cast<Sequence&>(*p.seq);
       const int r = row++;
-      row_on_host[r] = !device_argmax(s);
       if (!grammar_on_device(s)) continue;
-      if (!any_mask) step_allowed.assign(static_cast<size_t>(n_out) * words, ~uint64_t(0));
-      any_mask = true;
       uint64_t* w = step_allowed.data() + static_cast<size_t>(r) * words;
       std::fill(w, w + words, 0);  // tokens past the tokenizer's vocabulary stay out
       if (!fill_token_mask(s, w)) {  // nothing allowed: the host path reports it
@@ -188,13 +196,14 @@ bool InferenceBackend::Impl::step_once() {
         row_on_host[r] = true;
       }
     }
-    if (any_mask) allowed = step_allowed.data();
-  }
+    return step_allowed.data();
+  };
   argmaxes.resize(n_out);
   if (bulk_logits) logits.resize(static_cast<size_t>(n_out) * n_vocab);
   const model::Observer* obs = dump ? &*dump : nullptr;
   const auto t_forward = Clock::now();
-  const Status st = context->step(parts, bulk_logits ? logits.data() : nullptr, argmaxes.data(), obs, allowed);
+  const Status st = context->step(parts, bulk_logits ? logits.data() : nullptr, argmaxes.data(), obs,
+                                  any_mask ? &make_masks : nullptr);
   const auto t_forward_end = Clock::now();
   live.forward_ns += std::chrono::duration_cast<std::chrono::nanoseconds>(t_forward_end - t_forward).count();
   live.host_ns += std::chrono::duration_cast<std::chrono::nanoseconds>(t_forward - t_begin).count();

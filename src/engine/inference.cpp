@@ -154,7 +154,8 @@ static void warm_up(model::Context& ctx) {
   (void)ctx.step(std::span<const model::SeqStep>(decode, 1), nullptr, next);
   (void)ctx.step(decode, nullptr, next);
   (void)ctx.step(std::span<const model::SeqStep>(decode, 1), logits.data(), nullptr);
-  (void)ctx.step(decode, nullptr, next, nullptr, allowed.data());
+  const backend::MaskSource masks = [&] { return allowed.data(); };
+  (void)ctx.step(decode, nullptr, next, nullptr, &masks);
 }
 
 Status InferenceBackend::load(const LoadOptions& options) {

@@ -48,8 +48,8 @@ Status Context::check(std::span<const SeqStep> batch, int* n_tokens, int* n_out)
 }
 
 Status Context::step(std::span<const SeqStep> batch, float* logits, int32_t* argmax, const Observer* obs,
-                     const uint64_t* allowed) {
-  return run_step(batch, logits, argmax, allowed, nullptr, obs);
+                     const backend::MaskSource* masks) {
+  return run_step(batch, logits, argmax, masks, nullptr, obs);
 }
 
 Status Context::hidden_states(std::span<const SeqStep> batch, float* hidden, const Observer* obs) {
@@ -62,7 +62,7 @@ Status Context::read_logits_row(int row, float* logits) {
   return ops_.status();
 }
 
-Status Context::run_step(std::span<const SeqStep> batch, float* logits, int32_t* argmax, const uint64_t* allowed,
+Status Context::run_step(std::span<const SeqStep> batch, float* logits, int32_t* argmax, const backend::MaskSource* masks,
                          float* hidden, const Observer* obs) {
   int n_tokens = 0, n_out = 0;
   PS_TRY(check(batch, &n_tokens, &n_out));
@@ -108,7 +108,7 @@ Status Context::run_step(std::span<const SeqStep> batch, float* logits, int32_t*
   using Output = backend::StepInputs::Output;
   in.output = hidden != nullptr    ? Output::hidden
               : logits != nullptr  ? Output::logits
-              : allowed != nullptr ? Output::masked_argmax
+              : masks != nullptr  ? Output::masked_argmax
                                    : Output::argmax;
   ops_.begin_step(in);
   scratch_.hidden_only = hidden != nullptr;
@@ -119,7 +119,7 @@ Status Context::run_step(std::span<const SeqStep> batch, float* logits, int32_t*
   } else if (logits != nullptr) {
     ops_.read(scratch_.logits, static_cast<int64_t>(n_out) * model_.hp.n_vocab, logits);
   } else {
-    ops_.read_argmax(scratch_.logits, n_out, model_.hp.n_vocab, argmax, allowed);
+    ops_.read_argmax(scratch_.logits, n_out, model_.hp.n_vocab, argmax, masks);
   }
   PS_TRY(ops_.status());
   if (logits == nullptr && hidden == nullptr)

@@ -49,11 +49,12 @@ class Context {
   // valid. The output rows, in batch order, go to `logits` ([rows][n_vocab], host memory) or,
   // when `logits` is null, their argmax to `argmax` ([rows]). Fails with resource_exhausted when
   // the KV pool cannot hold the tokens and with invalid_request when a sequence would pass n_ctx
-  // or the step is too big; no sequence's valid length changes then. `allowed` (with `argmax`
-  // only): per output row, backend::allowed_words(n_vocab) words of a token bit mask; the argmax
-  // is taken over the allowed tokens (grammar-constrained greedy decoding).
+  // or the step is too big; no sequence's valid length changes then. `masks` (with `argmax`
+  // only): per output row, backend::allowed_words(n_vocab) words of a token bit mask, asked for
+  // once the forward pass is under way (backend::MaskSource); the argmax is taken over the
+  // allowed tokens (grammar-constrained greedy decoding).
   Status step(std::span<const SeqStep> batch, float* logits, int32_t* argmax, const Observer* obs = nullptr,
-              const uint64_t* allowed = nullptr);
+              const backend::MaskSource* masks = nullptr);
   // Row `row` of the last step's output logits ([n_vocab], host memory): for the rare output row
   // whose argmax the caller cannot take after all (still on the device until the next step).
   Status read_logits_row(int row, float* logits);
@@ -74,7 +75,7 @@ class Context {
   Context(const Model& model, backend::Ops& ops, const ContextOptions& opt, int n_blocks);
   int max_blocks_per_seq() const { return (opt_.n_ctx + opt_.block_size - 1) / opt_.block_size; }
   Status check(std::span<const SeqStep> batch, int* n_tokens, int* n_out) const;
-  Status run_step(std::span<const SeqStep> batch, float* logits, int32_t* argmax, const uint64_t* allowed,
+  Status run_step(std::span<const SeqStep> batch, float* logits, int32_t* argmax, const backend::MaskSource* masks,
                   float* hidden, const Observer* obs);
 
   const Model& model_;

@@ -87,7 +87,8 @@ void render_engine(const engine::EngineStats& e, std::string& out) {
   counter(out, "pensieve_engine_steps_total", "Forward steps run.", e.steps);
   counter(out, "pensieve_engine_step_tokens_total", "Tokens run by all forward steps.", e.step_tokens);
   seconds_counter(out, "pensieve_engine_forward_seconds_total",
-                  "Engine time in forward passes (the device's work included).", e.forward_seconds);
+                  "Engine time in forward passes (the device's work included, and the grammar masks made while it runs).",
+                  e.forward_seconds);
   seconds_counter(out, "pensieve_engine_host_seconds_total",
                   "Engine time around forward passes: scheduling, grammar masks, sampling, streaming.", e.host_seconds);
   counter(out, "pensieve_engine_preemptions_total", "Sequences preempted (KV pool full) to be recomputed.",

@@ -181,7 +181,8 @@ void bench_batched(const std::string& path) {
           toks[size_t(s)] = next[size_t(s)];
           batch.push_back(model::SeqStep{seqs[size_t(s)].get(), std::span<const int32_t>(&toks[size_t(s)], 1), 1});
         }
-        ASSERT_TRUE((*ctx)->step(batch, nullptr, next.data(), nullptr, masks.empty() ? nullptr : masks.data()).ok());
+        const backend::MaskSource source = [&] { return masks.data(); };
+        ASSERT_TRUE((*ctx)->step(batch, nullptr, next.data(), nullptr, masks.empty() ? nullptr : &source).ok());
       }
     };
     run_steps(4);  // warm-up (graph capture)

@@ -180,6 +180,7 @@ TEST(CudaModel, GraphsPerOutputKindSurviveAlternation) {
   const int nv = gpu->n_vocab();
   std::vector<uint64_t> mask(size_t(backend::allowed_words(nv)), 0);
   for (int t = 0; t < nv; t += 3) mask[size_t(t / 64)] |= uint64_t(1) << (t % 64);  // every third token
+  const backend::MaskSource masks = [&] { return mask.data(); };
   int32_t tok = 1;
   for (int i = 0; i < 60; ++i) {
     const std::vector<float> ref = twin->run({tok});  // the same sequence's logits, read back
@@ -189,7 +190,7 @@ TEST(CudaModel, GraphsPerOutputKindSurviveAlternation) {
     } else {
       const model::SeqStep part{gpu->seq.get(), std::span<const int32_t>(&tok, 1), 1};
       ASSERT_TRUE(gpu->ctx->step(std::span<const model::SeqStep>(&part, 1), nullptr, &next, nullptr,
-                                 i % 3 == 2 ? mask.data() : nullptr).ok());
+                                 i % 3 == 2 ? &masks : nullptr).ok());
     }
     const int32_t want = i % 3 == 2 ? backend::argmax_row_allowed(ref.data(), nv, mask.data()) : argmax(ref);
     ASSERT_EQ(next, want) << "step " << i;
@@ -198,6 +199,55 @@ TEST(CudaModel, GraphsPerOutputKindSurviveAlternation) {
   const auto stats = dynamic_cast<cuda::CudaOps*>(gpu->ops.get())->graph_stats();
   EXPECT_EQ(stats.mismatches, 0);
   EXPECT_GE(stats.replayed, 40) << "each kind should replay its own graph";
+}
+
+// From 8 rows up the token masks are made while the step's forward pass runs (its graph
+// launched first, the masks copied and applied after it): each row's argmax must still be the
+// best token its own mask allows, as the same batch's logits (read back from a twin) say, while
+// the forward pass replays its graph.
+TEST(CudaModel, MaskedArgmaxOverManyRowsMadeWhileTheStepRuns) {
+  PS_REQUIRE_CUDA();
+  PS_REQUIRE_FIXTURES();
+  auto gpu = load_cuda(fixtures_dir() + "/reference/ref-llama.gguf", backend::KvType::f16);
+  auto twin = load_cuda(fixtures_dir() + "/reference/ref-llama.gguf", backend::KvType::f16);
+  ASSERT_TRUE(gpu && twin);
+  const int nv = gpu->n_vocab(), n = 8;  // masks made during the step, and a graph recorded (<= 8 tokens)
+  const int64_t words = backend::allowed_words(nv);
+  std::vector<std::unique_ptr<model::SequenceKv>> seqs, twin_seqs;
+  std::vector<int32_t> toks(n), next(n, -1);
+  for (int r = 0; r < n; ++r) {
+    seqs.push_back(std::make_unique<model::SequenceKv>(gpu->ctx->pool()));
+    twin_seqs.push_back(std::make_unique<model::SequenceKv>(twin->ctx->pool()));
+    toks[size_t(r)] = 1 + 7 * r;
+  }
+  std::vector<uint64_t> mask(size_t(n * words), 0);
+  int asked = 0;
+  const backend::MaskSource masks = [&] {
+    ++asked;
+    return mask.data();
+  };
+  std::vector<float> logits(size_t(n) * size_t(nv));
+  for (int step = 0; step < 12; ++step) {
+    std::fill(mask.begin(), mask.end(), 0);  // row r: the tokens divisible by r + 2, shifted by the step
+    for (int r = 0; r < n; ++r)
+      for (int t = (step % (r + 2)); t < nv; t += r + 2) mask[size_t(r * words + t / 64)] |= uint64_t(1) << (t % 64);
+    std::vector<model::SeqStep> batch, twin_batch;
+    for (int r = 0; r < n; ++r) {
+      batch.push_back({seqs[size_t(r)].get(), std::span<const int32_t>(&toks[size_t(r)], 1), 1});
+      twin_batch.push_back({twin_seqs[size_t(r)].get(), std::span<const int32_t>(&toks[size_t(r)], 1), 1});
+    }
+    ASSERT_TRUE(twin->ctx->step(twin_batch, logits.data(), nullptr).ok());
+    ASSERT_TRUE(gpu->ctx->step(batch, nullptr, next.data(), nullptr, &masks).ok());
+    for (int r = 0; r < n; ++r) {
+      const int32_t want = backend::argmax_row_allowed(logits.data() + size_t(r) * size_t(nv), nv, &mask[size_t(r * words)]);
+      ASSERT_EQ(next[size_t(r)], want) << "step " << step << " row " << r;
+      toks[size_t(r)] = want;
+    }
+  }
+  EXPECT_EQ(asked, 12);
+  const auto stats = dynamic_cast<cuda::CudaOps*>(gpu->ops.get())->graph_stats();
+  EXPECT_EQ(stats.mismatches, 0);
+  EXPECT_GE(stats.replayed, 8) << "the forward pass should replay its graph";
 }
 
 TEST(CudaModel, UnloadReturnsGpuMemory) {

@@ -221,8 +221,9 @@ TEST(CudaVsCpu, OutputRowsAndArgmax) {
   for (int t = 0; t < width; ++t)
     if (t != 4999) allow(5, t);
   int32_t masked_gpu[6], masked_cpu[6];
-  b.gpu->read_argmax(dx, 6, width, masked_gpu, allowed.data());
-  b.cpu->read_argmax(cx, 6, width, masked_cpu, allowed.data());
+  const backend::MaskSource masks = [&] { return allowed.data(); };
+  b.gpu->read_argmax(dx, 6, width, masked_gpu, &masks);
+  b.cpu->read_argmax(cx, 6, width, masked_cpu, &masks);
   for (int r = 0; r < 6; ++r) {
     int best = -1;
     for (int i = 0; i < width; ++i)

@@ -111,7 +111,7 @@ TEST(GrammarDecoding, TheBudgetIsKeptSoTheOutputStillCompletes) {
 }
 
 // Greedy decoding under a grammar takes its argmax where the logits are, over the grammar's
-// token mask (Context::step's `allowed`). The host path (logits read back, masked, sampled) must
+// token mask (Context::step's `masks`). The host path (logits read back, masked, sampled) must
 // choose the same tokens: temperature 1 with top_k 1 takes it and keeps only the best allowed
 // token. Including where the token budget forces a finishable choice (small max_tokens), and
 // next to a sampled sequence in the same steps.

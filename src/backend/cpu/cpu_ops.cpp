@@ -125,7 +125,8 @@ class CpuOps final : public backend::Ops {
     std::memcpy(host_dst, src, static_cast<size_t>(n) * sizeof(float));
   }
 
-  void read_argmax(const float* logits, int n_rows, int width, int32_t* host_out, const uint64_t* allowed) override {
+  void read_argmax(const float* logits, int n_rows, int width, int32_t* host_out, const backend::MaskSource* masks) override {
+    const uint64_t* allowed = masks ? (*masks)() : nullptr;
     for (int r = 0; r < n_rows; ++r) {
       const float* row = logits + static_cast<int64_t>(r) * width;
       host_out[r] = allowed ? backend::argmax_row_allowed(row, width, allowed + r * backend::allowed_words(width))

@@ -89,7 +89,7 @@ class CudaOps final : public backend::Ops {
   void copy_output_rows(const float* src, int width, float* dst) override;
   void read(const float* src, int64_t n, float* host_dst) override;
   // Argmax on the device: only n_rows ints cross the bus instead of the logits.
-  void read_argmax(const float* logits, int n_rows, int width, int32_t* host_out, const uint64_t* allowed) override;
+  void read_argmax(const float* logits, int n_rows, int width, int32_t* host_out, const backend::MaskSource* masks) override;
 
   // ---- CUDA extras (not in backend::Ops) ----
   Status status() const override { return status_; }
@@ -127,6 +127,7 @@ class CudaOps final : public backend::Ops {
   void flush_pending();  // issues the held-back ops (mat-vecs, add, ropes) as they are
   void flush_matvec();
   Status ensure_inputs(int n_tokens, int n_seqs);
+  bool ensure_mask_buffers(int64_t words, int width);  // read_argmax's pinned + device mask staging
   Status ensure_act_scratch(int64_t n_cols);
   // Grows a pool buffer the step's kernels use to `bytes` (zeroed if asked). Recorded graphs
   // point at the old buffer: only in a direct step, and they are dropped.
