@@ -7,6 +7,9 @@
 #                                  llama-quantize), run the GPU tests incl. the batching ones
 #   bench/gpu_batching.sh bench    pensieve bench --parallel (and the mat-vec A/B), serving loads
 #                                  on pensieve serve and llama-server with bench/serve_load.py
+#   bench/gpu_batching.sh long     long contexts and schemas: the 25k-prefix step profile, the
+#                                  served 25k shared-prefix TTFT (three prefixes), and the
+#                                  interleaved schema A/B at 1 and 32 streams with /metrics
 #
 # Environment: BIN (pensieve, test_cuda, test_engine), SHARED (fixtures/ and tools/), LLAMA_TAR
 # (llamacpp.sh pack output), WORK (models, builds), OUT (logs and JSON lines).
@@ -22,9 +25,14 @@ PY=python3; /usr/bin/python3 -c 'import numpy' 2>/dev/null && PY=/usr/bin/python
 mkdir -p "$WORK" "$OUT"
 log() { echo "== $(date -u +%T) $*"; }
 
+# HTTP through Python: a curl beside carried shared libraries (LD_LIBRARY_PATH) may not start.
+http_get() { $PY -c "import sys, urllib.request; sys.stdout.write(urllib.request.urlopen(sys.argv[1], timeout=5).read().decode())" "$1"; }
 wait_http() {  # port
-  for _ in $(seq 1 600); do curl -sf "http://127.0.0.1:$1/health" >/dev/null && return 0; sleep 0.2; done
+  for _ in $(seq 1 600); do http_get "http://127.0.0.1:$1/health" >/dev/null 2>&1 && return 0; sleep 0.2; done
   return 1
+}
+engine_counters() {  # port: steps, forward and host seconds so far
+  http_get "http://127.0.0.1:$1/metrics" | grep -E '^pensieve_engine_(steps|forward_seconds|host_seconds)_total' | tr '\n' ' '; echo
 }
 
 case "${1:-}" in
@@ -63,7 +71,7 @@ bench)
   $PY bench/serve_load.py --port 18080 --api anthropic --n 32 --offset 3000 --jsonl "$OUT/serve-pensieve.jsonl"
   $PY bench/serve_load.py --port 18080 --n 31 --late-after 3 --offset 5000 --jsonl "$OUT/serve-pensieve.jsonl"
   $PY "$SHARED/tools/oai_load.py" --port 18080 --label pensieve --jsonl "$OUT/oai-pensieve.jsonl" batch --n 1,8,32 --reps 1
-  curl -s http://127.0.0.1:18080/metrics | grep -E '^pensieve_(engine|kv_)' > "$OUT/pensieve-metrics.txt"
+  http_get http://127.0.0.1:18080/metrics | grep -E '^pensieve_(engine|kv_)' > "$OUT/pensieve-metrics.txt"
   kill "$srv"; wait "$srv"
   log "pensieve serve, 25k-token shared prefix"
   env ${SERVE_ENV:-} "$BIN/pensieve" serve -m "$MODEL" --device cuda --port 18081 --parallel 32 \
@@ -113,8 +121,39 @@ final)
   $PY bench/serve_load.py --port 18080 --n 1,8,32,64 --prompt-words 80 --max-tokens 256 --jsonl "$OUT/serve-pensieve.jsonl"
   $PY bench/serve_load.py --port 18080 --n 31 --late-after 3 --offset 5000 --jsonl "$OUT/serve-pensieve.jsonl"
   $PY bench/serve_load.py --port 18080 --prefix-words 24000 --prefix-gap 3 --max-tokens 16 --jsonl "$OUT/serve-pensieve.jsonl"
-  curl -s http://127.0.0.1:18080/metrics | grep -E '^pensieve_(engine|kv_)' > "$OUT/pensieve-metrics.txt"
+  http_get http://127.0.0.1:18080/metrics | grep -E '^pensieve_(engine|kv_)' > "$OUT/pensieve-metrics.txt"
   kill "$srv"; wait "$srv"
   ;;
-*) sed -n 2,13p "$0"; exit 2 ;;
+long)
+  # bench/RESULTS.md "Long contexts on the GPU" and "On the H200: decode throughput with a schema".
+  [ -f "$WORK/llama-8b-f16.gguf" ] || $PY "$SHARED/tools/gen_model.py" --shape llama-8b --out "$WORK/llama-8b-f16.gguf" --quiet
+  [ -f "$MODEL" ] || "$BIN/pensieve" quantize "$WORK/llama-8b-f16.gguf" "$MODEL" Q4_K_M >/dev/null
+  log "steps after a 25k-token prefix (ms per step, GPU ms per op)"
+  PENSIEVE_CUDA_BENCH_LONG="$MODEL:25056" "$BIN/test_cuda" --gtest_filter=CudaBench.LongPrefixStep 2>&1 | grep '^{' \
+    | tee -a "$OUT/long-prefix.jsonl" | cut -c1-200
+  PENSIEVE_CUDA_BENCH_KERNELS=1 "$BIN/test_cuda" --gtest_filter=CudaBench.AttentionLongContext 2>&1 | grep '^{' \
+    | tee -a "$OUT/attention-long.jsonl" | grep '"tokens":103'
+  "$BIN/pensieve" serve -m "$MODEL" --device cuda --port 18080 --parallel 64 --ctx 32768 > "$OUT/pensieve-serve-long.log" 2>&1 &
+  srv=$!
+  wait_http 18080 || { echo "pensieve serve did not start"; cat "$OUT/pensieve-serve-long.log"; }
+  $PY bench/serve_load.py --port 18080 --n 1 --max-tokens 16 > /dev/null  # warm-up
+  log "25k shared prefix: the second request's first token, sent while the first decodes"
+  for seed in 7 8 9; do
+    $PY bench/serve_load.py --port 18080 --prefix-words 24000 --prefix-gap 5 --prefix-first-tokens 1024 \
+      --max-tokens 16 --prefix-seed "$seed" --jsonl "$OUT/serve-long.jsonl"
+  done
+  log "schema A/B, interleaved (engine counters before each burst; per-sequence t/s in the server log)"
+  for rep in 1 2 3; do
+    for schema in "" "--json-schema bench/grammar/notes_schema.json"; do
+      for n in 1 32; do
+        engine_counters 18080
+        $PY bench/serve_load.py --port 18080 --n "$n" --max-tokens 256 --offset $((400 + n + rep * 50)) $schema \
+          --jsonl "$OUT/serve-schema.jsonl" | $PY -c 'import json, sys; d = json.load(sys.stdin); print({k: d[k] for k in ("n_parallel", "json_schema", "aggregate_tps", "tpot_ms", "output_tokens", "wall_s", "errors")})'
+      done
+    done
+  done
+  engine_counters 18080
+  kill "$srv"; wait "$srv"
+  ;;
+*) sed -n 2,16p "$0"; exit 2 ;;
 esac
