@@ -9,20 +9,9 @@ namespace pensieve::server {
 using nlohmann::json;
 using Clock = std::chrono::steady_clock;
 
-static const char* finish_name(engine::FinishReason f) {
-  switch (f) {
-    case engine::FinishReason::eos: return "eos";
-    case engine::FinishReason::stop_string: return "stop_string";
-    case engine::FinishReason::max_tokens: return "max_tokens";
-    case engine::FinishReason::context_full: return "context_full";
-    case engine::FinishReason::cancelled: return "cancelled";
-  }
-  return "unknown";
-}
-
 static json job_result(const engine::Generation& g) {
   return {{"text", g.text},
-          {"finish_reason", finish_name(g.finish)},
+          {"finish_reason", std::string(engine::finish_reason_name(g.finish))},
           {"usage", {{"prompt_tokens", g.n_prompt}, {"cached_tokens", g.n_cached}, {"completion_tokens", g.n_generated}}}};
 }
 
