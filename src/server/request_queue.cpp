@@ -5,6 +5,7 @@ namespace pensieve::server {
 RequestQueue::RequestQueue(GenerateFn generate, int workers, int max_waiting)
     : generate_(std::move(generate)), max_waiting_(max_waiting < 0 ? 0 : max_waiting) {
   if (workers < 1) workers = 1;
+  idle_ = workers;  // free from the start: a request right after start-up must not find the queue full
   for (int i = 0; i < workers; ++i) workers_.emplace_back([this] { worker_loop(); });
 }
 
@@ -30,41 +31,43 @@ int RequestQueue::waiting() const {
 }
 
 void RequestQueue::worker_loop() {
+  std::unique_lock<std::mutex> lock(mu_);  // counted idle since the constructor
   for (;;) {
-    QueuedGeneration job;
-    {
-      std::unique_lock<std::mutex> lock(mu_);
-      ++idle_;
-      cv_.wait(lock, [&] { return stopping_ || !waiting_.empty(); });
+    cv_.wait(lock, [&] { return stopping_ || !waiting_.empty(); });
+    if (waiting_.empty()) {  // stopping and drained
       --idle_;
-      if (waiting_.empty()) return;  // stopping and drained
-      job = std::move(waiting_.front());
-      waiting_.pop_front();
-      ++running_;
+      return;
     }
-    run_one(job);
+    QueuedGeneration job = std::move(waiting_.front());
+    waiting_.pop_front();
+    --idle_;
+    ++running_;
+    lock.unlock();
+    Result<engine::Generation> result = run_one(job);
+    lock.lock();
     --running_;
+    // Free before the result is handed over: a client that sends its next request as soon as it
+    // reads this reply must find the worker free, not a full queue (with --max-queue 0).
+    ++idle_;
+    lock.unlock();
+    job.on_done(std::move(result));
+    lock.lock();
   }
 }
 
-void RequestQueue::run_one(QueuedGeneration& job) {
+Result<engine::Generation> RequestQueue::run_one(QueuedGeneration& job) {
   auto cancel = job.cancel;
-  if (cancel->load() || cancel_all_.load()) {
-    job.on_done(make_error(ErrorKind::cancelled, "cancelled before it started"));
-    return;
-  }
+  if (cancel->load() || cancel_all_.load()) return make_error(ErrorKind::cancelled, "cancelled before it started");
   if (job.on_start) job.on_start();
   auto user_stop = job.options.should_stop;
   job.options.should_stop = [this, cancel, user_stop] {
     return cancel->load() || cancel_all_.load() || (user_stop && user_stop());
   };
-  Result<engine::Generation> result = make_error(ErrorKind::internal, "generation did not run");
   try {
-    result = generate_(job.prompt, job.options, job.on_token);
+    return generate_(job.prompt, job.options, job.on_token);
   } catch (const std::exception& e) {
-    result = make_error(ErrorKind::internal, std::string("generation failed: ") + e.what());
+    return make_error(ErrorKind::internal, std::string("generation failed: ") + e.what());
   }
-  job.on_done(std::move(result));
 }
 
 void RequestQueue::shutdown(bool cancel_running) {

@@ -44,7 +44,7 @@ class RequestQueue {
 
  private:
   void worker_loop();
-  void run_one(QueuedGeneration& job);
+  Result<engine::Generation> run_one(QueuedGeneration& job);  // the generation; on_done is the caller's
 
   GenerateFn generate_;
   int max_waiting_;

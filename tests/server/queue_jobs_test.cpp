@@ -5,6 +5,7 @@
 
 #include <condition_variable>
 #include <cstdio>
+#include <future>
 #include <mutex>
 #include <stdexcept>
 #include <thread>
@@ -121,6 +122,32 @@ TEST(RequestQueue, FullQueueIsOverloadedAndCancelFreesTheWorker) {
   ASSERT_TRUE(item);
   EXPECT_EQ(item->kind, StreamItem::Kind::failed);
   EXPECT_EQ(item->error.kind, ErrorKind::cancelled);
+}
+
+// A client that sends its next request the moment it reads a reply (the reply is handed over in
+// on_done) finds the worker free, even with no waiting room: it is not told the queue is full.
+TEST(RequestQueue, TheNextRequestSentOnTheReplyFindsTheWorkerFree) {
+  RequestQueue q(ticking_generate, 1, 0);
+  std::promise<Status> second_admitted;
+  std::promise<void> second_done;
+  QueuedGeneration first;
+  first.prompt = {1};
+  first.options.max_tokens = 2;
+  first.on_token = [](std::string_view, token_id) { return true; };
+  first.on_done = [&](Result<engine::Generation>) {
+    QueuedGeneration next;
+    next.prompt = {1};
+    next.options.max_tokens = 1;
+    next.on_token = [](std::string_view, token_id) { return true; };
+    next.on_done = [&](Result<engine::Generation>) { second_done.set_value(); };
+    second_admitted.set_value(q.submit(std::move(next)));
+  };
+  ASSERT_TRUE(q.submit(std::move(first)).ok());
+  auto admitted = second_admitted.get_future();
+  ASSERT_EQ(admitted.wait_for(30s), std::future_status::ready);
+  const Status st = admitted.get();
+  EXPECT_TRUE(st.ok()) << (st.ok() ? "" : st.error().message);
+  if (st.ok()) EXPECT_EQ(second_done.get_future().wait_for(30s), std::future_status::ready);
 }
 
 // An exception thrown inside a generation becomes an internal error for that request only: the
