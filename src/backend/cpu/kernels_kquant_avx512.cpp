@@ -1,6 +1,7 @@
-// AVX-512 VNNI kernels for the k-quants (Q2_K..Q6_K) against Q8_K activations.
+// AVX-512 VNNI decode tiles for Q2_K and Q3_K against Q8_K activations (Q4_K..Q6_K take the
+// register-unpacking tiles of kernels_kdirect_avx512.cpp; see fill_kernels_kquant_avx512).
 //
-// Every k-quant is first unpacked, per super-block, into the common KQuantDecoded form
+// Every block is first unpacked, per super-block, into the common KQuantDecoded form
 // (vec_dot.h: unsigned q per element, an int16 scale and min per 16-element group, float d
 // and dmin), for R rows at a time, into a small L1-resident scratch; the microkernel then
 // serves T tokens from it. Per 64 elements, vpdpbusd gives sum(q * x) per 4-element lane
@@ -101,11 +102,6 @@ void kquant_tile(int64_t n, const uint8_t* w, size_t ws, int nr, const uint8_t* 
       {kquant_micro<3, 1>, kquant_micro<3, 2>, kquant_micro<3, 3>},
       {kquant_micro<4, 1>, kquant_micro<4, 2>, kquant_micro<4, 3>}};
   const int64_t nsb = n / QK_K;
-  // Q4_K/Q5_K/Q6_K unpack in registers (kernels_kdirect_avx512.cpp), two tokens per pass. This
-  // tile only sees the few tokens of a decode step (6 or more take the GEMM tiles), and there
-  // the scratch unpack below was slower even at 3-5 tokens: at 4 tokens, 1.7x (Q4_K) and 1.3x
-  // (Q6_K) the time from DRAM (bench/RESULTS.md, the CPU batching section).
-  if (KDirectFn direct = kdirect_tile(kType)) return direct(n, w, ws, nr, x, xs, nt, y, ldy);
   thread_local std::vector<KQuantDecoded> scratch;
   if (scratch.size() < static_cast<size_t>(R * nsb)) scratch.resize(R * nsb);
   for (int r0 = 0; r0 < nr; r0 += R) {
@@ -130,9 +126,12 @@ void kquant_tile(int64_t n, const uint8_t* w, size_t ws, int nr, const uint8_t* 
 void fill_kernels_kquant_avx512(CpuKernelTable* t) {
   t->tile[static_cast<int>(GgmlType::Q2_K)] = kquant_tile<GgmlType::Q2_K>;
   t->tile[static_cast<int>(GgmlType::Q3_K)] = kquant_tile<GgmlType::Q3_K>;
-  t->tile[static_cast<int>(GgmlType::Q4_K)] = kquant_tile<GgmlType::Q4_K>;
-  t->tile[static_cast<int>(GgmlType::Q5_K)] = kquant_tile<GgmlType::Q5_K>;
-  t->tile[static_cast<int>(GgmlType::Q6_K)] = kquant_tile<GgmlType::Q6_K>;
+  // Q4_K/Q5_K/Q6_K unpack in registers instead (kernels_kdirect_avx512.cpp), two tokens per
+  // pass. These tiles only see the few tokens of a decode step (6 or more take the GEMM tiles),
+  // and there the scratch unpack was slower even at 3-5 tokens: at 4 tokens, 1.7x (Q4_K) and
+  // 1.3x (Q6_K) the time from DRAM (bench/RESULTS.md, the CPU batching section).
+  for (GgmlType type : {GgmlType::Q4_K, GgmlType::Q5_K, GgmlType::Q6_K})
+    t->tile[static_cast<int>(type)] = kdirect_tile(type);
 }
 
 }  // namespace pensieve::cpu
