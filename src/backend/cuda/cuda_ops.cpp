@@ -449,6 +449,7 @@ bool CudaOps::ensure_mask_buffers(int64_t words, int width) {
 }
 
 void CudaOps::read_argmax(const float* logits, int n_rows, int width, int32_t* host_out, const backend::MaskSource* masks) {
+  std::fill(host_out, host_out + n_rows, -1);  // what a failed step reads
   if (n_rows > argmax_cap_) {
     if (mode_ != Mode::direct) graphs_[key_].broken = true;
     if (argmax_dev_) ctx_->pool().release(argmax_dev_);
@@ -478,7 +479,6 @@ void CudaOps::read_argmax(const float* logits, int n_rows, int width, int32_t* h
   const bool overlap = masks != nullptr && n_rows >= kMaskOverlapMinRows;
   if (overlap) {
     finish_step();
-    std::fill(host_out, host_out + n_rows, -1);
     if (!status_.ok()) return;
   }
   if (masks) {
@@ -498,7 +498,6 @@ void CudaOps::read_argmax(const float* logits, int n_rows, int width, int32_t* h
           [=](cudaStream_t s) { argmax_rows(logits, n_rows, width, nullptr, out, scratch, s); });
   }
   finish_step();
-  std::fill(host_out, host_out + n_rows, -1);
   if (!status_.ok()) return;
   if (cudaError_t e = cudaMemcpyAsync(argmax_host_, out, size_t(n_rows) * 4, cudaMemcpyDeviceToHost, ctx_->stream());
       e != cudaSuccess)
